@@ -30,7 +30,7 @@ use std::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, HeaderName, StatusCode};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::secret::AppSecret;
@@ -181,10 +181,17 @@ impl fmt::Debug for Verifier {
 }
 
 fn keyed(secret: &AppSecret) -> HmacSha256 {
-    // HMAC accepts keys of any length (long keys are hashed), so this cannot fail; the
-    // fallback keeps the function total without a panic path.
-    HmacSha256::new_from_slice(secret.expose().as_bytes())
-        .unwrap_or_else(|_| HmacSha256::new(&Default::default()))
+    let secret = secret.expose().as_bytes();
+    HmacSha256::new_from_slice(secret).unwrap_or_else(|_| {
+        // Unreachable: HMAC takes keys of any length. Were it ever reached, the key would
+        // still be derived from the secret (its SHA-256, zero-padded to the block), never a
+        // constant, so a verifier can never accept signatures made without the secret.
+        let mut key = hmac::digest::Key::<HmacSha256>::default();
+        key.iter_mut()
+            .zip(Sha256::digest(secret).iter())
+            .for_each(|(k, d)| *k = *d);
+        HmacSha256::new(&key)
+    })
 }
 
 /// Parses `sha256=<64 hex>` strictly into the 32 digest bytes.
