@@ -7,7 +7,12 @@
 //! foundation.)
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub mod client;
 pub mod payload;
 pub mod secret;
 
+#[cfg(feature = "client")]
+pub use client::{SendClient, SendError};
 pub use secret::{AccessToken, AppSecret, EmptySecretError, VerifyToken};
