@@ -1,22 +1,4 @@
 //! [`SendError`]: everything that can stop a Send/Graph API call, classified.
-//!
-//! Errors come from three places, and the variant tells which:
-//!
-//! * **refused locally, nothing sent** — an invalid message or id
-//!   ([`SendError::Invalid`]), a closed messaging window ([`SendError::WindowClosed`]), an
-//!   account paused by Meta's rate limiting ([`SendError::AccountPaused`]) or an account whose
-//!   token Meta already rejected ([`SendError::TokenRejected`]);
-//! * **Meta answered** — with its Graph error envelope ([`SendError::Graph`]), with an error
-//!   status and no envelope ([`SendError::Status`]), or with a success status and a body that is
-//!   not what the operation returns ([`SendError::Decode`]);
-//! * **the network failed** — before the request left ([`SendError::Transport`]), or after it
-//!   may have reached Meta ([`SendError::OutcomeUnknown`]).
-//!
-//! [`SendError::kind`] folds all of them into one [`SendErrorKind`] for decisions, and
-//! [`SendError::is_retryable`] says whether sending the same request again is safe.
-//!
-//! No variant holds a token, a full URL or a third-party type: Graph messages are scrubbed of
-//! the token that was used, and transport failures keep only reqwest's URL-less description.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -459,8 +441,25 @@ pub enum MessageError {
     InvalidId(&'static str),
 }
 
-/// Everything that can stop a Send/Graph API call. See the [module docs](self) for the
-/// variants' origin and [`SendError::kind`] for decisions.
+/// Everything that can stop a Send/Graph API call.
+///
+/// Errors come from three places, and the variant tells which:
+///
+/// * **refused locally, nothing sent** — an invalid message or id
+///   ([`SendError::Invalid`]), a closed messaging window ([`SendError::WindowClosed`]), an
+///   account paused by Meta's rate limiting ([`SendError::AccountPaused`]) or an account whose
+///   token Meta already rejected ([`SendError::TokenRejected`]);
+/// * **Meta answered** — with its Graph error envelope ([`SendError::Graph`]), with an error
+///   status and no envelope ([`SendError::Status`]), or with a success status and a body that is
+///   not what the operation returns ([`SendError::Decode`]);
+/// * **the network failed** — before the request left ([`SendError::Transport`]), or after it
+///   may have reached Meta ([`SendError::OutcomeUnknown`]).
+///
+/// [`SendError::kind`] folds all of them into one [`SendErrorKind`] for decisions, and
+/// [`SendError::is_retryable`] says whether sending the same request again is safe.
+///
+/// No variant holds a token, a full URL or a third-party type: Graph messages are scrubbed of
+/// the token that was used, and transport failures keep only reqwest's URL-less description.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum SendError {

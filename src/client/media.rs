@@ -1,45 +1,4 @@
 //! SSRF-safe download of attachment and story media from Meta's CDN, for transient use.
-//!
-//! Webhook payloads carry media URLs (`attachments[].payload.url`, `reply_to.story.url`,
-//! story mentions). A [`MediaFetcher`] downloads such a URL only when:
-//!
-//! * the scheme is `https`;
-//! * the URL has no credentials (`user:pass@`), no explicit port, and its host is a name,
-//!   not an IP literal (in any notation);
-//! * the host is on the allow-list — by default Meta's CDN hosts
-//!   ([`DEFAULT_MEDIA_HOSTS`]: `*.cdninstagram.com`, `*.fbcdn.net`, `lookaside.fbsbx.com`);
-//!
-//! and it never follows a redirect (a `3xx` answer is an error), stops reading past
-//! [`max_bytes`](MediaFetcherBuilder::max_bytes) (default 25 MiB, Meta's largest attachment),
-//! and gives up after [`timeout`](MediaFetcherBuilder::timeout) (default 30 s). No
-//! `Authorization` header or cookie is ever sent. Errors never contain the URL (CDN URLs
-//! carry signatures).
-//!
-//! **Meta's policy forbids storing Instagram messaging media**: use the bytes transiently
-//! (show them, classify them, forward them to a model) and keep only the CDN URL, which
-//! expires. App review rejects apps that cache or store the content.
-//!
-//! Tests point a fetcher at a local server with the explicit opt-ins
-//! [`allow_host`](MediaFetcherBuilder::allow_host) and
-//! [`allow_loopback_http_for_testing`](MediaFetcherBuilder::allow_loopback_http_for_testing);
-//! the defaults refuse both.
-//!
-//! ```
-//! use meta_webhooks::client::{MediaErrorKind, MediaFetcher};
-//!
-//! let fetcher = MediaFetcher::new().unwrap();
-//! assert!(fetcher.check_url("https://scontent-iad3-1.cdninstagram.com/v/t51/a.jpg?oh=x").is_ok());
-//! assert!(fetcher.check_url("https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1").is_ok());
-//! for (url, kind) in [
-//!     ("http://scontent.cdninstagram.com/a.jpg", MediaErrorKind::InsecureScheme),
-//!     ("https://evil.example/a.jpg", MediaErrorKind::HostNotAllowed),
-//!     ("https://cdninstagram.com.evil.example/a.jpg", MediaErrorKind::HostNotAllowed),
-//!     ("https://169.254.169.254/latest/meta-data", MediaErrorKind::IpLiteral),
-//!     ("https://scontent.cdninstagram.com@evil.example/", MediaErrorKind::Credentials),
-//! ] {
-//!     assert_eq!(fetcher.check_url(url).unwrap_err().kind(), kind, "{url}");
-//! }
-//! ```
 
 use std::fmt;
 use std::sync::Arc;
@@ -220,9 +179,50 @@ impl MediaFetcherBuilder {
     }
 }
 
-/// Downloads media from allow-listed Meta CDN hosts. See the [module docs](self).
+/// Downloads media from allow-listed Meta CDN hosts: SSRF-safe, for transient use.
+///
+/// Webhook payloads carry media URLs (`attachments[].payload.url`, `reply_to.story.url`,
+/// story mentions). A [`MediaFetcher`] downloads such a URL only when:
+///
+/// * the scheme is `https`;
+/// * the URL has no credentials (`user:pass@`), no explicit port, and its host is a name,
+///   not an IP literal (in any notation);
+/// * the host is on the allow-list — by default Meta's CDN hosts
+///   ([`DEFAULT_MEDIA_HOSTS`]: `*.cdninstagram.com`, `*.fbcdn.net`, `lookaside.fbsbx.com`);
+///
+/// and it never follows a redirect (a `3xx` answer is an error), stops reading past
+/// [`max_bytes`](MediaFetcherBuilder::max_bytes) (default 25 MiB, Meta's largest attachment),
+/// and gives up after [`timeout`](MediaFetcherBuilder::timeout) (default 30 s). No
+/// `Authorization` header or cookie is ever sent. Errors never contain the URL (CDN URLs
+/// carry signatures).
+///
+/// **Meta's policy forbids storing Instagram messaging media**: use the bytes transiently
+/// (show them, classify them, forward them to a model) and keep only the CDN URL, which
+/// expires. App review rejects apps that cache or store the content.
+///
+/// Tests point a fetcher at a local server with the explicit opt-ins
+/// [`allow_host`](MediaFetcherBuilder::allow_host) and
+/// [`allow_loopback_http_for_testing`](MediaFetcherBuilder::allow_loopback_http_for_testing);
+/// the defaults refuse both.
 ///
 /// Cheap to clone; clones share the connection pool.
+///
+/// ```
+/// use meta_webhooks::client::{MediaErrorKind, MediaFetcher};
+///
+/// let fetcher = MediaFetcher::new().unwrap();
+/// assert!(fetcher.check_url("https://scontent-iad3-1.cdninstagram.com/v/t51/a.jpg?oh=x").is_ok());
+/// assert!(fetcher.check_url("https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1").is_ok());
+/// for (url, kind) in [
+///     ("http://scontent.cdninstagram.com/a.jpg", MediaErrorKind::InsecureScheme),
+///     ("https://evil.example/a.jpg", MediaErrorKind::HostNotAllowed),
+///     ("https://cdninstagram.com.evil.example/a.jpg", MediaErrorKind::HostNotAllowed),
+///     ("https://169.254.169.254/latest/meta-data", MediaErrorKind::IpLiteral),
+///     ("https://scontent.cdninstagram.com@evil.example/", MediaErrorKind::Credentials),
+/// ] {
+///     assert_eq!(fetcher.check_url(url).unwrap_err().kind(), kind, "{url}");
+/// }
+/// ```
 #[derive(Clone)]
 pub struct MediaFetcher {
     http: reqwest::Client,
@@ -433,19 +433,17 @@ impl MediaFetcher {
         if loopback_ok {
             return Ok(url);
         }
+        let HostKind::Domain(name) = host else {
+            return Err(MediaError::IpLiteral);
+        };
         if url.port().is_some() {
             return Err(MediaError::Port);
         }
-        match host {
-            HostKind::Ip(_) => Err(MediaError::IpLiteral),
-            HostKind::Domain(name) => {
-                let name = name.to_ascii_lowercase();
-                if self.rules.iter().any(|rule| rule.matches(&name)) {
-                    Ok(url)
-                } else {
-                    Err(MediaError::HostNotAllowed(name))
-                }
-            }
+        let name = name.to_ascii_lowercase();
+        if self.rules.iter().any(|rule| rule.matches(&name)) {
+            Ok(url)
+        } else {
+            Err(MediaError::HostNotAllowed(name))
         }
     }
 

@@ -1,37 +1,4 @@
 //! Outgoing messages: checked when built, serialized exactly as the Send API expects.
-//!
-//! Every constructor that can violate a documented limit returns [`MessageError`], so an
-//! invalid message never reaches the network: text is at most 1000 bytes of UTF-8
-//! (Instagram's limit), at most 13 quick replies, 1–10 attachments in a multi-attachment
-//! message, 1–10 generic template elements with at most 3 buttons each.
-//!
-//! ```
-//! use meta_webhooks::client::{Attachment, AttachmentType, Message, MessageError, QuickReply};
-//!
-//! let hello = Message::text("¡Hola! ¿En qué te ayudo?").unwrap();
-//! assert_eq!(hello.as_text(), Some("¡Hola! ¿En qué te ayudo?"));
-//!
-//! let sizes = Message::text("Size?")
-//!     .unwrap()
-//!     .with_quick_replies([
-//!         QuickReply::text("M", "SIZE_M").unwrap(),
-//!         QuickReply::text("L", "SIZE_L").unwrap(),
-//!     ])
-//!     .unwrap();
-//! assert_eq!(sizes.quick_replies().len(), 2);
-//!
-//! let photo = Message::attachment(
-//!     Attachment::from_url(AttachmentType::Image, "https://example.com/a.jpg").unwrap(),
-//! );
-//! assert!(photo.as_text().is_none());
-//!
-//! // 1001 bytes: refused before any request.
-//! let long = "a".repeat(1001);
-//! assert_eq!(
-//!     Message::text(long).unwrap_err(),
-//!     MessageError::TextTooLong { len: 1001, max: 1000 },
-//! );
-//! ```
 
 use serde_json::{Map, Value, json};
 
@@ -51,6 +18,39 @@ pub const MAX_TEMPLATE_ELEMENTS: usize = 10;
 pub const MAX_BUTTONS: usize = 3;
 
 /// An outgoing message: the `message` object of a Send API request.
+///
+/// Every constructor that can violate a documented limit returns [`MessageError`], so an
+/// invalid message never reaches the network: text is at most 1000 bytes of UTF-8
+/// (Instagram's limit), at most 13 quick replies, 1–10 attachments in a multi-attachment
+/// message, 1–10 generic template elements with at most 3 buttons each.
+///
+/// ```
+/// use meta_webhooks::client::{Attachment, AttachmentType, Message, MessageError, QuickReply};
+///
+/// let hello = Message::text("¡Hola! ¿En qué te ayudo?").unwrap();
+/// assert_eq!(hello.as_text(), Some("¡Hola! ¿En qué te ayudo?"));
+///
+/// let sizes = Message::text("Size?")
+///     .unwrap()
+///     .with_quick_replies([
+///         QuickReply::text("M", "SIZE_M").unwrap(),
+///         QuickReply::text("L", "SIZE_L").unwrap(),
+///     ])
+///     .unwrap();
+/// assert_eq!(sizes.quick_replies().len(), 2);
+///
+/// let photo = Message::attachment(
+///     Attachment::from_url(AttachmentType::Image, "https://example.com/a.jpg").unwrap(),
+/// );
+/// assert!(photo.as_text().is_none());
+///
+/// // 1001 bytes: refused before any request.
+/// let long = "a".repeat(1001);
+/// assert_eq!(
+///     Message::text(long).unwrap_err(),
+///     MessageError::TextTooLong { len: 1001, max: 1000 },
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     content: Content,

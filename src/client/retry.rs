@@ -1,29 +1,29 @@
 //! Retry policy: exponential backoff with jitter inside a bounded time budget.
-//!
-//! The Send API has no idempotency key, so [`SendClient`](super::SendClient) retries only
-//! where Meta surely did not act:
-//!
-//! * the connection could not be established (nothing was sent);
-//! * HTTP 429, or a Graph rate-limit code (`4`, `17`, `32`, `341`, `613`, `80000`–`80014`);
-//! * a Graph code Meta documents as "wait and retry" (`1`, `2`) or flags `is_transient`.
-//!
-//! A timeout or a dropped connection after the request was sent, and a 5xx without a Graph
-//! error envelope, are reported as
-//! [`SendErrorKind::OutcomeUnknown`](super::SendErrorKind::OutcomeUnknown) and never retried.
-//! Read-only requests (profile, comment) are also retried after those, since reading twice
-//! is harmless.
-//!
-//! A retry waits `min(initial × 2^n, max_backoff)`, or longer when Meta asked for a delay
-//! (`Retry-After`, `estimated_time_to_regain_access`); with jitter the wait is drawn
-//! uniformly from its upper half. A retry whose wait would end after the budget is not made:
-//! the last error is returned instead (with [`SendError::retry_after`](super::SendError::retry_after)
-//! when known), so a caller can queue the work for later.
 
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// How often and how long a failed call is retried.
+///
+/// The Send API has no idempotency key, so [`SendClient`](super::SendClient) retries only
+/// where Meta surely did not act:
+///
+/// * the connection could not be established (nothing was sent);
+/// * HTTP 429, or a Graph rate-limit code (`4`, `17`, `32`, `341`, `613`, `80000`–`80014`);
+/// * a Graph code Meta documents as "wait and retry" (`1`, `2`) or flags `is_transient`.
+///
+/// A timeout or a dropped connection after the request was sent, and a 5xx without a Graph
+/// error envelope, are reported as
+/// [`SendErrorKind::OutcomeUnknown`](super::SendErrorKind::OutcomeUnknown) and never retried.
+/// Read-only requests (profile, comment) are also retried after those, since reading twice
+/// is harmless.
+///
+/// A retry waits `min(initial × 2^n, max_backoff)`, or longer when Meta asked for a delay
+/// (`Retry-After`, `estimated_time_to_regain_access`); with jitter the wait is drawn
+/// uniformly from its upper half. A retry whose wait would end after the budget is not made:
+/// the last error is returned instead (with [`SendError::retry_after`](super::SendError::retry_after)
+/// when known), so a caller can queue the work for later.
 ///
 /// ```
 /// use std::time::Duration;

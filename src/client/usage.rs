@@ -1,33 +1,4 @@
 //! Rate-limit usage headers: `X-App-Usage` and `X-Business-Use-Case-Usage`.
-//!
-//! Meta reports how much of a limit has been used, in percent, on most responses once
-//! enough calls were made; calls fail once a value reaches 100. Instagram and Messenger
-//! calls with Page or Instagram tokens are counted by the Business Use Case (BUC) limits,
-//! whose header also tells how long until access comes back
-//! (`estimated_time_to_regain_access`, in minutes).
-//!
-//! [`SendClient`](super::SendClient) parses both headers on every response (success or
-//! error), keeps the latest per account ([`AccountStatus::usage`](super::AccountStatus)) and
-//! pauses the account while they say it is throttled.
-//!
-//! ```
-//! use http::HeaderMap;
-//! use meta_webhooks::client::{Usage, UseCase};
-//! use std::time::Duration;
-//!
-//! let mut headers = HeaderMap::new();
-//! headers.insert("x-app-usage", r#"{"call_count":28,"total_time":25,"total_cputime":25}"#.parse().unwrap());
-//! headers.insert(
-//!     "x-business-use-case-usage",
-//!     r#"{"17841400000000000":[{"type":"instagram","call_count":100,"total_cputime":12,
-//!        "total_time":14,"estimated_time_to_regain_access":7}]}"#.parse().unwrap(),
-//! );
-//! let usage = Usage::from_headers(&headers).unwrap();
-//! assert_eq!(usage.app.unwrap().call_count, 28);
-//! assert_eq!(usage.business[0].use_case, UseCase::Instagram);
-//! assert!(usage.is_throttled());
-//! assert_eq!(usage.regain_access_after(), Some(Duration::from_secs(7 * 60)));
-//! ```
 
 use std::time::Duration;
 
@@ -40,6 +11,32 @@ pub const APP_USAGE_HEADER: &str = "x-app-usage";
 pub const BUSINESS_USE_CASE_USAGE_HEADER: &str = "x-business-use-case-usage";
 
 /// Usage reported by one response.
+///
+/// Meta reports how much of a limit has been used, in percent, on most responses once
+/// enough calls were made; calls fail once a value reaches 100. Instagram and Messenger
+/// calls with Page or Instagram tokens are counted by the Business Use Case (BUC) limits,
+/// whose header also tells how long until access comes back
+/// (`estimated_time_to_regain_access`, in minutes).
+///
+/// [`SendClient`](super::SendClient) parses both headers on every response (success or
+/// error), keeps the latest per account ([`AccountStatus::usage`](super::AccountStatus)) and
+/// pauses the account while they say it is throttled.
+///
+/// ```
+/// use http::HeaderMap;
+/// use meta_webhooks::client::{Usage, UseCase};
+/// use std::time::Duration;
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert("x-app-usage", r#"{"call_count":28,"total_time":25,"total_cputime":25}"#.parse().unwrap());
+/// let buc = r#"{"17841400000000000":[{"type":"instagram","call_count":100,"total_cputime":12,"total_time":14,"estimated_time_to_regain_access":7}]}"#;
+/// headers.insert("x-business-use-case-usage", buc.parse().unwrap());
+/// let usage = Usage::from_headers(&headers).unwrap();
+/// assert_eq!(usage.app.unwrap().call_count, 28);
+/// assert_eq!(usage.business[0].use_case, UseCase::Instagram);
+/// assert!(usage.is_throttled());
+/// assert_eq!(usage.regain_access_after(), Some(Duration::from_secs(7 * 60)));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Usage {

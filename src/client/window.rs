@@ -1,32 +1,4 @@
 //! The messaging window: which `messaging_type` a reply may use, decided locally.
-//!
-//! Meta lets a business answer a person within **24 hours** of that person's last message
-//! (`messaging_type: RESPONSE`). A reply written by a **human agent** may be sent up to
-//! **7 days** after it with `messaging_type: MESSAGE_TAG` and `tag: HUMAN_AGENT` (the app needs
-//! the Human Agent feature; automated use of the tag is prohibited). Anything later is refused
-//! here with [`WindowClosed`], so no request is made that Meta would reject with
-//! `10/2018278`.
-//!
-//! ```
-//! use std::time::{Duration, SystemTime};
-//! use meta_webhooks::client::{Author, MessageTag, MessagingType, MessagingWindow};
-//!
-//! let now = SystemTime::now();
-//! let hours = |h: u64| Duration::from_secs(h * 3600);
-//!
-//! let window = MessagingWindow::new(now - hours(2));
-//! assert_eq!(window.messaging_type(Author::Automated, now).unwrap(), MessagingType::Response);
-//!
-//! let window = MessagingWindow::new(now - hours(30));
-//! assert!(window.messaging_type(Author::Automated, now).is_err());
-//! assert_eq!(
-//!     window.messaging_type(Author::Human, now).unwrap(),
-//!     MessagingType::MessageTag(MessageTag::HumanAgent),
-//! );
-//!
-//! let window = MessagingWindow::new(now - hours(8 * 24));
-//! assert!(window.messaging_type(Author::Human, now).is_err());
-//! ```
 
 use std::time::{Duration, SystemTime};
 
@@ -52,6 +24,34 @@ pub enum Author {
 }
 
 /// The window opened by a person's last inbound message.
+///
+/// Meta lets a business answer a person within **24 hours** of that person's last message
+/// (`messaging_type: RESPONSE`). A reply written by a **human agent** may be sent up to
+/// **7 days** after it with `messaging_type: MESSAGE_TAG` and `tag: HUMAN_AGENT` (the app needs
+/// the Human Agent feature; automated use of the tag is prohibited). Anything later is refused
+/// here with [`WindowClosed`], so no request is made that Meta would reject with
+/// `10/2018278`.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use meta_webhooks::client::{Author, MessageTag, MessagingType, MessagingWindow};
+///
+/// let now = SystemTime::now();
+/// let hours = |h: u64| Duration::from_secs(h * 3600);
+///
+/// let window = MessagingWindow::new(now - hours(2));
+/// assert_eq!(window.messaging_type(Author::Automated, now).unwrap(), MessagingType::Response);
+///
+/// let window = MessagingWindow::new(now - hours(30));
+/// assert!(window.messaging_type(Author::Automated, now).is_err());
+/// assert_eq!(
+///     window.messaging_type(Author::Human, now).unwrap(),
+///     MessagingType::MessageTag(MessageTag::HumanAgent),
+/// );
+///
+/// let window = MessagingWindow::new(now - hours(8 * 24));
+/// assert!(window.messaging_type(Author::Human, now).is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MessagingWindow {
     last_inbound: SystemTime,
