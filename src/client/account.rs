@@ -360,7 +360,7 @@ impl Account {
 
     /// Sends a private reply to the author of a comment (`recipient.comment_id`): one per
     /// comment, within 7 days of it (Live: during the broadcast). It does not open the 24-hour
-    /// window.
+    /// window. Sent without `messaging_type`, as in Meta's private-reply examples.
     ///
     /// # Errors
     ///

@@ -93,7 +93,14 @@ impl Inner {
             if !error.is_retryable() || attempt >= self.retry.max_attempts() {
                 return Err(error);
             }
-            let delay = self.retry.delay(attempt, error.retry_after());
+            // Wait at least what Meta asked for, and at least until a pause its usage
+            // headers just set on the account has passed.
+            let paused = self.accounts.pause_remaining(account, self.clock.now());
+            let hint = match (error.retry_after(), paused) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            let delay = self.retry.delay(attempt, hint);
             if started.elapsed().saturating_add(delay) > self.retry.budget() {
                 return Err(error);
             }

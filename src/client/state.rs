@@ -81,6 +81,14 @@ impl Accounts {
         })
     }
 
+    /// How long the account stays paused from `now`, if it is.
+    pub(crate) fn pause_remaining(&self, account: &AccountId, now: SystemTime) -> Option<Duration> {
+        self.with(|map| {
+            let until = map.get(account)?.paused_until?;
+            until.duration_since(now).ok().filter(|d| !d.is_zero())
+        })
+    }
+
     /// Records a response's usage headers; pauses the account when they say it is throttled.
     pub(crate) fn record_usage(
         &self,

@@ -514,3 +514,30 @@ async fn success_with_a_non_json_body_is_a_decode_error_not_a_resend() {
     assert!(!err.is_retryable());
     assert_eq!(requests(&server).await.len(), 1);
 }
+
+#[tokio::test]
+async fn retries_wait_out_a_pause_the_usage_headers_just_set() {
+    let server = MockServer::start().await;
+    answer(
+        &server,
+        ResponseTemplate::new(500)
+            .set_body_json(envelope(2, None, json!({})))
+            .insert_header(
+                "x-app-usage",
+                r#"{"call_count":100,"total_time":1,"total_cputime":1}"#,
+            ),
+    )
+    .await;
+    let client = builder(&server)
+        .throttle_pause(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let err = account(&client).send_text(&user(), "x").await.unwrap_err();
+    assert!(err.is_transient());
+    assert_eq!(
+        requests(&server).await.len(),
+        1,
+        "a transient error is retried, but not into a 60 s pause beyond the budget"
+    );
+    assert!(account(&client).status().paused_until.is_some());
+}
