@@ -44,12 +44,15 @@
 //! | Feature     | Default | What it adds |
 //! |-------------|---------|--------------|
 //! | *(core)*    | yes     | [`signature`], [`handshake`], [`payload`], [`secret`] |
-//! | `client`    | no      | Send/Graph API client (reqwest + tokio) |
+//! | `client`    | no      | [`client`]: Send/Graph API client (reqwest + tokio), typed errors, retries, rate limits |
 //! | `tower`     | no      | Tower middleware: verify, acknowledge fast, hand off to workers |
 //! | `test-util` | no      | `test_util::sign` and other helpers for tests and local tools |
 //! | `full`      | no      | all of the above |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub mod client;
 pub mod handshake;
 pub mod payload;
 pub mod secret;
@@ -58,6 +61,8 @@ pub mod signature;
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod test_util;
 
+#[cfg(feature = "client")]
+pub use client::{SendClient, SendError};
 pub use handshake::{Challenge, Handshake, HandshakeError};
 pub use secret::{AccessToken, AppSecret, EmptySecretError, VerifyToken};
 pub use signature::{Verified, Verifier, VerifyError};

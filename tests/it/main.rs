@@ -7,5 +7,7 @@
     reason = "tests assert by panicking"
 )]
 
+#[cfg(feature = "client")]
+mod client;
 mod handshake;
 mod signature;

@@ -1,0 +1,289 @@
+//! One Graph API call: local checks, the HTTP exchange, classification and retries.
+
+use std::error::Error as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderMap, Method, StatusCode};
+
+use crate::payload::AccountId;
+use crate::secret::AccessToken;
+
+use super::config::Clock;
+use super::error::{
+    DecodeFailure, GraphError, GraphFailure, OutcomeUnknown, SendError, SendErrorKind,
+    StatusFailure, TransportFailure, TransportStage, UnknownReason,
+};
+use super::retry::RetryPolicy;
+use super::state::Accounts;
+use super::usage::Usage;
+
+/// The body of a request.
+#[derive(Debug, Clone)]
+pub(crate) enum Body {
+    Empty,
+    Json(Bytes),
+    Form(Bytes),
+}
+
+/// A prepared request, relative to the API root (`https://host/vNN.N`).
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub(crate) method: Method,
+    /// Validated path segments joined by `/`, e.g. `17841400000000000/messages`.
+    pub(crate) path: String,
+    pub(crate) query: Option<String>,
+    pub(crate) body: Body,
+    /// `true` for requests that act (sends, replies): their ambiguous failures are
+    /// "outcome unknown" and never retried.
+    pub(crate) write: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    http: reqwest::Client,
+    pub(crate) api_root: String,
+    retry: RetryPolicy,
+    throttle_pause: Duration,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) accounts: Accounts,
+    pub(crate) outcome_unknown: AtomicU64,
+    pub(crate) retries: AtomicU64,
+}
+
+impl Inner {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        api_root: String,
+        retry: RetryPolicy,
+        throttle_pause: Duration,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            http,
+            api_root,
+            retry,
+            throttle_pause,
+            clock,
+            accounts: Accounts::default(),
+            outcome_unknown: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
+        }
+    }
+
+    /// Runs `request` for `account`: fails fast on a local pause or rejected token, then
+    /// attempts it, retrying only what [`SendError::is_retryable`] allows, within the policy.
+    pub(crate) async fn call(
+        &self,
+        account: &AccountId,
+        token: &AccessToken,
+        request: &Request,
+    ) -> Result<(StatusCode, Bytes), SendError> {
+        self.accounts.check(account, token, self.clock.now())?;
+        let started = Instant::now();
+        let mut attempt: u32 = 1;
+        loop {
+            let error = match self.attempt(account, token, request).await {
+                Ok(answer) => return Ok(answer),
+                Err(error) => error,
+            };
+            if !error.is_retryable() || attempt >= self.retry.max_attempts() {
+                return Err(error);
+            }
+            // Wait at least what Meta asked for, and at least until a pause its usage
+            // headers just set on the account has passed.
+            let paused = self.accounts.pause_remaining(account, self.clock.now());
+            let hint = match (error.retry_after(), paused) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            let delay = self.retry.delay(attempt, hint);
+            if started.elapsed().saturating_add(delay) > self.retry.budget() {
+                return Err(error);
+            }
+            self.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        account: &AccountId,
+        token: &AccessToken,
+        request: &Request,
+    ) -> Result<(StatusCode, Bytes), SendError> {
+        let mut url = format!("{}/{}", self.api_root, request.path);
+        if let Some(query) = &request.query {
+            url.push('?');
+            url.push_str(query);
+        }
+        // `bearer_auth` marks the header sensitive; the token never enters the URL.
+        let builder = self
+            .http
+            .request(request.method.clone(), url)
+            .bearer_auth(token.expose())
+            .header(ACCEPT, "application/json");
+        let builder = match &request.body {
+            Body::Empty => builder,
+            Body::Json(json) => builder
+                .header(CONTENT_TYPE, "application/json")
+                .body(json.clone()),
+            Body::Form(form) => builder
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(form.clone()),
+        };
+        let response = match builder.send().await {
+            Ok(response) => response,
+            Err(error) => return Err(self.transport_error(error, request.write, token)),
+        };
+
+        let status = response.status();
+        let now = self.clock.now();
+        let retry_after = retry_after_header(response.headers());
+        let usage = Usage::from_headers(response.headers());
+        let regain = usage.as_ref().and_then(Usage::regain_access_after);
+        if let Some(usage) = usage {
+            self.accounts
+                .record_usage(account, usage, now, self.throttle_pause);
+        }
+
+        let body = match response.bytes().await {
+            Ok(body) => body,
+            Err(error) if status.is_success() => {
+                let reason = describe(error, Some(token.expose()));
+                return Err(if request.write {
+                    // Meta answered 2xx: it acted. Never resend.
+                    SendError::Decode(DecodeFailure {
+                        status,
+                        reason: format!("the body could not be read: {reason}"),
+                    })
+                } else {
+                    SendError::Transport(TransportFailure {
+                        stage: TransportStage::Read,
+                        reason,
+                    })
+                });
+            }
+            // An error status whose body broke off: classify by the status alone.
+            Err(_) => Bytes::new(),
+        };
+
+        if status.is_success() {
+            self.accounts.token_accepted(account);
+            return Ok((status, body));
+        }
+
+        let hint = retry_after.or(regain);
+        if let Some(mut error) = GraphError::from_body(&body) {
+            error.redact(token.expose());
+            if error.is_token_invalid() {
+                self.accounts.reject_token(account, token);
+            }
+            if error.kind() == SendErrorKind::RateLimited {
+                if let Some(hint) = hint {
+                    self.accounts.pause(account, now, hint);
+                }
+            }
+            return Err(SendError::Graph(Box::new(GraphFailure {
+                status,
+                error,
+                retry_after: hint,
+            })));
+        }
+
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            if let Some(hint) = hint {
+                self.accounts.pause(account, now, hint);
+            }
+            return Err(SendError::Status(StatusFailure {
+                status,
+                kind: SendErrorKind::RateLimited,
+                retry_after: hint,
+            }));
+        }
+        if status.is_server_error() {
+            if request.write {
+                // No envelope: a gateway or proxy may have answered after Meta acted.
+                self.outcome_unknown.fetch_add(1, Ordering::Relaxed);
+                return Err(SendError::OutcomeUnknown(OutcomeUnknown {
+                    reason: UnknownReason::ServerError(status),
+                }));
+            }
+            return Err(SendError::Status(StatusFailure {
+                status,
+                kind: SendErrorKind::Transient,
+                retry_after: hint,
+            }));
+        }
+        Err(SendError::Status(StatusFailure {
+            status,
+            kind: SendErrorKind::Other,
+            retry_after: None,
+        }))
+    }
+
+    fn transport_error(
+        &self,
+        error: reqwest::Error,
+        write: bool,
+        token: &AccessToken,
+    ) -> SendError {
+        let connect = error.is_connect();
+        let timeout = error.is_timeout();
+        let reason = describe(error, Some(token.expose()));
+        if connect {
+            return SendError::Transport(TransportFailure {
+                stage: TransportStage::Connect,
+                reason,
+            });
+        }
+        if !write {
+            return SendError::Transport(TransportFailure {
+                stage: TransportStage::Read,
+                reason,
+            });
+        }
+        self.outcome_unknown.fetch_add(1, Ordering::Relaxed);
+        SendError::OutcomeUnknown(OutcomeUnknown {
+            reason: if timeout {
+                UnknownReason::Timeout
+            } else {
+                UnknownReason::ConnectionLost(reason)
+            },
+        })
+    }
+}
+
+/// reqwest's description of `error` and its sources, without the URL and without `secret`.
+pub(crate) fn describe(error: reqwest::Error, secret: Option<&str>) -> String {
+    let error = error.without_url();
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    if let Some(secret) = secret.filter(|s| !s.is_empty()) {
+        if text.contains(secret) {
+            text = text.replace(secret, "[redacted]");
+        }
+    }
+    text
+}
+
+/// `Retry-After` in its delta-seconds form (an HTTP date is ignored).
+fn retry_after_header(headers: &HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds))
+}

@@ -1,0 +1,699 @@
+//! [`SendError`]: everything that can stop a Send/Graph API call, classified.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use http::StatusCode;
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::payload::AccountId;
+
+use super::window::WindowClosed;
+
+/// What kind of failure a [`SendError`] is: the value to branch on.
+///
+/// The Graph classification follows Meta's error tables (Graph API "Handling Errors" and the
+/// Messenger Platform error codes): see [`GraphError::kind`] for the exact mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SendErrorKind {
+    /// Refused before any request: the message or an id is invalid. Fix the request.
+    InvalidRequest,
+    /// Outside the messaging window (`10/2018278`, `10/2534022`, or refused locally by the
+    /// window helper). Needs a new message from the person, or a human agent reply with the
+    /// `HUMAN_AGENT` tag within 7 days.
+    OutsideWindow,
+    /// Throttled (`4`, `17`, `32`, `341`, `613`, `80000`–`80014`, HTTP 429 without an envelope)
+    /// or the account is paused locally after Meta said it is blocked. Retry later.
+    RateLimited,
+    /// The access token is invalid or expired (`190`, `102`). Get a new token.
+    Auth,
+    /// A permission is missing or was removed (`3`, `10`, `200`–`299`).
+    Permission,
+    /// The person cannot be messaged right now (`551`, `10/2018108`).
+    UserUnavailable,
+    /// Meta rejected a parameter (`100`, including unknown users, attachments it could not
+    /// fetch and comments that cannot take a private reply).
+    InvalidParameter,
+    /// A temporary failure that Meta documents as safe to retry (`1`, `2`, `is_transient`), or
+    /// a network failure before the request left (connect errors), or a failed read-only
+    /// request.
+    Transient,
+    /// The request may or may not have been acted on: a timeout or a dropped connection after
+    /// the request was sent, or a 5xx without a Graph error envelope. Never retried
+    /// automatically (the Send API has no idempotency key); counted by
+    /// [`SendClient::outcome_unknown_count`](super::SendClient::outcome_unknown_count).
+    OutcomeUnknown,
+    /// Meta answered with a success status but the body was not the expected JSON. For a
+    /// write, Meta acted: do not send again.
+    Decode,
+    /// Any other Graph error or HTTP status.
+    Other,
+}
+
+impl SendErrorKind {
+    /// A stable lower-case name, e.g. `"rate_limited"`, for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::OutsideWindow => "outside_window",
+            Self::RateLimited => "rate_limited",
+            Self::Auth => "auth",
+            Self::Permission => "permission",
+            Self::UserUnavailable => "user_unavailable",
+            Self::InvalidParameter => "invalid_parameter",
+            Self::Transient => "transient",
+            Self::OutcomeUnknown => "outcome_unknown",
+            Self::Decode => "decode",
+            Self::Other => "other",
+        }
+    }
+
+    /// `true` for the kinds where sending the same request again cannot deliver twice:
+    /// [`RateLimited`](Self::RateLimited) and [`Transient`](Self::Transient).
+    pub fn is_retryable(self) -> bool {
+        matches!(self, Self::RateLimited | Self::Transient)
+    }
+}
+
+impl fmt::Display for SendErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The Graph API error envelope, `{"error": {…}}`, parsed leniently.
+///
+/// Every field but `message` may be missing in practice; `code` and `error_subcode` are
+/// accepted as numbers or numeric strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GraphError {
+    /// Human-readable description, written for developers (may be in the request locale).
+    pub message: String,
+    /// The `type`, e.g. `"OAuthException"`.
+    pub error_type: Option<String>,
+    /// The error code, e.g. `10`.
+    pub code: Option<i64>,
+    /// The error subcode, e.g. `2018278`.
+    pub error_subcode: Option<i64>,
+    /// Title of a message meant for the end user, when Meta gives one.
+    pub error_user_title: Option<String>,
+    /// Message meant for the end user, when Meta gives one.
+    pub error_user_msg: Option<String>,
+    /// Meta's support trace id; quote it when reporting a problem.
+    pub fbtrace_id: Option<String>,
+    /// Meta's own hint that the error is temporary.
+    pub is_transient: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    error: RawGraphError,
+}
+
+#[derive(Deserialize)]
+struct RawGraphError {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default, rename = "type")]
+    error_type: Option<String>,
+    #[serde(default)]
+    code: Option<serde_json::Value>,
+    #[serde(default)]
+    error_subcode: Option<serde_json::Value>,
+    #[serde(default)]
+    error_user_title: Option<String>,
+    #[serde(default)]
+    error_user_msg: Option<String>,
+    #[serde(default)]
+    fbtrace_id: Option<String>,
+    #[serde(default)]
+    is_transient: Option<bool>,
+}
+
+fn lenient_int(value: Option<serde_json::Value>) -> Option<i64> {
+    match value? {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+impl GraphError {
+    /// Parses a response body as a Graph error envelope.
+    ///
+    /// Returns `None` when the body is not JSON, has no `error` object, or the object has
+    /// neither a `code` nor a `message` — i.e. when it is not an envelope at all.
+    ///
+    /// ```
+    /// use meta_webhooks::client::{GraphError, SendErrorKind};
+    ///
+    /// let body = br#"{"error":{"message":"(#10) This message is sent outside of allowed window.",
+    ///   "type":"OAuthException","code":10,"error_subcode":2018278,"fbtrace_id":"AbC123xyz"}}"#;
+    /// let err = GraphError::from_body(body).unwrap();
+    /// assert_eq!((err.code, err.error_subcode), (Some(10), Some(2018278)));
+    /// assert_eq!(err.kind(), SendErrorKind::OutsideWindow);
+    /// assert!(GraphError::from_body(b"<html>Bad Gateway</html>").is_none());
+    /// ```
+    pub fn from_body(body: &[u8]) -> Option<Self> {
+        let raw = serde_json::from_slice::<Envelope>(body).ok()?.error;
+        let code = lenient_int(raw.code);
+        if code.is_none() && raw.message.is_none() {
+            return None;
+        }
+        Some(Self {
+            message: raw.message.unwrap_or_default(),
+            error_type: raw.error_type,
+            code,
+            error_subcode: lenient_int(raw.error_subcode),
+            error_user_title: raw.error_user_title,
+            error_user_msg: raw.error_user_msg,
+            fbtrace_id: raw.fbtrace_id,
+            is_transient: raw.is_transient,
+        })
+    }
+
+    /// Classifies the error (first match wins):
+    ///
+    /// | code – subcode | kind |
+    /// |---|---|
+    /// | `10 – 2018278`, `10 – 2534022` | [`OutsideWindow`](SendErrorKind::OutsideWindow) |
+    /// | `613 – 2018338`, `613 – 1893016` (tag abuse, duplicate opt-in) | [`Other`](SendErrorKind::Other) |
+    /// | `4`, `17`, `32`, `341`, `613`, `80000`–`80014` | [`RateLimited`](SendErrorKind::RateLimited) |
+    /// | `190`, `102` | [`Auth`](SendErrorKind::Auth) |
+    /// | `551`, `10 – 2018108` | [`UserUnavailable`](SendErrorKind::UserUnavailable) |
+    /// | `3`, `10`, `200`–`299` | [`Permission`](SendErrorKind::Permission) |
+    /// | `100` | [`InvalidParameter`](SendErrorKind::InvalidParameter) |
+    /// | `2 – 2018344` (terms of service not accepted) | [`Other`](SendErrorKind::Other) |
+    /// | `1`, `2`, or `is_transient: true` | [`Transient`](SendErrorKind::Transient) |
+    /// | anything else | [`Other`](SendErrorKind::Other) |
+    pub fn kind(&self) -> SendErrorKind {
+        let Some(code) = self.code else {
+            return if self.is_transient == Some(true) {
+                SendErrorKind::Transient
+            } else {
+                SendErrorKind::Other
+            };
+        };
+        match (code, self.error_subcode) {
+            (10, Some(2_018_278 | 2_534_022)) => SendErrorKind::OutsideWindow,
+            (613, Some(2_018_338 | 1_893_016)) => SendErrorKind::Other,
+            (4 | 17 | 32 | 341 | 613 | 80_000..=80_014, _) => SendErrorKind::RateLimited,
+            (190 | 102, _) => SendErrorKind::Auth,
+            (551, _) | (10, Some(2_018_108)) => SendErrorKind::UserUnavailable,
+            (3 | 10 | 200..=299, _) => SendErrorKind::Permission,
+            (100, _) => SendErrorKind::InvalidParameter,
+            (2, Some(2_018_344)) => SendErrorKind::Other,
+            (1 | 2, _) => SendErrorKind::Transient,
+            _ if self.is_transient == Some(true) => SendErrorKind::Transient,
+            _ => SendErrorKind::Other,
+        }
+    }
+
+    /// `true` when Meta says the access token is no longer valid (`190` or `102`): the account
+    /// needs a new token.
+    pub fn is_token_invalid(&self) -> bool {
+        matches!(self.code, Some(190 | 102))
+    }
+
+    /// Replaces every occurrence of `secret` in the free-text fields by `[redacted]`.
+    pub(crate) fn redact(&mut self, secret: &str) {
+        if secret.is_empty() {
+            return;
+        }
+        for text in [
+            Some(&mut self.message),
+            self.error_user_title.as_mut(),
+            self.error_user_msg.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if text.contains(secret) {
+                *text = text.replace(secret, "[redacted]");
+            }
+        }
+    }
+}
+
+impl fmt::Display for GraphError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.code, self.error_subcode) {
+            (Some(code), Some(sub)) => write!(f, "code {code}/{sub}")?,
+            (Some(code), None) => write!(f, "code {code}")?,
+            (None, _) => f.write_str("no code")?,
+        }
+        if let Some(ty) = &self.error_type {
+            write!(f, " ({ty})")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(trace) = &self.fbtrace_id {
+            write!(f, " [fbtrace_id {trace}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// Meta answered with a Graph error envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("Graph API error on HTTP {}: {error}", status.as_u16())]
+#[non_exhaustive]
+pub struct GraphFailure {
+    /// The HTTP status of the answer.
+    pub status: StatusCode,
+    /// The parsed envelope.
+    pub error: GraphError,
+    /// How long Meta asked to wait, from `Retry-After` or the usage headers'
+    /// `estimated_time_to_regain_access`, when given.
+    pub retry_after: Option<Duration>,
+}
+
+/// Meta (or a proxy in front of it) answered with an error status and no Graph error
+/// envelope, in a case where the outcome is known: `429` (not processed), another `4xx`, or a
+/// `5xx` to a read-only request.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("HTTP {} without a Graph error body", status.as_u16())]
+#[non_exhaustive]
+pub struct StatusFailure {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// `RateLimited` for 429, `Transient` for a 5xx to a read, `Other` otherwise.
+    pub kind: SendErrorKind,
+    /// The `Retry-After` delay, when given in seconds.
+    pub retry_after: Option<Duration>,
+}
+
+/// A network failure in a case where the outcome is known: the connection could not be
+/// established (the request never left), or a read-only request failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{stage}: {reason}")]
+#[non_exhaustive]
+pub struct TransportFailure {
+    /// Where it failed.
+    pub stage: TransportStage,
+    /// reqwest's description of the failure, without the URL.
+    pub reason: String,
+}
+
+/// Where a [`TransportFailure`] happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportStage {
+    /// DNS, TCP or TLS: nothing was sent.
+    Connect,
+    /// After connecting, on a read-only request (nothing to deliver twice).
+    Read,
+}
+
+impl fmt::Display for TransportStage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Connect => "could not connect to the Graph API; nothing was sent",
+            Self::Read => "the read request failed",
+        })
+    }
+}
+
+/// A write whose outcome is unknown: Meta may or may not have acted on it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("outcome unknown, Meta may have acted on the request: {reason}")]
+#[non_exhaustive]
+pub struct OutcomeUnknown {
+    /// Why the outcome is unknown.
+    pub reason: UnknownReason,
+}
+
+/// Why a write's outcome is unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnknownReason {
+    /// The request was sent and no answer came within the timeout.
+    Timeout,
+    /// The connection failed after the request started; reqwest's description, without the URL.
+    ConnectionLost(String),
+    /// A 5xx status without a Graph error envelope (e.g. a gateway error from a proxy).
+    ServerError(StatusCode),
+}
+
+impl fmt::Display for UnknownReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Timeout => f.write_str("timed out after the request was sent"),
+            Self::ConnectionLost(reason) => write!(f, "connection lost: {reason}"),
+            Self::ServerError(status) => {
+                write!(f, "HTTP {} without a Graph error body", status.as_u16())
+            }
+        }
+    }
+}
+
+/// A success status with a body that is not what the operation returns.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("HTTP {} with an unexpected body: {reason}", status.as_u16())]
+#[non_exhaustive]
+pub struct DecodeFailure {
+    /// The (successful) HTTP status.
+    pub status: StatusCode,
+    /// What was wrong with the body (never the body itself).
+    pub reason: String,
+}
+
+/// Refused locally: the account is paused because Meta said it is throttled.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error(
+    "account {account} is paused by Meta rate limiting for another {}s; nothing was sent",
+    remaining.as_secs()
+)]
+#[non_exhaustive]
+pub struct AccountPaused {
+    /// The paused account.
+    pub account: AccountId,
+    /// When the pause ends.
+    pub until: SystemTime,
+    /// How long until then, from the moment of the refusal.
+    pub remaining: Duration,
+}
+
+/// A message, outgoing id or option that cannot be sent; found before any request.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum MessageError {
+    /// The text is empty.
+    #[error("the text is empty")]
+    EmptyText,
+    /// The text exceeds Instagram's limit of 1000 bytes of UTF-8.
+    #[error("the text is {len} bytes of UTF-8; Instagram accepts at most {max}")]
+    TextTooLong {
+        /// The length in bytes.
+        len: usize,
+        /// The limit in bytes.
+        max: usize,
+    },
+    /// More quick replies than Meta accepts (13).
+    #[error("{count} quick replies; Meta accepts at most {max}")]
+    TooManyQuickReplies {
+        /// How many were given.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A message built from a list of attachments got none.
+    #[error("no attachments given")]
+    NoAttachments,
+    /// More attachments in one message than Instagram accepts (10).
+    #[error("{count} attachments; Instagram accepts at most {max} in one message")]
+    TooManyAttachments {
+        /// How many were given.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A generic template without elements.
+    #[error("a generic template needs at least one element")]
+    NoElements,
+    /// More generic template elements than Meta accepts (10).
+    #[error("{count} template elements; Meta accepts at most {max}")]
+    TooManyElements {
+        /// How many were given.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// More buttons on one template element than Meta accepts (3).
+    #[error("{count} buttons on one element; Meta accepts at most {max}")]
+    TooManyButtons {
+        /// How many were given.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A required string (a title, a payload, an attachment id) is empty.
+    #[error("the {0} is empty")]
+    Empty(&'static str),
+    /// A URL is not an absolute `http` or `https` URL.
+    #[error("the {0} is not an absolute http(s) URL")]
+    InvalidUrl(&'static str),
+    /// An id that goes into the request path has characters other than ASCII letters,
+    /// digits, `_` and `-` (this keeps ids from changing the request's path or query).
+    #[error("the {0} is not a valid Graph node id")]
+    InvalidId(&'static str),
+}
+
+/// Everything that can stop a Send/Graph API call.
+///
+/// Errors come from three places, and the variant tells which:
+///
+/// * **refused locally, nothing sent** — an invalid message or id
+///   ([`SendError::Invalid`]), a closed messaging window ([`SendError::WindowClosed`]), an
+///   account paused by Meta's rate limiting ([`SendError::AccountPaused`]) or an account whose
+///   token Meta already rejected ([`SendError::TokenRejected`]);
+/// * **Meta answered** — with its Graph error envelope ([`SendError::Graph`]), with an error
+///   status and no envelope ([`SendError::Status`]), or with a success status and a body that is
+///   not what the operation returns ([`SendError::Decode`]);
+/// * **the network failed** — before the request left ([`SendError::Transport`]), or after it
+///   may have reached Meta ([`SendError::OutcomeUnknown`]).
+///
+/// [`SendError::kind`] folds all of them into one [`SendErrorKind`] for decisions, and
+/// [`SendError::is_retryable`] says whether sending the same request again is safe.
+///
+/// No variant holds a token, a full URL or a third-party type: Graph messages are scrubbed of
+/// the token that was used, and transport failures keep only reqwest's URL-less description.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// Refused locally: the message, an id or an option is invalid. Nothing was sent.
+    #[error("not sent: {0}")]
+    Invalid(#[from] MessageError),
+    /// Refused locally: the messaging window is closed. Nothing was sent.
+    #[error(transparent)]
+    WindowClosed(#[from] WindowClosed),
+    /// Refused locally: the account is paused by rate limiting. Nothing was sent.
+    #[error(transparent)]
+    AccountPaused(#[from] AccountPaused),
+    /// Refused locally: Meta rejected this account's token (code 190/102) and the same token
+    /// was used again. Nothing was sent; build the account with a new token.
+    #[error("account {0} needs a new access token; nothing was sent")]
+    TokenRejected(AccountId),
+    /// Meta answered with a Graph error envelope.
+    #[error(transparent)]
+    Graph(Box<GraphFailure>),
+    /// Meta answered with an error status and no envelope, outcome known.
+    #[error(transparent)]
+    Status(StatusFailure),
+    /// The network failed where the outcome is known (connect, or a read).
+    #[error(transparent)]
+    Transport(TransportFailure),
+    /// A write whose outcome is unknown. Not retried; counted.
+    #[error(transparent)]
+    OutcomeUnknown(OutcomeUnknown),
+    /// A success status with an unexpected body.
+    #[error(transparent)]
+    Decode(DecodeFailure),
+}
+
+impl SendError {
+    /// The classification to branch on.
+    pub fn kind(&self) -> SendErrorKind {
+        match self {
+            Self::Invalid(_) => SendErrorKind::InvalidRequest,
+            Self::WindowClosed(_) => SendErrorKind::OutsideWindow,
+            Self::AccountPaused(_) => SendErrorKind::RateLimited,
+            Self::TokenRejected(_) => SendErrorKind::Auth,
+            Self::Graph(failure) => failure.error.kind(),
+            Self::Status(failure) => failure.kind,
+            Self::Transport(_) => SendErrorKind::Transient,
+            Self::OutcomeUnknown(_) => SendErrorKind::OutcomeUnknown,
+            Self::Decode(_) => SendErrorKind::Decode,
+        }
+    }
+
+    /// `true` when the same request may be sent again (later) without any risk of acting
+    /// twice: rate limits, documented transient errors and failures before the request left.
+    /// Never `true` for [`OutcomeUnknown`](Self::OutcomeUnknown).
+    pub fn is_retryable(&self) -> bool {
+        self.kind().is_retryable()
+    }
+
+    /// `true` when Meta may have acted on the request although no answer says so.
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Self::OutcomeUnknown(_))
+    }
+
+    /// `true` when the error was decided locally and no request was made.
+    pub fn is_local(&self) -> bool {
+        matches!(
+            self,
+            Self::Invalid(_)
+                | Self::WindowClosed(_)
+                | Self::AccountPaused(_)
+                | Self::TokenRejected(_)
+        )
+    }
+
+    /// `true` for [`SendErrorKind::OutsideWindow`].
+    pub fn is_outside_window(&self) -> bool {
+        self.kind() == SendErrorKind::OutsideWindow
+    }
+
+    /// `true` for [`SendErrorKind::RateLimited`].
+    pub fn is_rate_limited(&self) -> bool {
+        self.kind() == SendErrorKind::RateLimited
+    }
+
+    /// `true` for [`SendErrorKind::Auth`].
+    pub fn is_auth(&self) -> bool {
+        self.kind() == SendErrorKind::Auth
+    }
+
+    /// `true` for [`SendErrorKind::Transient`].
+    pub fn is_transient(&self) -> bool {
+        self.kind() == SendErrorKind::Transient
+    }
+
+    /// The HTTP status Meta answered with, when it answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Graph(failure) => Some(failure.status),
+            Self::Status(failure) => Some(failure.status),
+            Self::Decode(failure) => Some(failure.status),
+            Self::OutcomeUnknown(OutcomeUnknown {
+                reason: UnknownReason::ServerError(status),
+            }) => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The Graph error envelope, when Meta sent one.
+    pub fn graph_error(&self) -> Option<&GraphError> {
+        match self {
+            Self::Graph(failure) => Some(&failure.error),
+            _ => None,
+        }
+    }
+
+    /// How long to wait before trying again, when known: Meta's `Retry-After` or
+    /// `estimated_time_to_regain_access`, or the rest of a local account pause.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Graph(failure) => failure.retry_after,
+            Self::Status(failure) => failure.retry_after,
+            Self::AccountPaused(paused) => Some(paused.remaining),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph(code: i64, subcode: Option<i64>) -> GraphError {
+        GraphError {
+            message: "m".into(),
+            error_type: None,
+            code: Some(code),
+            error_subcode: subcode,
+            error_user_title: None,
+            error_user_msg: None,
+            fbtrace_id: None,
+            is_transient: None,
+        }
+    }
+
+    #[test]
+    fn classification_table() {
+        use SendErrorKind::*;
+        let table: &[(i64, Option<i64>, SendErrorKind)] = &[
+            (10, Some(2_018_278), OutsideWindow),
+            (10, Some(2_534_022), OutsideWindow),
+            (4, None, RateLimited),
+            (17, None, RateLimited),
+            (32, None, RateLimited),
+            (341, None, RateLimited),
+            (613, None, RateLimited),
+            (613, Some(2_534_040), RateLimited),
+            (613, Some(2_018_338), Other),
+            (613, Some(1_893_016), Other),
+            (80_002, None, RateLimited),
+            (80_006, None, RateLimited),
+            (190, None, Auth),
+            (190, Some(460), Auth),
+            (102, None, Auth),
+            (551, None, UserUnavailable),
+            (551, Some(1_545_041), UserUnavailable),
+            (10, Some(2_018_108), UserUnavailable),
+            (10, None, Permission),
+            (3, None, Permission),
+            (200, Some(2_534_041), Permission),
+            (299, None, Permission),
+            (100, None, InvalidParameter),
+            (100, Some(2_018_001), InvalidParameter),
+            (100, Some(2_534_025), InvalidParameter),
+            (1, None, Transient),
+            (2, None, Transient),
+            (2, Some(2_018_344), Other),
+            (368, None, Other),
+            (2_018_300, None, Other),
+            (9_000_001, None, Other),
+        ];
+        for &(code, sub, kind) in table {
+            assert_eq!(graph(code, sub).kind(), kind, "{code}/{sub:?}");
+        }
+    }
+
+    #[test]
+    fn is_transient_flag_makes_unknown_codes_transient_but_not_terminal_ones() {
+        let mut e = graph(999, None);
+        e.is_transient = Some(true);
+        assert_eq!(e.kind(), SendErrorKind::Transient);
+        let mut e = graph(100, None);
+        e.is_transient = Some(true);
+        assert_eq!(e.kind(), SendErrorKind::InvalidParameter);
+    }
+
+    #[test]
+    fn envelope_is_parsed_leniently() {
+        let e = GraphError::from_body(
+            br#"{"error":{"message":"x","code":"613","error_subcode":"2534040","is_transient":false,"extra":{"a":1}}}"#,
+        )
+        .unwrap();
+        assert_eq!(e.code, Some(613));
+        assert_eq!(e.error_subcode, Some(2_534_040));
+        assert_eq!(e.is_transient, Some(false));
+        assert!(GraphError::from_body(br#"{"error":{}}"#).is_none());
+        assert!(GraphError::from_body(br#"{"error":"nope"}"#).is_none());
+        assert!(GraphError::from_body(b"").is_none());
+        assert!(GraphError::from_body(br#"{"id":"1"}"#).is_none());
+    }
+
+    #[test]
+    fn redact_removes_the_token_from_texts() {
+        let mut e = graph(190, None);
+        e.message = "Invalid token EAAGsecret given".into();
+        e.error_user_msg = Some("EAAGsecret".into());
+        e.redact("EAAGsecret");
+        assert_eq!(e.message, "Invalid token [redacted] given");
+        assert_eq!(e.error_user_msg.as_deref(), Some("[redacted]"));
+    }
+
+    #[test]
+    fn display_names_code_and_trace() {
+        let mut e = graph(10, Some(2_018_278));
+        e.error_type = Some("OAuthException".into());
+        e.fbtrace_id = Some("T1".into());
+        let failure = SendError::Graph(Box::new(GraphFailure {
+            status: StatusCode::BAD_REQUEST,
+            error: e,
+            retry_after: None,
+        }));
+        assert_eq!(
+            failure.to_string(),
+            "Graph API error on HTTP 400: code 10/2018278 (OAuthException): m [fbtrace_id T1]"
+        );
+        assert_eq!(failure.kind(), SendErrorKind::OutsideWindow);
+        assert_eq!(failure.status(), Some(StatusCode::BAD_REQUEST));
+        assert!(!failure.is_retryable());
+    }
+}
