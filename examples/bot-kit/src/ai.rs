@@ -14,6 +14,9 @@
 //! * [`AiOutcome::Disabled`]: no API key configured; the outcome carries the canned
 //!   "we'll get back to you" reply ([`CANNED_NO_KEY_REPLY`]).
 //!
+//! async-openai itself retries a `429`, a `5xx` or a refused connection up to 3 times
+//! (100–400 ms apart, or as `Retry-After` says); all of that happens inside the timeout.
+//!
 //! Every branch but `Handoff` yields a text to send ([`AiOutcome::text`]). The caller
 //! sends the typing indicator *before* calling [`GptFallback::reply`].
 //!
@@ -71,8 +74,7 @@ pub const CANNED_NO_KEY_REPLY: &str =
     "Thanks for your message! We'll get back to you as soon as we can.";
 
 /// Reply when the model call failed.
-pub const CANNED_ERROR_REPLY: &str =
-    "Thanks for your message! We can't answer right now, but someone from our team will get back to you soon.";
+pub const CANNED_ERROR_REPLY: &str = "Thanks for your message! We can't answer right now, but someone from our team will get back to you soon.";
 
 /// Settings of the GPT fallback (from `OPENAI_API_KEY`, `OPENAI_BASE_URL`,
 /// `OPENAI_MODEL`, `OPENAI_TIMEOUT_SECS`).
@@ -363,7 +365,10 @@ impl GptFallback {
         history: &[HistoryMessage],
     ) -> Result<Option<String>, AiError> {
         if !history.iter().any(|m| m.role == Role::User) {
-            return Err(AiError::new(AiErrorKind::NoInput, "no user message to answer"));
+            return Err(AiError::new(
+                AiErrorKind::NoInput,
+                "no user message to answer",
+            ));
         }
         let request = self.request(history);
         let response = tokio::time::timeout(self.config.timeout, client.chat().create(request))
@@ -376,7 +381,10 @@ impl GptFallback {
             })?
             .map_err(map_openai_error)?;
         let Some(choice) = response.choices.into_iter().next() else {
-            return Err(AiError::new(AiErrorKind::EmptyReply, "the answer has no choices"));
+            return Err(AiError::new(
+                AiErrorKind::EmptyReply,
+                "the answer has no choices",
+            ));
         };
         if choice.message.refusal.is_some() && choice.message.content.is_none() {
             return Ok(None);
@@ -548,7 +556,9 @@ mod tests {
     async fn without_key_the_canned_reply_is_returned() {
         let gpt = GptFallback::new(AiConfig::default()).unwrap();
         assert!(!gpt.is_enabled());
-        let outcome = gpt.reply(&[HistoryMessage::user("hi", SystemTime::now())]).await;
+        let outcome = gpt
+            .reply(&[HistoryMessage::user("hi", SystemTime::now())])
+            .await;
         assert_eq!(
             outcome,
             AiOutcome::Disabled {

@@ -422,7 +422,7 @@ impl Config {
                     } else {
                         format!("{}: {e}", path.display())
                     },
-                    rules: Some(e),
+                    rules: Some(Box::new(e)),
                 })?;
                 (rules, RulesSource::File(path))
             }
@@ -564,11 +564,11 @@ fn parse_accounts(env: &Env) -> Result<Sending, ConfigError> {
             if !is_header_safe(token) {
                 return Err(ConfigError::invalid(
                     vars::IG_PAGE_TOKEN,
-                    "contains whitespace or non-ASCII characters (copy the token again)"
-                        .to_owned(),
+                    "contains whitespace or non-ASCII characters (copy the token again)".to_owned(),
                 ));
             }
-            let token = AccessToken::new(token).map_err(|_| ConfigError::empty(vars::IG_PAGE_TOKEN))?;
+            let token =
+                AccessToken::new(token).map_err(|_| ConfigError::empty(vars::IG_PAGE_TOKEN))?;
             accounts.insert(AccountId::new(id), token);
         }
         (Some(_), None) => {
@@ -618,9 +618,8 @@ fn parse_accounts(env: &Env) -> Result<Sending, ConfigError> {
 
 fn parse_http_url(variable: &str, value: &str) -> Result<Url, ConfigError> {
     // The value may embed a credential (a Slack webhook path, a password): never echo it.
-    let url = Url::parse(value).map_err(|e| {
-        ConfigError::invalid(variable, format!("not a valid URL ({e})"))
-    })?;
+    let url = Url::parse(value)
+        .map_err(|e| ConfigError::invalid(variable, format!("not a valid URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(ConfigError::invalid(
             variable,
@@ -628,7 +627,10 @@ fn parse_http_url(variable: &str, value: &str) -> Result<Url, ConfigError> {
         ));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(ConfigError::invalid(variable, "the URL has no host".to_owned()));
+        return Err(ConfigError::invalid(
+            variable,
+            "the URL has no host".to_owned(),
+        ));
     }
     Ok(url)
 }
@@ -701,7 +703,7 @@ pub struct ConfigError {
     variable: String,
     kind: ConfigErrorKind,
     problem: String,
-    rules: Option<RulesError>,
+    rules: Option<Box<RulesError>>,
 }
 
 impl ConfigError {
@@ -748,7 +750,7 @@ impl ConfigError {
 
     /// The rules error behind a [`ConfigErrorKind::Rules`] error.
     pub fn rules_error(&self) -> Option<&RulesError> {
-        self.rules.as_ref()
+        self.rules.as_deref()
     }
 }
 
@@ -806,7 +808,10 @@ mod tests {
             ("REDIS_URL", "redis://:pw@127.0.0.1:6379/2"),
             ("CONVERSATION_TTL_SECS", "600"),
             ("BOT_ADMIN_TOKEN", "admin-token-0123456789"),
-            ("NOTIFY_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/XYZ"),
+            (
+                "NOTIFY_WEBHOOK_URL",
+                "https://hooks.slack.com/services/T0/B0/XYZ",
+            ),
             ("MAX_EVENT_AGE_SECS", "3600"),
             ("PORT", "8080"),
             ("BIND_ADDR", "0.0.0.0"),
@@ -830,7 +835,10 @@ mod tests {
         assert_eq!(c.ai.base_url, "http://127.0.0.1:8888/v1");
         assert_eq!(c.ai.model, "gpt-4o-mini");
         assert_eq!(c.ai.timeout, Duration::from_secs(3));
-        assert_eq!(c.state, Backend::Redis(Secret::new("redis://:pw@127.0.0.1:6379/2")));
+        assert_eq!(
+            c.state,
+            Backend::Redis(Secret::new("redis://:pw@127.0.0.1:6379/2"))
+        );
         assert_eq!(c.conversation_ttl, Duration::from_secs(600));
         assert_eq!(c.max_event_age, Duration::from_secs(3600));
         assert!(c.admin_token.unwrap().matches("admin-token-0123456789"));
@@ -853,26 +861,71 @@ mod tests {
 
     #[test]
     fn each_bad_value_names_its_variable_in_one_line() {
-        let cases: &[(&[(&str, &str)], &str, &str)] = &[
-            (&[("PORT", "abc")], "PORT", r#"PORT: expected a port number 1-65535, got "abc""#),
-            (&[("PORT", "0")], "PORT", r#"PORT: expected a port number 1-65535, got "0""#),
-            (&[("PORT", "70000")], "PORT", r#"PORT: expected a port number 1-65535, got "70000""#),
-            (&[("PORT", "")], "PORT", "PORT: is set but empty (unset it to use the default)"),
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+        let cases: &[Case<'_>] = &[
+            (
+                &[("PORT", "abc")],
+                "PORT",
+                r#"PORT: expected a port number 1-65535, got "abc""#,
+            ),
+            (
+                &[("PORT", "0")],
+                "PORT",
+                r#"PORT: expected a port number 1-65535, got "0""#,
+            ),
+            (
+                &[("PORT", "70000")],
+                "PORT",
+                r#"PORT: expected a port number 1-65535, got "70000""#,
+            ),
+            (
+                &[("PORT", "")],
+                "PORT",
+                "PORT: is set but empty (unset it to use the default)",
+            ),
             (&[("BIND_ADDR", "localhost")], "BIND_ADDR", ""),
             (&[("MAX_EVENT_AGE_SECS", "-1")], "MAX_EVENT_AGE_SECS", ""),
             (&[("MAX_EVENT_AGE_SECS", "1.5")], "MAX_EVENT_AGE_SECS", ""),
             (&[("OPENAI_TIMEOUT_SECS", "0")], "OPENAI_TIMEOUT_SECS", ""),
-            (&[("CONVERSATION_TTL_SECS", "x")], "CONVERSATION_TTL_SECS", ""),
-            (&[("GRAPH_API_BASE", "graph.facebook.com")], "GRAPH_API_BASE", ""),
-            (&[("GRAPH_API_BASE", "https://graph.facebook.com/v25.0")], "GRAPH_API_BASE", ""),
-            (&[("GRAPH_API_BASE", "ftp://graph.facebook.com")], "GRAPH_API_BASE", ""),
-            (&[("OPENAI_BASE_URL", "api.openai.com")], "OPENAI_BASE_URL", ""),
+            (
+                &[("CONVERSATION_TTL_SECS", "x")],
+                "CONVERSATION_TTL_SECS",
+                "",
+            ),
+            (
+                &[("GRAPH_API_BASE", "graph.facebook.com")],
+                "GRAPH_API_BASE",
+                "",
+            ),
+            (
+                &[("GRAPH_API_BASE", "https://graph.facebook.com/v25.0")],
+                "GRAPH_API_BASE",
+                "",
+            ),
+            (
+                &[("GRAPH_API_BASE", "ftp://graph.facebook.com")],
+                "GRAPH_API_BASE",
+                "",
+            ),
+            (
+                &[("OPENAI_BASE_URL", "api.openai.com")],
+                "OPENAI_BASE_URL",
+                "",
+            ),
             (&[("OPENAI_MODEL", "gpt 4o")], "OPENAI_MODEL", ""),
             (&[("REDIS_URL", "localhost:6379")], "REDIS_URL", ""),
-            (&[("NOTIFY_WEBHOOK_URL", "not a url")], "NOTIFY_WEBHOOK_URL", ""),
+            (
+                &[("NOTIFY_WEBHOOK_URL", "not a url")],
+                "NOTIFY_WEBHOOK_URL",
+                "",
+            ),
             (&[("BOT_ADMIN_TOKEN", "tiny-tok")], "BOT_ADMIN_TOKEN", ""),
             (&[("IG_PAGE_TOKEN", "EAAG")], "IG_BUSINESS_ID", ""),
-            (&[("IG_BUSINESS_ID", "17841400000000001")], "IG_PAGE_TOKEN", ""),
+            (
+                &[("IG_BUSINESS_ID", "17841400000000001")],
+                "IG_PAGE_TOKEN",
+                "",
+            ),
             (
                 &[("IG_PAGE_TOKEN", "EAAG"), ("IG_BUSINESS_ID", "my-shop")],
                 "IG_BUSINESS_ID",
@@ -902,8 +955,16 @@ mod tests {
             ),
             (&[("IG_APP_SECRET", "abc\n")], "IG_APP_SECRET", ""),
             (&[("OPENAI_API_KEY", "sk-abc ")], "OPENAI_API_KEY", ""),
-            (&[("RULES_FILE", "/nonexistent/rules.toml")], "RULES_FILE", ""),
-            (&[("ACCOUNTS_FILE", "/nonexistent/accounts.toml")], "ACCOUNTS_FILE", ""),
+            (
+                &[("RULES_FILE", "/nonexistent/rules.toml")],
+                "RULES_FILE",
+                "",
+            ),
+            (
+                &[("ACCOUNTS_FILE", "/nonexistent/accounts.toml")],
+                "ACCOUNTS_FILE",
+                "",
+            ),
         ];
         for (pairs, variable, exact) in cases {
             let e = err(pairs);
@@ -916,7 +977,11 @@ mod tests {
             }
             // No value of a secret variable is ever echoed.
             for (name, value) in pairs.iter() {
-                if name.contains("TOKEN") || name.contains("SECRET") || name.contains("KEY") || name.contains("URL") {
+                if name.contains("TOKEN")
+                    || name.contains("SECRET")
+                    || name.contains("KEY")
+                    || name.contains("URL")
+                {
                     assert!(!line.contains(value.trim()), "{line} echoes {name}");
                 }
             }

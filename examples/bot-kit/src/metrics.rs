@@ -145,12 +145,8 @@ impl Metrics {
             "botkit_gpt_latency_seconds",
             "GPT fallback call latency.",
         );
-        self.errors.render(
-            &mut out,
-            "botkit_errors_total",
-            "Errors, by kind.",
-            "kind",
-        );
+        self.errors
+            .render(&mut out, "botkit_errors_total", "Errors, by kind.", "kind");
         out
     }
 }
@@ -309,7 +305,10 @@ mod tests {
             m.record_event(&format!("k{i}"));
         }
         let text = m.render();
-        assert!(text.contains("botkit_errors_total{kind=\"a\\\"b\\\\c\\nd\"} 1\n"), "{text}");
+        assert!(
+            text.contains("botkit_errors_total{kind=\"a\\\"b\\\\c\\nd\"} 1\n"),
+            "{text}"
+        );
         let event_lines = text
             .lines()
             .filter(|l| l.starts_with("botkit_events_total{"))

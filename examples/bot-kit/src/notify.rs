@@ -229,7 +229,8 @@ mod tests {
 
     #[test]
     fn long_and_multiline_messages_are_quoted_short_on_one_line() {
-        let e = Escalation::new("1", "2", "gpt").with_last_message(format!("a\nb{}", "x".repeat(300)));
+        let e =
+            Escalation::new("1", "2", "gpt").with_last_message(format!("a\nb{}", "x".repeat(300)));
         let text = e.text();
         assert!(text.contains("Last message: \"a bxxx"));
         assert!(text.contains("…\"."));

@@ -190,7 +190,7 @@ impl RuleSet {
             rules.push(rule);
         }
         // Stable sort: equal priorities keep file order.
-        rules.sort_by(|a, b| b.priority.cmp(&a.priority));
+        rules.sort_by_key(|r| std::cmp::Reverse(r.priority));
 
         let mut sources = Vec::with_capacity(rules.len());
         for (index, rule) in rules.iter().enumerate() {
@@ -216,7 +216,10 @@ impl RuleSet {
     /// [`RuleSet::from_toml`].
     pub fn from_file(path: &Path) -> Result<Self, RulesError> {
         let source = std::fs::read_to_string(path).map_err(|e| {
-            RulesError::file(RulesErrorKind::Io, format!("cannot read {}: {e}", path.display()))
+            RulesError::file(
+                RulesErrorKind::Io,
+                format!("cannot read {}: {e}", path.display()),
+            )
         })?;
         Self::from_toml(&source)
     }
@@ -482,7 +485,10 @@ fn parse_rule(index: usize, raw: &Value) -> Result<Rule, RulesError> {
         {
             return Err(err(
                 RulesErrorKind::InvalidPattern,
-                format!("patterns[{i}] is not a valid regular expression: {}", one_line(&e)),
+                format!(
+                    "patterns[{i}] is not a valid regular expression: {}",
+                    one_line(&e)
+                ),
             ));
         }
     }
@@ -496,11 +502,17 @@ fn parse_rule(index: usize, raw: &Value) -> Result<Rule, RulesError> {
             ));
         }
         None => {
-            return Err(err(RulesErrorKind::InvalidText, "missing `text`".to_owned()));
+            return Err(err(
+                RulesErrorKind::InvalidText,
+                "missing `text`".to_owned(),
+            ));
         }
     };
     if text.trim().is_empty() {
-        return Err(err(RulesErrorKind::InvalidText, "`text` is empty".to_owned()));
+        return Err(err(
+            RulesErrorKind::InvalidText,
+            "`text` is empty".to_owned(),
+        ));
     }
     if text.len() > MAX_TEXT_BYTES {
         return Err(err(
@@ -670,11 +682,22 @@ mod tests {
         let ids: Vec<&str> = rules.rules().iter().map(Rule::id).collect();
         assert_eq!(
             ids,
-            ["human_handoff", "returns", "shipping", "pricing", "hours", "greeting"]
+            [
+                "human_handoff",
+                "returns",
+                "shipping",
+                "pricing",
+                "hours",
+                "greeting"
+            ]
         );
         assert!(rules.get("human_handoff").unwrap().action().is_handoff());
         for rule in rules.rules() {
-            assert!(rule.action().text().len() <= MAX_TEXT_BYTES, "{}", rule.id());
+            assert!(
+                rule.action().text().len() <= MAX_TEXT_BYTES,
+                "{}",
+                rule.id()
+            );
         }
     }
 
@@ -731,8 +754,7 @@ mod tests {
 
     #[test]
     fn first_match_by_priority_then_file_order() {
-        let rules = one(
-            r#"
+        let rules = one(r#"
             [[rules]]
             id = "low"
             keywords = ["apple"]
@@ -751,8 +773,7 @@ mod tests {
             keywords = ["apple"]
             action = "reply"
             text = "tie"
-            "#,
-        )
+            "#)
         .unwrap();
         assert_eq!(rules.find("an apple").unwrap().id(), "low");
         assert_eq!(rules.find("APPLE   pie please").unwrap().id(), "high");
@@ -764,15 +785,13 @@ mod tests {
 
     #[test]
     fn patterns_are_case_insensitive_and_folded() {
-        let rules = one(
-            r#"
+        let rules = one(r#"
             [[rules]]
             id = "order"
             patterns = ['\border\s*#?\d{4,}', 'envío\s+gratis']
             action = "reply"
             text = "checking"
-            "#,
-        )
+            "#)
         .unwrap();
         assert!(rules.find("where is ORDER #12345").is_some());
         assert!(rules.find("hay envio GRATIS?").is_some());
@@ -781,15 +800,13 @@ mod tests {
 
     #[test]
     fn keyword_with_symbol_edges_needs_no_boundary() {
-        let rules = one(
-            r#"
+        let rules = one(r#"
             [[rules]]
             id = "wave"
             keywords = ["👋", "c++"]
             action = "reply"
             text = "hi"
-            "#,
-        )
+            "#)
         .unwrap();
         assert!(rules.find("hey👋").is_some());
         assert!(rules.find("I like C++!").is_some());
@@ -827,19 +844,27 @@ mod tests {
         assert_eq!(e.rule_index(), Some(1));
         assert_eq!(e.to_string(), "rule \"a\": id is used by an earlier rule");
 
-        let e = error_of("[[rules]]\nid = \"greet\"\nkeywrods = [\"x\"]\naction = \"reply\"\ntext = \"t\"");
+        let e = error_of(
+            "[[rules]]\nid = \"greet\"\nkeywrods = [\"x\"]\naction = \"reply\"\ntext = \"t\"",
+        );
         assert_eq!(e.kind(), RulesErrorKind::UnknownKey);
-        assert!(e.to_string().starts_with("rule \"greet\": unknown key \"keywrods\""), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("rule \"greet\": unknown key \"keywrods\""),
+            "{e}"
+        );
 
         let e = error_of("[[rules]]\nid = \"greet\"\naction = \"reply\"\ntext = \"t\"");
         assert_eq!(e.kind(), RulesErrorKind::NoMatchers);
         assert_eq!(e.rule_id(), Some("greet"));
 
-        let e = error_of("[[rules]]\nid = \"g\"\nkeywords = [\" \"]\naction = \"reply\"\ntext = \"t\"");
+        let e =
+            error_of("[[rules]]\nid = \"g\"\nkeywords = [\" \"]\naction = \"reply\"\ntext = \"t\"");
         assert_eq!(e.kind(), RulesErrorKind::EmptyKeyword);
         assert_eq!(e.to_string(), "rule \"g\": keywords[0] is empty");
 
-        let e = error_of("[[rules]]\nid = \"g\"\nkeywords = [\"x\"]\naction = \"shout\"\ntext = \"t\"");
+        let e =
+            error_of("[[rules]]\nid = \"g\"\nkeywords = [\"x\"]\naction = \"shout\"\ntext = \"t\"");
         assert_eq!(e.kind(), RulesErrorKind::InvalidAction);
         assert!(e.to_string().contains("unknown action \"shout\""));
 
@@ -853,11 +878,15 @@ mod tests {
         assert_eq!(e.kind(), RulesErrorKind::InvalidText);
         assert!(e.to_string().contains("1001 bytes"));
 
-        let e = error_of("[[rules]]\nid = \"g\"\npriority = \"high\"\nkeywords = [\"x\"]\naction = \"reply\"\ntext = \"t\"");
+        let e = error_of(
+            "[[rules]]\nid = \"g\"\npriority = \"high\"\nkeywords = [\"x\"]\naction = \"reply\"\ntext = \"t\"",
+        );
         assert_eq!(e.kind(), RulesErrorKind::WrongType);
         assert_eq!(e.to_string(), "rule \"g\": `priority` must be an integer");
 
-        let e = error_of("[[rules]]\nid = \"has space\"\nkeywords = [\"x\"]\naction = \"reply\"\ntext = \"t\"");
+        let e = error_of(
+            "[[rules]]\nid = \"has space\"\nkeywords = [\"x\"]\naction = \"reply\"\ntext = \"t\"",
+        );
         assert_eq!(e.kind(), RulesErrorKind::InvalidId);
 
         let e = error_of("[rule]\nid = \"g\"");

@@ -529,7 +529,10 @@ mod tests {
         );
         let back: HistoryMessage = serde_json::from_str(&json).unwrap();
         assert_eq!(back, m);
-        assert!(serde_json::from_str::<HistoryMessage>(r#"{"role":"robot","text":"","at_ms":1}"#).is_err());
+        assert!(
+            serde_json::from_str::<HistoryMessage>(r#"{"role":"robot","text":"","at_ms":1}"#)
+                .is_err()
+        );
     }
 
     #[test]
@@ -545,7 +548,9 @@ mod tests {
         let now = SystemTime::now();
         let c = Conversation {
             state: ConversationState::Active,
-            history: (0..5).map(|i| HistoryMessage::user(i.to_string(), now)).collect(),
+            history: (0..5)
+                .map(|i| HistoryMessage::user(i.to_string(), now))
+                .collect(),
             last_inbound: None,
             updated: now,
         };

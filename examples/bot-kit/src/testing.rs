@@ -71,8 +71,7 @@ impl RedisServer {
                 Err(e) => last_error = Some(e),
             }
         }
-        Err(last_error
-            .unwrap_or_else(|| RedisServerError("redis-server did not start".to_owned())))
+        Err(last_error.unwrap_or_else(|| RedisServerError("redis-server did not start".to_owned())))
     }
 
     /// The server's port.
@@ -118,7 +117,9 @@ impl RedisServer {
             match self.spawn_and_wait() {
                 Ok(()) => return Ok(()),
                 // The port can take a moment to be free again.
-                Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -138,10 +139,7 @@ impl RedisServer {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| {
-                RedisServerError(format!(
-                    "cannot spawn {}: {e}",
-                    self.binary.display()
-                ))
+                RedisServerError(format!("cannot spawn {}: {e}", self.binary.display()))
             })?;
         self.child = Some(child);
         let deadline = Instant::now() + READY_TIMEOUT;

@@ -55,7 +55,7 @@ impl Accounts {
         true
     }
 
-    /// Parses an accounts file (see [the module docs](super#accounts_file)), resolving
+    /// Parses an accounts file (see [the module docs](super#accounts)), resolving
     /// `page_token_env` through `lookup`. Errors name `ACCOUNTS_FILE` and the entry.
     pub(crate) fn parse_file(
         source: &str,
@@ -100,7 +100,10 @@ impl Accounts {
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let at = |problem: &str| {
-                err(ConfigErrorKind::Invalid, format!("accounts[{i}]: {problem}"))
+                err(
+                    ConfigErrorKind::Invalid,
+                    format!("accounts[{i}]: {problem}"),
+                )
             };
             let Value::Table(entry) = item else {
                 return Err(at("must be a table"));

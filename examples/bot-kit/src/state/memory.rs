@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime};
 
 use super::{
-    Conversation, ConversationKey, ConversationState, ConversationStore, HistoryMessage, Role,
-    ResolveOutcome, StoreError, StoreOptions,
+    Conversation, ConversationKey, ConversationState, ConversationStore, HistoryMessage,
+    ResolveOutcome, Role, StoreError, StoreOptions,
 };
 
 /// Expired records are swept from the map once every this many writes.
@@ -70,11 +70,7 @@ impl MemoryStore {
 
     /// Runs `update` on the live record (a fresh active one when there is none), stores
     /// the result with a refreshed TTL and returns what `update` returned.
-    fn write<R>(
-        &self,
-        key: &ConversationKey,
-        update: impl FnOnce(&mut Conversation) -> R,
-    ) -> R {
+    fn write<R>(&self, key: &ConversationKey, update: impl FnOnce(&mut Conversation) -> R) -> R {
         let now = Instant::now();
         let mut records = self.lock();
         if self.inner.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
@@ -191,13 +187,19 @@ mod tests {
             store
                 .append(
                     &key(),
-                    &[HistoryMessage::user(format!("u{i}"), t0 + Duration::from_secs(i))],
+                    &[HistoryMessage::user(
+                        format!("u{i}"),
+                        t0 + Duration::from_secs(i),
+                    )],
                 )
                 .await
                 .unwrap();
         }
         let c = store
-            .append(&key(), &[HistoryMessage::bot("b", t0 + Duration::from_secs(99))])
+            .append(
+                &key(),
+                &[HistoryMessage::bot("b", t0 + Duration::from_secs(99))],
+            )
             .await
             .unwrap();
         let texts: Vec<&str> = c.history.iter().map(|m| m.text.as_str()).collect();
@@ -217,7 +219,10 @@ mod tests {
     #[tokio::test]
     async fn handoff_and_resolve() {
         let store = MemoryStore::new(StoreOptions::default());
-        assert_eq!(store.resolve(&key()).await.unwrap(), ResolveOutcome::NotFound);
+        assert_eq!(
+            store.resolve(&key()).await.unwrap(),
+            ResolveOutcome::NotFound
+        );
         assert!(store.set_handoff(&key(), "human_handoff").await.unwrap());
         assert!(!store.set_handoff(&key(), "second").await.unwrap());
         let c = store.load(&key()).await.unwrap().unwrap();
@@ -231,7 +236,10 @@ mod tests {
             .await
             .unwrap();
         assert!(c.is_handoff());
-        assert_eq!(store.resolve(&key()).await.unwrap(), ResolveOutcome::Resolved);
+        assert_eq!(
+            store.resolve(&key()).await.unwrap(),
+            ResolveOutcome::Resolved
+        );
         assert_eq!(
             store.resolve(&key()).await.unwrap(),
             ResolveOutcome::AlreadyActive
@@ -266,7 +274,10 @@ mod tests {
             let store = store.clone();
             tasks.push(tokio::spawn(async move {
                 store
-                    .append(&key(), &[HistoryMessage::user(format!("m{i}"), SystemTime::now())])
+                    .append(
+                        &key(),
+                        &[HistoryMessage::user(format!("m{i}"), SystemTime::now())],
+                    )
                     .await
                     .unwrap();
             }));

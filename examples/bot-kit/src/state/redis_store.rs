@@ -2,14 +2,15 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, Script};
 
 use super::{
-    Conversation, ConversationKey, ConversationState, ConversationStore, HistoryMessage, Role,
-    ResolveOutcome, StoreError, StoreErrorKind, StoreOptions, from_unix_ms, to_unix_ms,
+    Conversation, ConversationKey, ConversationState, ConversationStore, HistoryMessage,
+    ResolveOutcome, Role, StoreError, StoreErrorKind, StoreOptions, from_unix_ms, to_unix_ms,
 };
 use crate::secret::Secret;
 
@@ -100,6 +101,10 @@ return 2
 /// expiring a moment apart) is discarded by the next write.
 #[derive(Clone)]
 pub struct RedisStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     conn: ConnectionManager,
     options: StoreOptions,
     append: Script,
@@ -110,7 +115,7 @@ pub struct RedisStore {
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStore")
-            .field("options", &self.options)
+            .field("options", &self.inner.options)
             .finish_non_exhaustive()
     }
 }
@@ -139,11 +144,13 @@ impl RedisStore {
             .await
             .map_err(|e| map_redis_error(&e, "connect"))?;
         Ok(Self {
-            conn,
-            options,
-            append: Script::new(APPEND_LUA),
-            handoff: Script::new(HANDOFF_LUA),
-            resolve: Script::new(RESOLVE_LUA),
+            inner: Arc::new(Inner {
+                conn,
+                options,
+                append: Script::new(APPEND_LUA),
+                handoff: Script::new(HANDOFF_LUA),
+                resolve: Script::new(RESOLVE_LUA),
+            }),
         })
     }
 
@@ -153,7 +160,7 @@ impl RedisStore {
     ///
     /// [`StoreError`] when Redis does not answer.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.inner.conn.clone();
         redis::cmd("PING")
             .query_async::<String>(&mut conn)
             .await
@@ -167,7 +174,7 @@ impl RedisStore {
             escape_id(key.account().as_str()),
             escape_id(key.user().as_str())
         );
-        let prefix = &self.options.key_prefix;
+        let prefix = &self.inner.options.key_prefix;
         (
             format!("{prefix}:{{{tag}}}:meta"),
             format!("{prefix}:{{{tag}}}:history"),
@@ -175,7 +182,7 @@ impl RedisStore {
     }
 
     fn ttl_ms(&self) -> u64 {
-        u64::try_from(self.options.ttl.as_millis())
+        u64::try_from(self.inner.options.ttl.as_millis())
             .unwrap_or(u64::MAX)
             .max(1)
     }
@@ -184,7 +191,7 @@ impl RedisStore {
 impl ConversationStore for RedisStore {
     async fn load(&self, key: &ConversationKey) -> Result<Option<Conversation>, StoreError> {
         let (meta, history) = self.keys(key);
-        let mut conn = self.conn.clone();
+        let mut conn = self.inner.conn.clone();
         let (fields, items): (HashMap<String, String>, Vec<String>) = redis::pipe()
             .atomic()
             .hgetall(&meta)
@@ -211,11 +218,11 @@ impl ConversationStore for RedisStore {
             .max()
             .map(|ms| ms.to_string())
             .unwrap_or_default();
-        let mut invocation = self.append.key(&meta);
+        let mut invocation = self.inner.append.key(&meta);
         invocation
             .key(&history)
             .arg(self.ttl_ms())
-            .arg(self.options.history_cap)
+            .arg(self.inner.options.history_cap)
             .arg(to_unix_ms(SystemTime::now()))
             .arg(inbound);
         for message in messages {
@@ -227,7 +234,7 @@ impl ConversationStore for RedisStore {
             })?;
             invocation.arg(json);
         }
-        let mut conn = self.conn.clone();
+        let mut conn = self.inner.conn.clone();
         let (fields, items): (HashMap<String, String>, Vec<String>) = invocation
             .invoke_async(&mut conn)
             .await
@@ -237,8 +244,9 @@ impl ConversationStore for RedisStore {
 
     async fn set_handoff(&self, key: &ConversationKey, reason: &str) -> Result<bool, StoreError> {
         let (meta, history) = self.keys(key);
-        let mut conn = self.conn.clone();
+        let mut conn = self.inner.conn.clone();
         let changed: i64 = self
+            .inner
             .handoff
             .key(&meta)
             .key(&history)
@@ -253,8 +261,9 @@ impl ConversationStore for RedisStore {
 
     async fn resolve(&self, key: &ConversationKey) -> Result<ResolveOutcome, StoreError> {
         let (meta, history) = self.keys(key);
-        let mut conn = self.conn.clone();
+        let mut conn = self.inner.conn.clone();
         let outcome: i64 = self
+            .inner
             .resolve
             .key(&meta)
             .key(&history)
@@ -272,7 +281,7 @@ impl ConversationStore for RedisStore {
 
     async fn last_inbound(&self, key: &ConversationKey) -> Result<Option<SystemTime>, StoreError> {
         let (meta, _) = self.keys(key);
-        let mut conn = self.conn.clone();
+        let mut conn = self.inner.conn.clone();
         let value: Option<String> = redis::cmd("HGET")
             .arg(&meta)
             .arg("last_inbound_ms")
@@ -364,7 +373,9 @@ fn map_redis_error(e: &RedisError, operation: &str) -> StoreError {
         || e.is_unrecoverable_error()
     {
         StoreErrorKind::Unavailable
-    } else if e.kind() == redis::ErrorKind::Parse || e.kind() == redis::ErrorKind::UnexpectedReturnType {
+    } else if e.kind() == redis::ErrorKind::Parse
+        || e.kind() == redis::ErrorKind::UnexpectedReturnType
+    {
         StoreErrorKind::Corrupt
     } else {
         StoreErrorKind::Backend
@@ -401,7 +412,11 @@ mod tests {
         assert!(err.is_corrupt());
 
         fields.insert("last_inbound_ms".to_owned(), "1700000000000".to_owned());
-        let c = decode(&fields, &[r#"{"role":"bot","text":"hi","at_ms":5}"#.to_owned()]).unwrap();
+        let c = decode(
+            &fields,
+            &[r#"{"role":"bot","text":"hi","at_ms":5}"#.to_owned()],
+        )
+        .unwrap();
         assert_eq!(c.last_inbound, Some(from_unix_ms(1_700_000_000_000)));
         assert_eq!(c.history.len(), 1);
     }

@@ -6,3 +6,9 @@
     clippy::panic,
     reason = "tests"
 )]
+
+mod ai;
+mod config_files;
+mod notify;
+mod redis_store;
+mod testing_server;
