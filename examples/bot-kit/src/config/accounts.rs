@@ -1,0 +1,167 @@
+//! The accounts a bot serves, and the `ACCOUNTS_FILE` format.
+
+use std::collections::BTreeMap;
+
+use meta_webhooks::AccessToken;
+use meta_webhooks::payload::AccountId;
+use toml::{Table, Value};
+
+use super::{ConfigError, ConfigErrorKind, vars};
+
+/// The Instagram professional accounts a bot serves, each with its own access token,
+/// keyed by account id (the webhook `entry[].id` routes an event to its account).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Accounts {
+    tokens: BTreeMap<AccountId, AccessToken>,
+}
+
+impl Accounts {
+    /// The token of `account`, or `None` when the bot does not serve it.
+    pub fn token(&self, account: &AccountId) -> Option<&AccessToken> {
+        self.tokens.get(account)
+    }
+
+    /// `true` when the bot serves `account`.
+    pub fn contains(&self, account: &AccountId) -> bool {
+        self.tokens.contains_key(account)
+    }
+
+    /// The account ids, in order.
+    pub fn ids(&self) -> impl Iterator<Item = &AccountId> {
+        self.tokens.keys()
+    }
+
+    /// `(id, token)` pairs, in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (&AccountId, &AccessToken)> {
+        self.tokens.iter()
+    }
+
+    /// Number of accounts.
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// `true` when there is no account.
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+
+    /// Adds an account; `false` (and no change) when the id is already present.
+    pub(crate) fn insert(&mut self, id: AccountId, token: AccessToken) -> bool {
+        if self.tokens.contains_key(&id) {
+            return false;
+        }
+        self.tokens.insert(id, token);
+        true
+    }
+
+    /// Parses an accounts file (see [the module docs](super#accounts)), resolving
+    /// `page_token_env` through `lookup`. Errors name `ACCOUNTS_FILE` and the entry.
+    pub(crate) fn parse_file(
+        source: &str,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Vec<(AccountId, AccessToken)>, ConfigError> {
+        let err = |kind, problem: String| ConfigError::new(vars::ACCOUNTS_FILE, kind, problem);
+        let table: Table = source.parse().map_err(|e: toml::de::Error| {
+            let line = e
+                .span()
+                .map(|s| source.get(..s.start).unwrap_or("").matches('\n').count() + 1);
+            let message = e.message().trim().replace('\n', " ");
+            match line {
+                Some(line) => err(
+                    ConfigErrorKind::Invalid,
+                    format!("invalid TOML at line {line}: {message}"),
+                ),
+                None => err(ConfigErrorKind::Invalid, format!("invalid TOML: {message}")),
+            }
+        })?;
+        if let Some(key) = table.keys().find(|k| k.as_str() != "accounts") {
+            return Err(err(
+                ConfigErrorKind::Invalid,
+                format!("unknown top-level key {key:?} (expected [[accounts]] tables)"),
+            ));
+        }
+        let items = match table.get("accounts") {
+            Some(Value::Array(items)) if !items.is_empty() => items,
+            Some(Value::Array(_)) | None => {
+                return Err(err(
+                    ConfigErrorKind::Invalid,
+                    "no [[accounts]] entries".to_owned(),
+                ));
+            }
+            Some(_) => {
+                return Err(err(
+                    ConfigErrorKind::Invalid,
+                    "`accounts` must be an array of tables ([[accounts]])".to_owned(),
+                ));
+            }
+        };
+
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let at = |problem: &str| {
+                err(
+                    ConfigErrorKind::Invalid,
+                    format!("accounts[{i}]: {problem}"),
+                )
+            };
+            let Value::Table(entry) = item else {
+                return Err(at("must be a table"));
+            };
+            if let Some(key) = entry
+                .keys()
+                .find(|k| !matches!(k.as_str(), "business_id" | "page_token" | "page_token_env"))
+            {
+                return Err(at(&format!(
+                    "unknown key {key:?} (expected business_id, page_token or page_token_env)"
+                )));
+            }
+            let id = match entry.get("business_id") {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Integer(n)) => n.to_string(),
+                Some(_) => return Err(at("business_id must be a string or an integer")),
+                None => return Err(at("missing business_id")),
+            };
+            if !is_account_id(&id) {
+                return Err(at(
+                    "business_id must be the numeric Instagram account id (digits only)",
+                ));
+            }
+            let token = match (entry.get("page_token"), entry.get("page_token_env")) {
+                (Some(_), Some(_)) => {
+                    return Err(at("set page_token or page_token_env, not both"));
+                }
+                (Some(Value::String(token)), None) => token.clone(),
+                (None, Some(Value::String(name))) => match lookup(name) {
+                    Some(token) if !token.is_empty() => token,
+                    _ => {
+                        return Err(at(&format!(
+                            "page_token_env names {name:?}, which is unset or empty"
+                        )));
+                    }
+                },
+                (None, None) => return Err(at("missing page_token or page_token_env")),
+                _ => return Err(at("page_token and page_token_env must be strings")),
+            };
+            if !is_header_safe(&token) {
+                return Err(at(
+                    "the page token contains whitespace or non-ASCII characters (copy it again)",
+                ));
+            }
+            let token = AccessToken::new(token).map_err(|_| at("the page token is empty"))?;
+            out.push((AccountId::new(id), token));
+        }
+        Ok(out)
+    }
+}
+
+/// Digits only, 1–32 of them.
+pub(crate) fn is_account_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Printable ASCII without spaces: safe in an `Authorization` header, and catches a
+/// token pasted with a trailing newline.
+pub(crate) fn is_header_safe(value: &str) -> bool {
+    !value.is_empty() && value.bytes().all(|b| b.is_ascii_graphic())
+}

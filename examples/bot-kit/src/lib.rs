@@ -1,0 +1,66 @@
+//! Shared logic of the `meta-webhooks` example bots (`axum-bot`, `actix-bot`).
+//!
+//! The bots are thin framework glue; everything they have in common lives here, as a
+//! library with its own tests:
+//!
+//! | Module | What |
+//! |---|---|
+//! | [`config`] | [`Config::from_env`]: every variable, defaults, one-line errors, embedded dev defaults, multiple accounts |
+//! | [`rules`] | keyword/pattern rules from TOML, compiled once into a `RegexSet`; English, Spanish and Arabic defaults |
+//! | [`state`] | conversation records (active / handoff, history, last inbound time) in memory or Redis, updated atomically |
+//! | [`ai`] | GPT fallback through `async-openai`, with timeout, `[HANDOFF]` detection and canned replies |
+//! | [`notify`] | Slack-compatible escalation notifications |
+//! | [`metrics`] | Prometheus text exposition for `/metrics` |
+//! | `testing` | (feature `testing`) a real `redis-server` on a free loopback port for tests |
+//!
+//! A bot's handling of one inbound text message, put together from these parts:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::SystemTime;
+//! use bot_kit::{Config, ConversationKey, ConversationStore, GptFallback, HistoryMessage, Store, StoreOptions};
+//! use bot_kit::rules::Action;
+//!
+//! let config = Config::from_vars([("OPENAI_MODEL", "gpt-4o")])?; // tests; bots use from_env()
+//! let store = Store::open(&config.state, StoreOptions::default().ttl(config.conversation_ttl)).await?;
+//! let gpt = GptFallback::new(config.ai.clone())?;
+//!
+//! let key = ConversationKey::new("17841400000000000", "6934581207719432");
+//! let conversation = store.append(&key, &[HistoryMessage::user("¿Cuánto cuesta?", SystemTime::now())]).await?;
+//! if !conversation.is_handoff() {
+//!     let reply = match config.rules.find("¿Cuánto cuesta?").map(|r| r.action()) {
+//!         Some(Action::Handoff { text }) => {
+//!             store.set_handoff(&key, "rule").await?;
+//!             Some(text.clone())
+//!         }
+//!         Some(action) => Some(action.text().to_owned()),
+//!         // (send the typing indicator first)
+//!         None => gpt.reply(&conversation.history).await.text().map(str::to_owned),
+//!     };
+//!     assert!(reply.unwrap().contains("prices"));
+//! }
+//! # Ok(()) }
+//! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod ai;
+pub mod config;
+pub mod metrics;
+pub mod notify;
+pub mod rules;
+pub mod secret;
+pub mod state;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
+
+pub use ai::{AiConfig, AiOutcome, GptFallback};
+pub use config::{Config, ConfigError};
+pub use metrics::Metrics;
+pub use notify::{Escalation, Notifier};
+pub use rules::{Action, RuleSet, RulesError};
+pub use secret::Secret;
+pub use state::{
+    Conversation, ConversationKey, ConversationState, ConversationStore, HistoryMessage,
+    MemoryStore, RedisStore, ResolveOutcome, Store, StoreError, StoreOptions,
+};

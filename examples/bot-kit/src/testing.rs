@@ -1,0 +1,232 @@
+//! Test support (cargo feature `testing`): a real `redis-server` on a free loopback port.
+//!
+//! The Redis tests run against the real server, never a mock, and they **fail** — they
+//! do not skip — when `redis-server` is not installed (Debian: `apt-get install
+//! redis-server`; CI installs it). Set `REDIS_SERVER_BIN` to use a binary that is not on
+//! `PATH`.
+//!
+//! ```no_run
+//! use bot_kit::testing::RedisServer;
+//!
+//! let mut redis = RedisServer::start().expect("redis-server");
+//! let url = redis.url(); // redis://127.0.0.1:<port>/
+//! redis.stop();          // simulate Redis going away mid-run
+//! redis.restart().expect("restart on the same port");
+//! ```
+
+use std::fmt;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long to wait for a started server to answer `PING`.
+const READY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Attempts at finding a free port that the server can bind.
+const START_ATTEMPTS: usize = 5;
+
+/// Why a test Redis server could not be started.
+#[derive(Debug)]
+pub struct RedisServerError(String);
+
+impl fmt::Display for RedisServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RedisServerError {}
+
+/// A `redis-server` child process on `127.0.0.1:<free port>`, without persistence
+/// (`--save "" --appendonly no`). Killed on drop.
+#[derive(Debug)]
+pub struct RedisServer {
+    binary: PathBuf,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    /// Finds `redis-server` (`REDIS_SERVER_BIN`, else `PATH`), starts it on a free
+    /// loopback port and waits until it answers `PING`.
+    ///
+    /// # Errors
+    ///
+    /// [`RedisServerError`] when `redis-server` is not installed, cannot be spawned, or
+    /// does not answer within 10 s.
+    pub fn start() -> Result<Self, RedisServerError> {
+        let binary = find_binary()?;
+        let mut last_error = None;
+        for _ in 0..START_ATTEMPTS {
+            let port = free_port()?;
+            let mut server = Self {
+                binary: binary.clone(),
+                port,
+                child: None,
+            };
+            match server.spawn_and_wait() {
+                Ok(()) => return Ok(server),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| RedisServerError("redis-server did not start".to_owned())))
+    }
+
+    /// The server's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `redis://127.0.0.1:<port>/`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// The server's address.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))
+    }
+
+    /// `true` while the child process runs.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// Kills the server (as a crash would) and waits for it to exit. Idempotent.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port (stopping it first if it runs). The data
+    /// is gone: there is no persistence.
+    ///
+    /// # Errors
+    ///
+    /// [`RedisServerError`] when the server does not come back within 10 s.
+    pub fn restart(&mut self) -> Result<(), RedisServerError> {
+        self.stop();
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            match self.spawn_and_wait() {
+                Ok(()) => return Ok(()),
+                // The port can take a moment to be free again.
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn spawn_and_wait(&mut self) -> Result<(), RedisServerError> {
+        let child = Command::new(&self.binary)
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1"])
+            .args(["--save", ""])
+            .args(["--appendonly", "no"])
+            .args(["--daemonize", "no"])
+            .arg("--dir")
+            .arg(std::env::temp_dir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                RedisServerError(format!("cannot spawn {}: {e}", self.binary.display()))
+            })?;
+        self.child = Some(child);
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if ping(self.addr()) {
+                return Ok(());
+            }
+            if !self.is_running() {
+                self.stop();
+                return Err(RedisServerError(format!(
+                    "redis-server exited at start-up on port {} (port taken?)",
+                    self.port
+                )));
+            }
+            if Instant::now() > deadline {
+                self.stop();
+                return Err(RedisServerError(format!(
+                    "redis-server on port {} did not answer PING within {READY_TIMEOUT:?}",
+                    self.port
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn find_binary() -> Result<PathBuf, RedisServerError> {
+    if let Some(explicit) = std::env::var_os("REDIS_SERVER_BIN") {
+        let path = PathBuf::from(explicit);
+        return if is_executable(&path) {
+            Ok(path)
+        } else {
+            Err(RedisServerError(format!(
+                "REDIS_SERVER_BIN={} is not an executable file",
+                path.display()
+            )))
+        };
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("redis-server"))
+        .find(|candidate| is_executable(candidate))
+        .ok_or_else(|| {
+            RedisServerError(
+                "redis-server not found on PATH: the Redis tests need a real server and fail \
+                 without one (Debian/Ubuntu: apt-get install redis-server; or set \
+                 REDIS_SERVER_BIN)"
+                    .to_owned(),
+            )
+        })
+}
+
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        path.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}
+
+fn free_port() -> Result<u16, RedisServerError> {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| RedisServerError(format!("cannot find a free loopback port: {e}")))
+}
+
+/// Sends an inline `PING` and expects `+PONG`.
+fn ping(addr: SocketAddr) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    if stream.write_all(b"PING\r\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 7];
+    stream.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+}

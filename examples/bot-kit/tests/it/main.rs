@@ -1,0 +1,14 @@
+//! Integration tests of bot-kit.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests"
+)]
+
+mod ai;
+mod config_files;
+mod notify;
+mod redis_store;
+mod testing_server;
