@@ -7,7 +7,10 @@
 //! foundation.)
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod event;
 pub mod payload;
 pub mod secret;
 
+pub use event::{Event, EventError, EventKind, classify};
+pub use payload::{Delivery, ParseError};
 pub use secret::{AccessToken, AppSecret, EmptySecretError, VerifyToken};

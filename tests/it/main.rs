@@ -1,0 +1,11 @@
+//! The one integration-test binary; one module per concern.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests"
+)]
+
+mod fixtures;
+mod payload;
