@@ -159,7 +159,7 @@ fn decide(ev: &MessagingEvent) -> (EventKind, Matched<'_>) {
     if let Some(referral) = ev.referral.as_ref().filter(|r| r.is_story_mention()) {
         return (
             EventKind::StoryMention,
-            Matched::StoryMentionReferral(referral, ev.message.as_ref()),
+            Matched::StoryMentionReferral(referral, ev.message.as_deref()),
         );
     }
     if let Some(message) = &ev.message {
@@ -215,7 +215,7 @@ fn message_kind(m: &Message) -> EventKind {
         EventKind::QuickReply
     } else if m.referral.as_ref().is_some_and(|r| r.product.is_some()) {
         EventKind::ProductReferral
-    } else if m.referral.as_ref().is_some_and(Referral::is_ads) {
+    } else if m.referral.as_ref().is_some_and(|r| r.is_ads()) {
         EventKind::AdReferral
     } else if !m.attachments.is_empty() {
         EventKind::Media
@@ -251,11 +251,11 @@ fn data(ev: &MessagingEvent, matched: Matched<'_>) -> EventData {
 
 fn handover(ev: &MessagingEvent) -> Handover {
     if let Some(p) = &ev.pass_thread_control {
-        Handover::Pass(p.clone())
+        Handover::Pass((**p).clone())
     } else if let Some(t) = &ev.take_thread_control {
-        Handover::Take(t.clone())
+        Handover::Take((**t).clone())
     } else if let Some(r) = &ev.request_thread_control {
-        Handover::Request(r.clone())
+        Handover::Request((**r).clone())
     } else {
         Handover::AppRoles(ev.app_roles.clone().unwrap_or_default())
     }

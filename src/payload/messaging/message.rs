@@ -29,7 +29,7 @@ pub struct Message {
     pub reply_to: Option<ReplyTo>,
     /// Click-to-message ad or Shops product that started the conversation.
     #[serde(default, deserialize_with = "lenient::object")]
-    pub referral: Option<Referral>,
+    pub referral: Option<Box<Referral>>,
     /// Sent by the business (an echo).
     #[serde(default, deserialize_with = "lenient::flag")]
     pub is_echo: bool,
@@ -184,7 +184,10 @@ mod tests {
             r#"{"text":"  caf\u00e9 e\u0301 \ud83d\ude00 \/ \" \\ \t\n\u0040 "}"#,
         )
         .unwrap();
-        assert_eq!(m.text.as_deref(), Some("  caf\u{e9} e\u{301} 😀 / \" \\ \t\n@ "));
+        assert_eq!(
+            m.text.as_deref(),
+            Some("  caf\u{e9} e\u{301} 😀 / \" \\ \t\n@ ")
+        );
         let m: Message = serde_json::from_str(r#"{"text":""}"#).unwrap();
         assert_eq!(m.text.as_deref(), Some(""));
         let m: Message = serde_json::from_str(r#"{"text":42}"#).unwrap();
