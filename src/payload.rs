@@ -99,6 +99,9 @@ impl<T> Spanned<T> {
     }
 
     /// The item's JSON exactly as received.
+    ///
+    /// Items of well-formed deliveries are located on first use: the first call on any
+    /// item of a delivery makes one skimming pass over the body, later calls are free.
     pub fn raw(&self) -> &str {
         self.raw.as_str()
     }
