@@ -43,7 +43,7 @@
 //!
 //! | Feature     | Default | What it adds |
 //! |-------------|---------|--------------|
-//! | *(core)*    | yes     | [`signature`], [`handshake`], [`payload`], [`secret`] |
+//! | *(core)*    | yes     | [`signature`], [`handshake`], [`payload`], [`event`], [`secret`] |
 //! | `client`    | no      | [`client`]: Send/Graph API client (reqwest + tokio), typed errors, retries, rate limits |
 //! | `tower`     | no      | Tower middleware: verify, acknowledge fast, hand off to workers |
 //! | `test-util` | no      | `test_util::sign` and other helpers for tests and local tools |
@@ -53,6 +53,7 @@
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
+pub mod event;
 pub mod handshake;
 pub mod payload;
 pub mod secret;
@@ -63,6 +64,8 @@ pub mod test_util;
 
 #[cfg(feature = "client")]
 pub use client::{SendClient, SendError};
+pub use event::{Event, EventError, EventKind, classify};
 pub use handshake::{Challenge, Handshake, HandshakeError};
+pub use payload::{Delivery, ParseError};
 pub use secret::{AccessToken, AppSecret, EmptySecretError, VerifyToken};
 pub use signature::{Verified, Verifier, VerifyError};

@@ -9,5 +9,7 @@
 
 #[cfg(feature = "client")]
 mod client;
+mod fixtures;
 mod handshake;
+mod payload;
 mod signature;
