@@ -57,6 +57,9 @@ pub mod signature;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod test_util;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower;
 
 pub use handshake::{Challenge, Handshake, HandshakeError};
 pub use secret::{AccessToken, AppSecret, EmptySecretError, VerifyToken};
