@@ -255,7 +255,8 @@ impl State {
         // live ones, so `order` stays within twice the capacity.
         if self.order.len() > 2 * self.keys.len() + 16 {
             let keys = &self.keys;
-            self.order.retain(|(expiry, key)| keys.get(key) == Some(expiry));
+            self.order
+                .retain(|(expiry, key)| keys.get(key) == Some(expiry));
         }
     }
 }
@@ -375,10 +376,16 @@ mod tests {
         assert!(d.claim_at("a", t).is_duplicate());
         assert!(d.claim_at("b", t).is_claimed());
         d.remove("a");
-        assert!(d.claim_at("a", t).is_claimed(), "released keys can be claimed again");
+        assert!(
+            d.claim_at("a", t).is_claimed(),
+            "released keys can be claimed again"
+        );
         d.complete_at("a", t + MIN / 2);
         // Completing refreshed the expiry: still a duplicate after the claim's TTL.
-        assert!(d.claim_at("a", t + MIN + Duration::from_secs(1)).is_duplicate());
+        assert!(
+            d.claim_at("a", t + MIN + Duration::from_secs(1))
+                .is_duplicate()
+        );
         assert!(d.claim_at("a", t + MIN * 2).is_claimed());
     }
 
@@ -403,7 +410,10 @@ mod tests {
         let d = MemoryDedup::new().ttl(MIN).capacity(3);
         let t = Instant::now();
         for (i, key) in ["a", "b", "c", "d"].into_iter().enumerate() {
-            assert!(d.claim_at(key, t + Duration::from_millis(i as u64)).is_claimed());
+            assert!(
+                d.claim_at(key, t + Duration::from_millis(i as u64))
+                    .is_claimed()
+            );
         }
         assert_eq!(d.len(), 3);
         assert!(d.claim_at("a", t).is_claimed(), "oldest was evicted");
@@ -428,7 +438,9 @@ mod tests {
 
     #[test]
     fn no_dedup_always_claims() {
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         rt.block_on(async {
             assert!(NoDedup.claim("a").await.unwrap().is_claimed());
             assert!(NoDedup.claim("a").await.unwrap().is_claimed());

@@ -242,9 +242,7 @@ where
     if let Err(error) = shared.sink.accept(batch).await {
         return Ok(shared.reject(Rejection::Sink(error)));
     }
-    let response = inner
-        .call(Request::from_parts(parts, accepted))
-        .await?;
+    let response = inner.call(Request::from_parts(parts, accepted)).await?;
     Ok(response.map(ResponseBody::inner))
 }
 
