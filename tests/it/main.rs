@@ -11,3 +11,5 @@ mod fixtures;
 mod handshake;
 mod payload;
 mod signature;
+#[cfg(feature = "tower")]
+mod tower;
