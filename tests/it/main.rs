@@ -13,3 +13,5 @@ mod fixtures;
 mod handshake;
 mod payload;
 mod signature;
+#[cfg(feature = "tower")]
+mod tower;
