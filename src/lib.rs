@@ -50,6 +50,7 @@
 //! | `full`      | no      | all of the above |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod event;
 pub mod handshake;
 pub mod payload;
 pub mod secret;
@@ -58,6 +59,8 @@ pub mod signature;
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod test_util;
 
+pub use event::{Event, EventError, EventKind, classify};
 pub use handshake::{Challenge, Handshake, HandshakeError};
+pub use payload::{Delivery, ParseError};
 pub use secret::{AccessToken, AppSecret, EmptySecretError, VerifyToken};
 pub use signature::{Verified, Verifier, VerifyError};

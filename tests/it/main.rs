@@ -7,5 +7,7 @@
     reason = "tests assert by panicking"
 )]
 
+mod fixtures;
 mod handshake;
+mod payload;
 mod signature;
