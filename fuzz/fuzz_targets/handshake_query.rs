@@ -34,8 +34,14 @@ fuzz_target!(|data: &[u8]| {
     match &result {
         Ok(challenge) => {
             let c = challenge.as_str();
-            assert!((1..=MAX_CHALLENGE_LEN).contains(&c.len()), "challenge length");
-            assert!(c.bytes().all(|b| b.is_ascii_alphanumeric()), "challenge charset");
+            assert!(
+                (1..=MAX_CHALLENGE_LEN).contains(&c.len()),
+                "challenge length"
+            );
+            assert!(
+                c.bytes().all(|b| b.is_ascii_alphanumeric()),
+                "challenge charset"
+            );
         }
         Err(err) => {
             let expected = if err.is_forbidden() {
@@ -50,7 +56,11 @@ fuzz_target!(|data: &[u8]| {
     }
 
     if !query.starts_with('?') {
-        assert_eq!(handshake.respond(&format!("?{query}")), result, "leading '?'");
+        assert_eq!(
+            handshake.respond(&format!("?{query}")),
+            result,
+            "leading '?'"
+        );
     }
 
     if let Ok(uri) = format!("/webhook?{query}").parse::<Uri>() {

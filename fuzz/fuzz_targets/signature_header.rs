@@ -24,7 +24,11 @@ fuzz_target!(|data: &[u8]| {
     let header = parts.next().unwrap_or_default();
     let body = parts.next().unwrap_or_default();
 
-    let secret = if secret.is_empty() { FALLBACK_SECRET.to_owned() } else { secret };
+    let secret = if secret.is_empty() {
+        FALLBACK_SECRET.to_owned()
+    } else {
+        secret
+    };
     let Ok(app_secret) = AppSecret::new(secret.clone()) else {
         return;
     };
@@ -50,8 +54,16 @@ fuzz_target!(|data: &[u8]| {
         let via_map = verifier.verify_headers(body, &headers);
         if let Ok(header) = std::str::from_utf8(header) {
             let via_str = verifier.verify(body, header);
-            assert_eq!(via_map.is_ok(), via_str.is_ok(), "verify and verify_headers disagree");
-            assert_eq!(via_map.err(), via_str.err(), "verify and verify_headers disagree");
+            assert_eq!(
+                via_map.is_ok(),
+                via_str.is_ok(),
+                "verify and verify_headers disagree"
+            );
+            assert_eq!(
+                via_map.err(),
+                via_str.err(),
+                "verify and verify_headers disagree"
+            );
         } else {
             assert!(via_map.is_err(), "accepted a non-UTF-8 header");
         }
@@ -59,6 +71,9 @@ fuzz_target!(|data: &[u8]| {
 
     // The genuine signature always verifies, in either case.
     assert!(verifier.verify(body, &genuine).is_ok());
-    let upper = format!("sha256={}", genuine.trim_start_matches("sha256=").to_ascii_uppercase());
+    let upper = format!(
+        "sha256={}",
+        genuine.trim_start_matches("sha256=").to_ascii_uppercase()
+    );
     assert!(verifier.verify(body, &upper).is_ok());
 });
