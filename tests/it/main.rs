@@ -9,5 +9,6 @@
 
 mod fixtures;
 mod handshake;
+mod nesting;
 mod payload;
 mod signature;
