@@ -184,7 +184,10 @@ mod tests {
             r#"{"text":"  caf\u00e9 e\u0301 \ud83d\ude00 \/ \" \\ \t\n\u0040 "}"#,
         )
         .unwrap();
-        assert_eq!(m.text.as_deref(), Some("  caf\u{e9} e\u{301} 😀 / \" \\ \t\n@ "));
+        assert_eq!(
+            m.text.as_deref(),
+            Some("  caf\u{e9} e\u{301} 😀 / \" \\ \t\n@ ")
+        );
         let m: Message = serde_json::from_str(r#"{"text":""}"#).unwrap();
         assert_eq!(m.text.as_deref(), Some(""));
         let m: Message = serde_json::from_str(r#"{"text":42}"#).unwrap();
