@@ -146,19 +146,19 @@ impl Eq for RawJson {}
 /// A parsed item together with its raw JSON. Dereferences to the item.
 #[derive(Clone, Debug)]
 pub struct Spanned<T> {
-    value: T,
+    inner: T,
     raw: RawJson,
 }
 
 impl<T> Spanned<T> {
     /// The parsed item.
     pub fn get(&self) -> &T {
-        &self.value
+        &self.inner
     }
 
     /// The parsed item, by value.
     pub fn into_inner(self) -> T {
-        self.value
+        self.inner
     }
 
     /// The item's JSON exactly as received.
@@ -176,7 +176,7 @@ impl<T> Deref for Spanned<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
-        &self.value
+        &self.inner
     }
 }
 
@@ -752,7 +752,7 @@ fn parse_item<T: ItemKind>(raw: &str, body: &Arc<str>) -> Result<Spanned<T>, Ite
         ));
     }
     match T::parse(raw, body) {
-        Ok(value) => Ok(Spanned { value, raw: json }),
+        Ok(inner) => Ok(Spanned { inner, raw: json }),
         Err(e) => Err(ItemError::new(format!("invalid {}: {e}", T::WHAT), json)),
     }
 }

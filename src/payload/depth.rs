@@ -15,9 +15,9 @@ pub(crate) const MAX_DEPTH: usize = 128;
 /// parse rejects the body anyway. Runs in linear time and constant memory.
 pub(crate) fn exceeds(body: &[u8], max: usize) -> bool {
     // Fast path: a body with at most `max` opening brackets (counting those inside
-    // strings, an over-estimate) cannot nest deeper than `max`. This loop vectorizes.
-    let opening = body.iter().filter(|&&b| b == b'[' || b == b'{').count();
-    if opening <= max {
+    // strings, an over-estimate) cannot nest deeper than `max`. memchr's SIMD search
+    // skips the text between brackets and stops at the first bracket past `max`.
+    if memchr::memchr2_iter(b'[', b'{', body).nth(max).is_none() {
         return false;
     }
     let mut depth = 0usize;
