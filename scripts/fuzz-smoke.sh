@@ -7,17 +7,24 @@
 # Usage: scripts/fuzz-smoke.sh [TARGET...]          (default: every target in fuzz/)
 # Environment:
 #   FUZZ_SECONDS    seconds of fuzzing per target after the replay (default 20)
-#   FUZZ_SANITIZER  cargo-fuzz sanitizer: address (default) or none
+#   FUZZ_SANITIZER  cargo-fuzz sanitizer: none (default) or address
 #
-# cargo-fuzz passes `-Zsanitizer=address`, a nightly-only rustc flag. This machine (and CI)
-# has only the stable toolchain, so RUSTC_BOOTSTRAP=1 lets stable rustc accept it.
-# `FUZZ_SANITIZER=none` needs no unstable flag at all (coverage instrumentation is stable).
+# Stable toolchain: with `-s none` cargo-fuzz passes only stable rustc flags (SanitizerCoverage
+# via -Cpasses/-Cllvm-args), so it works on plain stable. `-s address` adds
+# `-Zsanitizer=address`, a nightly-only flag; RUSTC_BOOTSTRAP=1 (set below only then) lets
+# the stable compiler accept it. CI uses `none`: it builds in less than half the time, and
+# panics, failed assertions, stack overflows, hangs (-timeout) and memory growth
+# (-rss_limit_mb) are caught by libFuzzer itself. The library forbids `unsafe`, so
+# AddressSanitizer only adds checks of dependencies' unsafe code: run it locally with
+# FUZZ_SANITIZER=address.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 secs=${FUZZ_SECONDS:-20}
-sanitizer=${FUZZ_SANITIZER:-address}
-export RUSTC_BOOTSTRAP=1
+sanitizer=${FUZZ_SANITIZER:-none}
+if [ "$sanitizer" != none ]; then
+    export RUSTC_BOOTSTRAP=1
+fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "fuzz-smoke: cargo-fuzz is not installed (cargo install cargo-fuzz --locked)" >&2
@@ -25,7 +32,8 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 # Per-input limits: a hang is any input taking > 10 s; memory is capped well below the
-# machine's RAM so "unbounded memory" fails the run instead of swapping.
+# machine's RAM so "unbounded memory" fails the run instead of swapping (-rss_limit_mb is
+# enforced by libFuzzer itself; -malloc_limit_mb, per allocation, needs a sanitizer).
 limits=(-timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024)
 
 corpus=fuzz/corpus
@@ -42,7 +50,14 @@ seed_target() {
                 done
             ;;
         signature_header)
-            # `secret \n header \n body` from every test vector.
+            # `secret \n header \n body` from every test vector (python3 reads the JSON;
+            # without it the target starts from two hand-written seeds).
+            printf 'app-secret\nsha256=%064d\n{}' 0 >"$dir/seed-zero-digest"
+            printf 'app-secret\nsha1=abc\n' >"$dir/seed-sha1"
+            if ! command -v python3 >/dev/null; then
+                echo "fuzz-smoke: python3 not found; signature vectors not seeded" >&2
+                return
+            fi
             python3 - "$dir" <<'PY'
 import json, os, sys
 out = sys.argv[1]
