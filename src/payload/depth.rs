@@ -2,10 +2,10 @@
 //!
 //! serde_json enforces its recursion limit (128) only on typed paths: skipping a value —
 //! `IgnoredAny` for unknown fields, `RawValue` for captured items — walks nesting of any
-//! depth iteratively and accepts it. The two-level parse captures items as `RawValue` and
-//! ignores unknown fields, so the limit is enforced here instead, once, over the whole
-//! body before any parse: depth > [`MAX_DEPTH`] is rejected, anything up to it accepted,
-//! in known and unknown fields alike.
+//! depth iteratively and accepts it. The parses ignore unknown fields, and the careful
+//! parse and the raw-span lookup capture items as `RawValue`, so the limit is enforced
+//! here instead, once, over the whole body before any parse: depth > [`MAX_DEPTH`] is
+//! rejected, anything up to it accepted, in known and unknown fields alike.
 
 /// Deepest nesting of arrays and objects accepted (the top-level object counts as 1).
 pub(crate) const MAX_DEPTH: usize = 128;

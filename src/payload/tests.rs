@@ -328,3 +328,106 @@ fn delivery_is_owned_and_thread_safe() {
     assert_traits::<ParseError>();
     assert_traits::<ItemError>();
 }
+
+/// Everything observable about a delivery's events, for comparing the two parse paths.
+fn observe(
+    object: &Object,
+    entries: Vec<Result<Entry, ItemError>>,
+    body: &Arc<Body>,
+) -> Vec<String> {
+    let delivery = Delivery {
+        object: object.clone(),
+        entries,
+        body: Arc::clone(body),
+    };
+    crate::event::classify(&delivery)
+        .iter()
+        .map(|r| match r {
+            Ok(e) => format!(
+                "{:?} {} {:?} {:?}",
+                e.normalized(),
+                e.dedup_key(),
+                e.raw(),
+                e.data()
+            ),
+            Err(e) => format!("{:?} {:?}", e.normalized(), e.raw()),
+        })
+        .collect()
+}
+
+#[test]
+fn fast_and_careful_paths_agree_on_the_fixture_corpus() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "json")
+                && !path.to_string_lossy().ends_with(".expected.json")
+            {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
+        &mut files,
+    );
+    let mut fast_taken = 0;
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            continue;
+        };
+        if depth::exceeds(&bytes, depth::MAX_DEPTH) {
+            continue;
+        }
+        let body = Body::new(text);
+        let Some((object, entries)) = fast::parse(&body) else {
+            continue;
+        };
+        fast_taken += 1;
+        let fast = observe(&object, entries, &body);
+        let careful_body = Body::new(text);
+        let (c_object, c_entries) = envelope::parse(&careful_body).unwrap();
+        assert_eq!(object, c_object, "{}", file.display());
+        let careful = observe(&c_object, c_entries, &careful_body);
+        assert_eq!(fast, careful, "{}", file.display());
+    }
+    assert!(
+        fast_taken >= 40,
+        "fast path taken for only {fast_taken} fixtures"
+    );
+}
+
+#[test]
+fn fast_path_declines_every_anomaly() {
+    let accepts = |json: &str| fast::parse(&Body::new(json)).is_some();
+    assert!(accepts(
+        r#"{"object":"instagram","entry":[{"id":1,"time":"1","messaging":[{"message":"TEST_MESSAGE"}],"standby":null,"changes":[{"field":"x","value":5}]}],"x":[]}"#
+    ));
+    for declined in [
+        "[]",
+        r#"{"entry":[]}"#,
+        r#"{"object":1,"entry":[]}"#,
+        r#"{"object":"i"}"#,
+        r#"{"object":"i","entry":{}}"#,
+        r#"{"object":"i","object":"p","entry":[]}"#,
+        r#"{"object":"i","entry":[],"entry":[]}"#,
+        r#"{"object":"i","entry":[5]}"#,
+        r#"{"object":"i","entry":[{"id":true}]}"#,
+        r#"{"object":"i","entry":[{"id":"1","id":"2"}]}"#,
+        r#"{"object":"i","entry":[{"messaging":"x"}]}"#,
+        r#"{"object":"i","entry":[{"messaging":[],"messaging":[]}]}"#,
+        r#"{"object":"i","entry":[{"messaging":[5]}]}"#,
+        r#"{"object":"i","entry":[{"standby":[{"sender":{"id":[]}}]}]}"#,
+        r#"{"object":"i","entry":[{"changes":[{"field":"comments","value":{"id":true}}]}]}"#,
+        r#"{"object":"i","entry":[{"changes":["x"]}]}"#,
+        r#"{"object":"i","entry":[]} trailing"#,
+    ] {
+        assert!(!accepts(declined), "{declined}");
+        // ... and the careful path still gives a sensible answer (not a panic).
+        let _ = Delivery::from_slice(declined.as_bytes());
+    }
+}
