@@ -1,5 +1,8 @@
 //! Run with: `cargo run -p inspect -- FILE|- [--secret SECRET --signature HEADER]`
 //!
+//! (`--secret-env VAR` reads the secret from the environment variable `VAR` instead, so it
+//! does not show in the process list.)
+//!
 //! Reads one webhook delivery body from `FILE` (or standard input for `-`), verifies its
 //! `X-Hub-Signature-256` first when `--secret` and `--signature` are given, then parses and
 //! classifies it and prints exactly one JSON document on standard output:
@@ -34,7 +37,8 @@ use std::process::ExitCode;
 use meta_webhooks::{AppSecret, Delivery, Verifier, classify};
 use serde::Serialize;
 
-const USAGE: &str = "usage: inspect FILE|- [--secret SECRET --signature HEADER]";
+const USAGE: &str =
+    "usage: inspect FILE|- [--secret SECRET | --secret-env VAR] [--signature HEADER]";
 
 /// The parsed command line.
 struct Args {
@@ -50,6 +54,12 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--secret" => secret = Some(args.next().ok_or("--secret needs a value")?),
+            "--secret-env" => {
+                let var = args.next().ok_or("--secret-env needs a variable name")?;
+                let value = std::env::var(&var)
+                    .map_err(|_| format!("environment variable {var} is not set"))?;
+                secret = Some(value);
+            }
             "--signature" => signature = Some(args.next().ok_or("--signature needs a value")?),
             "-h" | "--help" => return Err(String::new()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),

@@ -26,8 +26,13 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn inspect(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    inspect_env(args, stdin, &[])
+}
+
+fn inspect_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_inspect"))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -192,6 +197,25 @@ fn a_valid_signature_is_accepted() {
         Some(&body),
     );
     assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn the_secret_can_come_from_the_environment() {
+    let body = std::fs::read(fixture("instagram/messaging/text__basic.json")).unwrap();
+    let header = sign(SECRET, &body);
+    let args = [
+        "-",
+        "--secret-env",
+        "INSPECT_TEST_SECRET",
+        "--signature",
+        &header,
+    ];
+    let ok = inspect_env(&args, Some(&body), &[("INSPECT_TEST_SECRET", SECRET)]);
+    assert_eq!(ok.status.code(), Some(0));
+    let wrong = inspect_env(&args, Some(&body), &[("INSPECT_TEST_SECRET", "other")]);
+    assert_rejected_signature(&wrong);
+    let unset = inspect_env(&args, Some(&body), &[]);
+    assert_eq!(unset.status.code(), Some(1));
 }
 
 fn assert_rejected_signature(output: &Output) {
