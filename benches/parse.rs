@@ -12,6 +12,8 @@
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
     missing_docs,
     reason = "benchmark harness"
 )]
