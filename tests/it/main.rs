@@ -11,6 +11,7 @@
 mod client;
 mod fixtures;
 mod handshake;
+mod nesting;
 mod payload;
 mod signature;
 #[cfg(feature = "tower")]

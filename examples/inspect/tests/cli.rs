@@ -1,0 +1,299 @@
+//! Runs the built `inspect` binary on the fixture corpus and on signed/unsigned inputs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs,
+    reason = "tests assert by panicking"
+)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use meta_webhooks::test_util::sign;
+use serde_json::{Value, json};
+
+const SECRET: &str = "6f1d0c2e9a8b47f3b5c4d2e1f0a9b8c7";
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    fixtures_dir().join(name)
+}
+
+fn inspect(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    inspect_env(args, stdin, &[])
+}
+
+fn inspect_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_inspect"))
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        // The binary may exit without reading stdin (usage errors): a broken pipe is fine.
+        let _ = child.stdin.take().unwrap().write_all(input);
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// The whole of stdout as exactly one JSON document (serde_json refuses trailing data).
+fn document(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}):\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+/// The expectation's format: events reduced to the five spec keys; a rejected body to
+/// `{"error": true}` (the `message` must be a non-empty string).
+fn projected(doc: &Value) -> Value {
+    if doc.get("error") == Some(&Value::Bool(true)) {
+        assert!(
+            doc["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{doc}"
+        );
+        return json!({ "error": true });
+    }
+    let events: Vec<Value> = doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            json!({
+                "kind": e["kind"], "sender": e["sender"], "recipient": e["recipient"],
+                "mid": e["mid"], "text": e["text"],
+            })
+        })
+        .collect();
+    json!({ "object": doc["object"], "events": events })
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            if path.file_name().unwrap() != "signatures" {
+                collect(&path, out);
+            }
+        } else if path.extension().is_some_and(|e| e == "json")
+            && !path.to_str().unwrap().ends_with(".expected.json")
+        {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_fixture_prints_its_expected_projection() {
+    let mut fixtures = Vec::new();
+    collect(&fixtures_dir(), &mut fixtures);
+    fixtures.sort();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for path in &fixtures {
+        let expected_path = path.with_extension("expected.json");
+        let Ok(expected) = std::fs::read(&expected_path) else {
+            continue;
+        };
+        checked += 1;
+        let expected: Value = serde_json::from_slice(&expected).unwrap();
+        let output = inspect(&[path.to_str().unwrap()], None);
+        let code = output.status.code();
+        let want_code = if expected.get("error").is_some() {
+            Some(2)
+        } else {
+            Some(0)
+        };
+        let actual = projected(&document(&output));
+        if actual != expected || code != want_code {
+            failures.push(format!(
+                "{}: exit {code:?} (want {want_code:?})\n  expected: {expected}\n  actual:   {actual}",
+                path.strip_prefix(fixtures_dir()).unwrap().display()
+            ));
+        }
+    }
+    assert!(checked >= 40, "only {checked} fixtures found");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} fixtures differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn events_carry_account_timestamp_and_error_reasons() {
+    let output = inspect(
+        &[fixture("instagram/edge/mixed__messaging_item_number.json")
+            .to_str()
+            .unwrap()],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let doc = document(&output);
+    let events = doc["events"].as_array().unwrap();
+    assert_eq!(events.len(), 3);
+    assert!(events[0]["account"].is_string());
+    assert!(events[0]["timestamp"].is_u64());
+    assert_eq!(events[1]["kind"], "error");
+    assert!(events[1]["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    assert!(events[0].get("reason").is_none());
+}
+
+#[test]
+fn dash_reads_stdin() {
+    let body = std::fs::read(fixture("instagram/messaging/text__basic.json")).unwrap();
+    let from_stdin = inspect(&["-"], Some(&body));
+    let from_file = inspect(
+        &[fixture("instagram/messaging/text__basic.json")
+            .to_str()
+            .unwrap()],
+        None,
+    );
+    assert_eq!(from_stdin.status.code(), Some(0));
+    assert_eq!(document(&from_stdin), document(&from_file));
+    assert_eq!(document(&from_stdin)["events"][0]["kind"], "text");
+}
+
+#[test]
+fn a_body_that_is_not_a_delivery_exits_2_with_an_error_document() {
+    let output = inspect(&["-"], Some(br#"{"object":"instagram"}"#));
+    assert_eq!(output.status.code(), Some(2));
+    let doc = document(&output);
+    assert_eq!(doc["error"], true);
+    assert_eq!(doc["message"], "`entry` is missing");
+    assert_eq!(doc["error_kind"], "missing_entry");
+}
+
+#[test]
+fn a_valid_signature_is_accepted() {
+    let body = std::fs::read(fixture("instagram/messaging/story_reply__text.json")).unwrap();
+    let header = sign(SECRET, &body);
+    let output = inspect(
+        &["-", "--secret", SECRET, "--signature", &header],
+        Some(&body),
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(document(&output)["events"][0]["kind"], "story_reply");
+    // Uppercase hex is the same signature.
+    let upper = format!("sha256={}", header["sha256=".len()..].to_ascii_uppercase());
+    let output = inspect(
+        &["-", "--signature", &upper, "--secret", SECRET],
+        Some(&body),
+    );
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn the_secret_can_come_from_the_environment() {
+    let body = std::fs::read(fixture("instagram/messaging/text__basic.json")).unwrap();
+    let header = sign(SECRET, &body);
+    let args = [
+        "-",
+        "--secret-env",
+        "INSPECT_TEST_SECRET",
+        "--signature",
+        &header,
+    ];
+    let ok = inspect_env(&args, Some(&body), &[("INSPECT_TEST_SECRET", SECRET)]);
+    assert_eq!(ok.status.code(), Some(0));
+    let wrong = inspect_env(&args, Some(&body), &[("INSPECT_TEST_SECRET", "other")]);
+    assert_rejected_signature(&wrong);
+    let unset = inspect_env(&args, Some(&body), &[]);
+    assert_eq!(unset.status.code(), Some(1));
+}
+
+fn assert_rejected_signature(output: &Output) {
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    assert!(output.stdout.is_empty(), "nothing on stdout");
+    let stderr = String::from_utf8(output.stderr.clone()).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
+    assert!(stderr.starts_with("signature rejected: "), "{stderr:?}");
+    assert!(!stderr.contains(SECRET), "the secret is never printed");
+}
+
+#[test]
+fn a_rejected_signature_exits_3_with_one_line_on_stderr() {
+    let body = std::fs::read(fixture("instagram/messaging/text__basic.json")).unwrap();
+    // Signed with another secret.
+    let output = inspect(
+        &[
+            "-",
+            "--secret",
+            SECRET,
+            "--signature",
+            &sign("other", &body),
+        ],
+        Some(&body),
+    );
+    assert_rejected_signature(&output);
+    // One byte of the body changed after signing.
+    let header = sign(SECRET, &body);
+    let mut tampered = body.clone();
+    tampered.push(b' ');
+    assert_rejected_signature(&inspect(
+        &["-", "--secret", SECRET, "--signature", &header],
+        Some(&tampered),
+    ));
+    // Malformed header.
+    assert_rejected_signature(&inspect(
+        &["-", "--secret", SECRET, "--signature", "sha1=abc"],
+        Some(&body),
+    ));
+}
+
+#[test]
+fn the_signature_is_checked_before_parsing() {
+    // An invalid body with a bad signature is a signature failure (3), not a parse error (2).
+    let body = std::fs::read(fixture("reject/error__truncated.json")).unwrap();
+    let output = inspect(
+        &[
+            "-",
+            "--secret",
+            SECRET,
+            "--signature",
+            &sign("other", &body),
+        ],
+        Some(&body),
+    );
+    assert_rejected_signature(&output);
+    // The same body correctly signed gets as far as the parser.
+    let output = inspect(
+        &["-", "--secret", SECRET, "--signature", &sign(SECRET, &body)],
+        Some(&body),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(document(&output)["error"], true);
+}
+
+#[test]
+fn usage_errors_exit_1() {
+    for args in [
+        &[][..],
+        &["a.json", "b.json"][..],
+        &["-", "--secret", SECRET][..],
+        &["-", "--signature", "sha256=00"][..],
+        &["-", "--bogus"][..],
+        &["/nonexistent/delivery.json"][..],
+    ] {
+        let output = inspect(args, Some(b"{}"));
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert!(!output.stderr.is_empty(), "{args:?}");
+    }
+}

@@ -1,0 +1,138 @@
+//! Parse, classify, then exercise every accessor of every result, so none can panic.
+//!
+//! Checks the classifier's structural contract (spec §7.2, §7.3) against an independent
+//! count made with `serde_json::Value`: one result per item (an entry that is not an
+//! object, or a `messaging`/`standby`/`changes` that is present, non-null and not an
+//! array, counts as one error item), in entry order and, within an entry, messaging →
+//! standby → changes. Each result's raw JSON is a slice of the body and its normalized
+//! projection serializes to the spec's keys.
+#![no_main]
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use libfuzzer_sys::fuzz_target;
+use meta_webhooks::event::{EventKind, Source};
+use meta_webhooks::{Delivery, classify};
+use serde_json::Value;
+
+#[path = "common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(delivery) = Delivery::from_slice(data) else {
+        return;
+    };
+    let results = classify(&delivery);
+    let body = delivery.body();
+
+    if let Some(expected) = expected_items(data) {
+        assert_eq!(results.len(), expected, "one result per item");
+    }
+
+    let nows = [
+        UNIX_EPOCH,
+        UNIX_EPOCH + Duration::from_millis(1_769_870_412_731),
+        UNIX_EPOCH + Duration::from_secs(u64::from(u32::MAX) * 1000),
+    ];
+    let mut last = (0usize, 0u8);
+    for result in &results {
+        let (position, normalized) = match result {
+            Ok(event) => {
+                let kind = event.kind();
+                assert_eq!(EventKind::from_name(kind.as_str()), Some(kind));
+                assert_eq!(kind.to_string(), kind.as_str());
+                let _ = (
+                    event.account().map(|a| a.as_str()),
+                    event.sender(),
+                    event.sender_id().map(|s| s.as_str()),
+                    event.recipient(),
+                    event.timestamp_ms(),
+                    event.event_timestamp(),
+                    event.mid(),
+                    event.text(),
+                    event.field().map(|f| f.as_str()),
+                    event.is_echo(),
+                    format!("{:?}", event.data()),
+                );
+                assert_eq!(event.is_echo(), kind == EventKind::Echo);
+                if matches!(kind, EventKind::Deleted | EventKind::Unknown) {
+                    assert_eq!(event.text(), None);
+                }
+                assert!(body.contains(event.raw()), "raw is not from the body");
+                let key = event.dedup_key();
+                let account = event.account().map_or("-", |a| a.as_str());
+                assert!(
+                    key.as_str().starts_with(&format!("{account}:")),
+                    "dedup prefix"
+                );
+                assert_eq!(key.to_string(), key.as_str());
+                assert_eq!(event.clone().dedup_key(), key, "dedup key is stable");
+                for now in nows {
+                    let age = event.age(now);
+                    assert_eq!(age.is_some(), event.timestamp_ms().is_some());
+                    let _ = event.is_older_than(Duration::from_secs(23 * 3600), now);
+                    let _ = event.is_older_than(Duration::ZERO, now);
+                }
+                let _ = event.is_older_than(Duration::MAX, SystemTime::now());
+                (event.position(), event.normalized())
+            }
+            Err(err) => {
+                assert!(!err.reason().is_empty());
+                assert!(body.contains(err.raw()), "raw is not from the body");
+                let _ = (err.account().map(|a| a.as_str()), err.to_string());
+                let n = err.normalized();
+                assert_eq!(n.kind, "error");
+                (err.position(), n)
+            }
+        };
+        // Spec 7.3 order.
+        let rank = match position.source {
+            None => 0,
+            Some(Source::Messaging) => 1,
+            Some(Source::Standby) => 2,
+            Some(Source::Change) => 3,
+            Some(_) => 4,
+        };
+        assert!((position.entry, rank) >= last, "spec 7.3 order");
+        last = (position.entry, rank);
+        let _ = position.to_string();
+
+        let json: Value = serde_json::to_value(&normalized).expect("normalized serializes");
+        for key in ["kind", "sender", "recipient", "mid", "text"] {
+            let v = json.get(key).expect("spec 7.5 key present");
+            assert!(v.is_string() || v.is_null(), "{key} is a string or null");
+        }
+        let _ = format!("{result:?}");
+    }
+});
+
+/// Spec 7.2/7.3 item count, computed from `serde_json::Value`; `None` when the reference
+/// reading is unavailable (see `common::reference`) or the shape is not a delivery. An
+/// entry that is not an object, or whose `id` is neither a string, an integer nor null,
+/// is one error item.
+fn expected_items(data: &[u8]) -> Option<usize> {
+    let value = common::reference(data)?;
+    let entries = value.get("entry")?.as_array()?;
+    let count = entries
+        .iter()
+        .map(|entry| match entry.as_object() {
+            None => 1,
+            Some(entry)
+                if entry.get("id").is_some_and(|id| {
+                    !(id.is_string() || id.is_u64() || id.is_i64() || id.is_null())
+                }) =>
+            {
+                1
+            }
+            Some(entry) => ["messaging", "standby", "changes"]
+                .iter()
+                .map(|key| match entry.get(*key) {
+                    None | Some(Value::Null) => 0,
+                    Some(Value::Array(items)) => items.len(),
+                    Some(_) => 1,
+                })
+                .sum(),
+        })
+        .sum();
+    Some(count)
+}
