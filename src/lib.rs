@@ -53,6 +53,7 @@
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
+pub mod event;
 pub mod handshake;
 pub mod payload;
 pub mod secret;
@@ -60,9 +61,14 @@ pub mod signature;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod test_util;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower;
 
 #[cfg(feature = "client")]
 pub use client::{SendClient, SendError};
+pub use event::{Event, EventError, EventKind, classify};
 pub use handshake::{Challenge, Handshake, HandshakeError};
+pub use payload::{Delivery, ParseError};
 pub use secret::{AccessToken, AppSecret, EmptySecretError, VerifyToken};
 pub use signature::{Verified, Verifier, VerifyError};

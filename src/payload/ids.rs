@@ -131,6 +131,18 @@ id_newtype! {
     MediaId
 }
 
+id_newtype! {
+    /// A Meta app id: `app_id` on echoes, the owner app ids of handover events, the keys
+    /// of `app_roles`. JSON numbers in Messenger's docs, strings elsewhere.
+    AppId
+}
+
+id_newtype! {
+    /// A Messenger `user_ref`: identifies a chat-plugin or checkbox-plugin user who has no
+    /// PSID yet (`sender.user_ref`, `optin.user_ref`).
+    UserRef
+}
+
 /// Deserializes an id from a JSON string or a JSON integer (kept exactly as its decimal
 /// representation).
 pub(crate) fn deserialize_id<'de, D: Deserializer<'de>>(

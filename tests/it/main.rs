@@ -9,5 +9,9 @@
 
 #[cfg(feature = "client")]
 mod client;
+mod fixtures;
 mod handshake;
+mod payload;
 mod signature;
+#[cfg(feature = "tower")]
+mod tower;

@@ -1,0 +1,179 @@
+//! One in-process request through the tower `Webhook` service beside the bare
+//! verify + parse + classify of the same bytes, in the same run.
+//!
+//! Run with: `cargo bench --bench tower --features tower,test-util`
+//!
+//! - `verify_parse_classify`: `Verifier::verify_headers` + `Delivery::from_slice` +
+//!   `classify` on the raw bytes — the work any correct endpoint must do.
+//! - `service_noop_sink`: build the `http::Request`, call the service (method dispatch,
+//!   `Content-Length` pre-check, body collection, the same verify/parse/classify, the
+//!   `Batch`, a sink that drops it, the inner `Acknowledge`, the response). The future
+//!   completes without waiting, so it is polled once with a no-op waker, no runtime.
+//! - `service_memory_sink`: the same with `MemorySink` (4 workers, no-op handler) on a
+//!   two-thread Tokio runtime: the hand-off to the worker queue is included, the worker's
+//!   handling runs concurrently on the other thread.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_docs,
+    reason = "benchmark harness"
+)]
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use bytes::Bytes;
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use http::{HeaderMap, HeaderValue, Request};
+use http_body_util::Full;
+use meta_webhooks::payload::Delivery;
+use meta_webhooks::test_util::sign;
+use meta_webhooks::tower::{Batch, MemorySink, Sink, SinkError, Webhook, handler_fn};
+use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken, classify};
+use serde_json::json;
+use tower::{Service, ServiceExt};
+
+const SECRET: &str = "6f1d0c2e9a8b47f3b5c4d2e1f0a9b8c7";
+
+/// A sink that drops what it gets: measures the middleware alone.
+struct Discard;
+
+impl Sink for Discard {
+    async fn accept(&self, batch: Batch) -> Result<(), SinkError> {
+        black_box(batch);
+        Ok(())
+    }
+}
+
+fn dm(i: usize, text: &str) -> serde_json::Value {
+    json!({
+        "sender": {"id": format!("69345812077194{i:02}")},
+        "recipient": {"id": "17841405793187218"},
+        "timestamp": 1_769_870_412_000_u64 + i as u64,
+        "message": {
+            "mid": format!("aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1NzkzMTg3MjE4OjMzQwMjgyMzY2ODQxNzEwMzAwOTQ5MTI4MjAwMDAwMDAwMDAwMDAxOjA0NzUxOTMwMjc5NzAwODMwNjE3MDgxMTI1NjQyNTIzNjAwNTU0ZDZ{i:03}"),
+            "text": text
+        }
+    })
+}
+
+fn body(events: usize, text: &str) -> Bytes {
+    let messaging: Vec<_> = (0..events).map(|i| dm(i, text)).collect();
+    Bytes::from(
+        json!({"object": "instagram", "entry": [{"id": "17841405793187218",
+            "time": 1_769_870_412_731_u64, "messaging": messaging}]})
+        .to_string(),
+    )
+}
+
+fn request(body: &Bytes, signature: &HeaderValue) -> Request<Full<Bytes>> {
+    Request::post("/webhook")
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::CONTENT_LENGTH, body.len())
+        .header("x-hub-signature-256", signature.clone())
+        .body(Full::new(body.clone()))
+        .unwrap()
+}
+
+/// Polls a future that never waits.
+fn now<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the future waited"),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let verifier = Verifier::new(AppSecret::new(SECRET).unwrap());
+    let handshake = Handshake::new(VerifyToken::new("token").unwrap());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let memory = runtime.block_on(async {
+        MemorySink::builder()
+            .workers(4)
+            .queue_capacity(4096)
+            .start(handler_fn(|event| async move {
+                black_box(event);
+                Ok::<(), Infallible>(())
+            }))
+            .unwrap()
+    });
+    let noop_service = Webhook::new(verifier.clone(), handshake.clone(), Discard);
+    let memory_service = Webhook::new(verifier.clone(), handshake, memory.clone());
+
+    let mut group = c.benchmark_group("tower");
+    // ~600 B: one text DM as Instagram sends it; and a 10-event batch.
+    let inputs = [
+        (
+            "600B",
+            body(
+                1,
+                &"Hi! Is the linen shirt still available in M? ".repeat(4),
+            ),
+        ),
+        ("batch10_3KiB", body(10, "Do you ship to Vienna?")),
+    ];
+    for (label, body) in inputs {
+        let signature = HeaderValue::from_str(&sign(SECRET, &body)).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-hub-signature-256", signature.clone());
+        assert_eq!(
+            now(noop_service.clone().oneshot(request(&body, &signature)))
+                .unwrap()
+                .status(),
+            200
+        );
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        group.bench_with_input(
+            BenchmarkId::new("verify_parse_classify", label),
+            &body,
+            |b, body| {
+                b.iter(|| {
+                    verifier.verify_headers(black_box(body), &headers).unwrap();
+                    let delivery = Delivery::from_slice(black_box(body)).unwrap();
+                    black_box(classify(&delivery))
+                })
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("service_noop_sink", label),
+            &body,
+            |b, body| {
+                let mut service = noop_service.clone();
+                b.iter(|| {
+                    let response = now(service.call(request(black_box(body), &signature)));
+                    black_box(response.unwrap().status())
+                })
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("service_memory_sink", label),
+            &body,
+            |b, body| {
+                let mut service = memory_service.clone();
+                b.iter(|| {
+                    let response = now(service.call(request(black_box(body), &signature)));
+                    black_box(response.unwrap().status())
+                })
+            },
+        );
+    }
+    group.finish();
+    runtime.block_on(memory.shutdown());
+    assert_eq!(memory.stats().refused, 0, "the queue never filled");
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,1 @@
+//! Envelope-level tests: whole-body rejects, per-item isolation, depth.

@@ -1,0 +1,1 @@
+//! Payload model and classifier, end to end through the public API.

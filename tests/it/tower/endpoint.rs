@@ -1,0 +1,531 @@
+//! Every path of the `Webhook` service, driven with `tower::ServiceExt::oneshot`.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::Full;
+use meta_webhooks::event::EventKind;
+use meta_webhooks::test_util::sign;
+use meta_webhooks::tower::{
+    Accepted, Rejection, RejectionKind, SinkError, Webhook, WebhookLayer, handler_fn,
+};
+use tower::{ServiceBuilder, ServiceExt, service_fn};
+
+use super::{
+    ACCOUNT, RecordingSink, SECRET, TOKEN, body_of, delivery, dm, handshake, signed_post, verifier,
+};
+
+fn webhook(sink: RecordingSink) -> Webhook<meta_webhooks::tower::Acknowledge, RecordingSink> {
+    Webhook::new(verifier(), handshake(), sink)
+}
+
+fn rejection_of<B>(response: &Response<B>) -> Rejection {
+    response
+        .extensions()
+        .get::<Rejection>()
+        .cloned()
+        .expect("a rejection rides in the extensions")
+}
+
+fn get(query: &str) -> Request<Full<Bytes>> {
+    Request::get(format!("/webhook?{query}"))
+        .body(Full::default())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn handshake_echoes_the_challenge_as_text_plain() {
+    let sink = RecordingSink::default();
+    let query = format!("hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={TOKEN}");
+    let response = webhook(sink.clone()).oneshot(get(&query)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "text/plain; charset=utf-8"
+    );
+    assert!(response.extensions().get::<Rejection>().is_none());
+    assert_eq!(body_of(response).await, "1158201444");
+    assert_eq!(sink.count(), 0);
+}
+
+#[tokio::test]
+async fn handshake_refusals_are_403_or_400() {
+    let cases = [
+        (
+            "hub.mode=subscribe&hub.challenge=1&hub.verify_token=guess".to_owned(),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            format!("hub.mode=unsubscribe&hub.challenge=1&hub.verify_token={TOKEN}"),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            format!("hub.mode=subscribe&hub.challenge=%3Cscript%3E&hub.verify_token={TOKEN}"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!("hub.mode=subscribe&hub.verify_token={TOKEN}"),
+            StatusCode::BAD_REQUEST,
+        ),
+    ];
+    for (query, status) in cases {
+        let response = webhook(RecordingSink::default())
+            .oneshot(get(&query))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{query}");
+        let rejection = rejection_of(&response);
+        assert!(rejection.is_handshake(), "{query}: {rejection}");
+        let body = body_of(response).await;
+        assert_eq!(body, status.canonical_reason().unwrap(), "{query}");
+        assert!(!String::from_utf8_lossy(&body).contains("script"));
+    }
+}
+
+#[tokio::test]
+async fn other_methods_are_405_with_allow() {
+    for method in [Method::PUT, Method::DELETE, Method::PATCH, Method::HEAD] {
+        let sink = RecordingSink::default();
+        let body = delivery(vec![dm("1", "m", 1, "hi")]);
+        let mut request = signed_post(body);
+        *request.method_mut() = method.clone();
+        let response = webhook(sink.clone()).oneshot(request).await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method}"
+        );
+        assert_eq!(response.headers()[header::ALLOW], "GET, POST");
+        assert_eq!(
+            rejection_of(&response).kind(),
+            RejectionKind::MethodNotAllowed
+        );
+        assert_eq!(sink.count(), 0);
+    }
+}
+
+#[tokio::test]
+async fn accepted_delivery_is_200_only_after_the_sink_has_it() {
+    let sink = RecordingSink::default();
+    let body = delivery(vec![
+        dm(
+            "6934581207719432",
+            "mid-1",
+            1_769_870_412_000,
+            "Hi! \u{e4} \u{1f600}",
+        ),
+        dm("6934581207719433", "mid-2", 1_769_870_412_001, ""),
+    ]);
+    let response = webhook(sink.clone())
+        .oneshot(signed_post(body.clone()))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.extensions().get::<Rejection>().is_none());
+    assert!(body_of(response).await.is_empty());
+
+    let accepted = sink.accepted.lock().unwrap();
+    assert_eq!(accepted.len(), 1);
+    let batch = &accepted[0];
+    assert_eq!(
+        batch.body().as_ref(),
+        body.as_bytes(),
+        "the raw bytes are kept"
+    );
+    assert_eq!(batch.verified().secret_index(), 0);
+    let events: Vec<_> = batch.events().collect();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].kind(), EventKind::Text);
+    assert_eq!(events[0].text(), Some("Hi! \u{e4} \u{1f600}"));
+    assert_eq!(events[0].account().map(|a| a.as_str()), Some(ACCOUNT));
+    assert_eq!(events[1].mid(), Some("mid-2"));
+}
+
+#[tokio::test]
+async fn signature_failures_are_401_and_nothing_reaches_the_sink() {
+    let body = delivery(vec![dm("1", "m", 1, "hi")]);
+    let mut missing = signed_post(body.clone());
+    missing.headers_mut().remove("x-hub-signature-256");
+    let mut legacy_only = signed_post(body.clone());
+    legacy_only.headers_mut().remove("x-hub-signature-256");
+    legacy_only.headers_mut().insert(
+        "x-hub-signature",
+        "sha1=0000000000000000000000000000000000000000"
+            .parse()
+            .unwrap(),
+    );
+    let mut forged = signed_post(body.clone());
+    forged.headers_mut().insert(
+        "x-hub-signature-256",
+        sign("another-secret", body.as_bytes()).parse().unwrap(),
+    );
+    let mut malformed = signed_post(body.clone());
+    malformed
+        .headers_mut()
+        .insert("x-hub-signature-256", "sha256=xyz".parse().unwrap());
+    // Right signature, one byte of the body changed.
+    let mut tampered = signed_post(body.replace("hi", "ho"));
+    tampered.headers_mut().insert(
+        "x-hub-signature-256",
+        sign(SECRET, body.as_bytes()).parse().unwrap(),
+    );
+
+    for (name, request) in [
+        ("missing", missing),
+        ("legacy only", legacy_only),
+        ("forged", forged),
+        ("malformed", malformed),
+        ("tampered", tampered),
+    ] {
+        let sink = RecordingSink::default();
+        let response = webhook(sink.clone()).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{name}");
+        assert!(rejection_of(&response).is_signature(), "{name}");
+        let text = body_of(response).await;
+        assert_eq!(text, "Unauthorized", "{name}: reveals nothing");
+        assert_eq!(sink.count(), 0, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_verified_body_that_is_not_a_delivery_is_400() {
+    for body in [
+        "",
+        "not json",
+        "[]",
+        r#"{"object":"instagram"}"#,
+        r#"{"object":"instagram","entry":"#,
+    ] {
+        let sink = RecordingSink::default();
+        let response = webhook(sink.clone())
+            .oneshot(signed_post(body))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body:?}");
+        assert!(rejection_of(&response).is_parse(), "{body:?}");
+        assert_eq!(sink.count(), 0);
+    }
+}
+
+#[tokio::test]
+async fn the_fixture_rejects_are_400_and_the_deliveries_200() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut checked = 0;
+    for group in [
+        "reject",
+        "instagram/messaging",
+        "instagram/edge",
+        "page/messaging",
+    ] {
+        for entry in std::fs::read_dir(root.join(group)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.ends_with(".json") || name.ends_with(".expected.json") {
+                continue;
+            }
+            let expected: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(path.with_file_name(name.replace(".json", ".expected.json")))
+                    .unwrap(),
+            )
+            .unwrap();
+            let rejected = expected.get("error").is_some();
+            let sink = RecordingSink::default();
+            let response = webhook(sink.clone())
+                .oneshot(signed_post(std::fs::read(&path).unwrap()))
+                .await
+                .unwrap();
+            let want = if rejected {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            };
+            assert_eq!(response.status(), want, "{group}/{name}");
+            assert_eq!(sink.count(), usize::from(!rejected), "{group}/{name}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40, "only {checked} fixtures");
+}
+
+#[tokio::test]
+async fn per_item_errors_are_handed_to_the_sink() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/instagram/edge/mixed__sender_id_object.json");
+    let body = std::fs::read(path).unwrap();
+    let sink = RecordingSink::default();
+    let response = webhook(sink.clone())
+        .oneshot(signed_post(body))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let accepted = sink.accepted.lock().unwrap();
+    let batch = &accepted[0];
+    assert!(batch.errors().count() >= 1, "the bad item is kept");
+    assert!(batch.events().count() >= 1, "its neighbours too");
+    let error = batch.errors().next().unwrap();
+    assert!(!error.reason().is_empty());
+    assert!(!error.raw().is_empty());
+}
+
+#[tokio::test]
+async fn content_length_over_the_limit_is_413_without_reading() {
+    let sink = RecordingSink::default();
+    let service = WebhookLayer::new(verifier(), handshake(), sink.clone())
+        .body_limit(100)
+        .into_service();
+    let polled = Arc::new(AtomicUsize::new(0));
+    let request = Request::post("/webhook")
+        .header(header::CONTENT_LENGTH, "101")
+        .header("x-hub-signature-256", sign(SECRET, b"x"))
+        .body(Endless {
+            polled: Arc::clone(&polled),
+            chunk: 10,
+        })
+        .unwrap();
+    let response = service.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(matches!(
+        rejection_of(&response),
+        Rejection::TooLarge { limit: 100 }
+    ));
+    assert_eq!(polled.load(Ordering::SeqCst), 0, "the body was never read");
+    assert_eq!(sink.count(), 0);
+}
+
+#[tokio::test]
+async fn a_streamed_body_is_cut_off_at_the_limit() {
+    let sink = RecordingSink::default();
+    let service = WebhookLayer::new(verifier(), handshake(), sink.clone())
+        .body_limit(1000)
+        .into_service();
+    let polled = Arc::new(AtomicUsize::new(0));
+    // No Content-Length, no size hint, no signature even: the size limit comes first.
+    let request = Request::post("/webhook")
+        .body(Endless {
+            polled: Arc::clone(&polled),
+            chunk: 64,
+        })
+        .unwrap();
+    let response = service.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(rejection_of(&response).is_too_large());
+    // 1000 / 64 → the 16th chunk crosses the limit; reading stopped there.
+    assert_eq!(polled.load(Ordering::SeqCst), 16);
+    assert_eq!(sink.count(), 0);
+}
+
+#[tokio::test]
+async fn a_body_at_the_limit_in_many_chunks_is_joined_and_verified() {
+    let body = delivery(vec![dm("1", "m", 1, &"x".repeat(400))]);
+    let sink = RecordingSink::default();
+    let service = WebhookLayer::new(verifier(), handshake(), sink.clone())
+        .body_limit(body.len())
+        .into_service();
+    let chunks: Vec<Bytes> = body
+        .as_bytes()
+        .chunks(7)
+        .map(Bytes::copy_from_slice)
+        .collect();
+    let request = Request::post("/webhook")
+        .header("x-hub-signature-256", sign(SECRET, body.as_bytes()))
+        .body(Chunks(chunks.into()))
+        .unwrap();
+    let response = service.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        sink.accepted.lock().unwrap()[0].body().as_ref(),
+        body.as_bytes()
+    );
+}
+
+#[tokio::test]
+async fn a_failing_body_is_400() {
+    let sink = RecordingSink::default();
+    let request = Request::post("/webhook")
+        .header("x-hub-signature-256", sign(SECRET, b""))
+        .body(Failing)
+        .unwrap();
+    let response = webhook(sink.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let rejection = rejection_of(&response);
+    assert!(rejection.is_body());
+    assert!(rejection.to_string().contains("connection reset"));
+    assert_eq!(sink.count(), 0);
+}
+
+#[tokio::test]
+async fn a_refusing_sink_is_503() {
+    for error in [
+        SinkError::Full,
+        SinkError::Closed,
+        SinkError::failed("store down"),
+    ] {
+        let sink = RecordingSink::refusing(error.clone());
+        let response = webhook(sink)
+            .oneshot(signed_post(delivery(vec![dm("1", "m", 1, "hi")])))
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{error}"
+        );
+        match rejection_of(&response) {
+            Rejection::Sink(got) => assert_eq!(got, error),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_rejection_response_is_pluggable() {
+    let sink = RecordingSink::default();
+    let service = WebhookLayer::new(verifier(), handshake(), sink)
+        .rejection(|rejection: &Rejection| {
+            let mut response = Response::new(Bytes::from(rejection.kind().as_str()));
+            *response.status_mut() = rejection.status();
+            response
+                .headers_mut()
+                .insert("x-custom", "1".parse().unwrap());
+            response
+        })
+        .into_service();
+    let mut request = signed_post(delivery(vec![]));
+    request
+        .headers_mut()
+        .insert("x-hub-signature-256", sign("nope", b"").parse().unwrap());
+    let response = service.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.headers()["x-custom"], "1");
+    assert!(rejection_of(&response).is_signature());
+    assert_eq!(body_of(response).await, "signature");
+}
+
+#[tokio::test]
+async fn the_layer_wraps_an_inner_service_that_sees_the_accepted_summary() {
+    let sink = RecordingSink::default();
+    let layer = WebhookLayer::new(verifier(), handshake(), sink.clone());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&calls);
+    let service = ServiceBuilder::new().layer(layer).service(service_fn(
+        move |request: Request<Accepted>| {
+            seen.fetch_add(1, Ordering::SeqCst);
+            let accepted = *request.body();
+            let path = request.uri().path().to_owned();
+            async move {
+                assert_eq!(path, "/webhook");
+                assert_eq!(request.headers()["content-type"], "application/json");
+                let text = format!(
+                    "EVENT_RECEIVED {} {} {}",
+                    accepted.events(),
+                    accepted.errors(),
+                    accepted.len()
+                );
+                Ok::<_, Infallible>(Response::new(text))
+            }
+        },
+    ));
+    let body = delivery(vec![dm("1", "a", 1, "x"), dm("2", "b", 2, "y")]);
+    let len = body.len();
+    let response = service.clone().oneshot(signed_post(body)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(body_of(response).await, format!("EVENT_RECEIVED 2 0 {len}"));
+
+    // A rejected request never reaches the inner service.
+    let mut bad = signed_post(delivery(vec![]));
+    bad.headers_mut().remove("x-hub-signature-256");
+    let response = service.oneshot(bad).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(sink.count(), 1);
+}
+
+#[tokio::test]
+async fn memory_sink_behind_the_endpoint_handles_what_it_acknowledged() {
+    let handled = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = Arc::clone(&handled);
+    let sink = meta_webhooks::tower::MemorySink::builder()
+        .start(handler_fn(move |event: meta_webhooks::Event| {
+            let record = Arc::clone(&record);
+            async move {
+                record
+                    .lock()
+                    .unwrap()
+                    .push(event.text().unwrap_or_default().to_owned());
+                Ok::<(), Infallible>(())
+            }
+        }))
+        .unwrap();
+    let service = Webhook::new(verifier(), handshake(), sink.clone());
+    let response = service
+        .oneshot(signed_post(delivery(vec![dm("1", "m1", 1, "hello")])))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    sink.shutdown().await;
+    assert_eq!(*handled.lock().unwrap(), vec!["hello".to_owned()]);
+    assert_eq!(sink.stats().handled, 1);
+    assert_eq!(sink.stats().accepted, 1);
+}
+
+/// An endless body without a size hint, counting how often it was polled.
+struct Endless {
+    polled: Arc<AtomicUsize>,
+    chunk: usize,
+}
+
+impl Body for Endless {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.polled.fetch_add(1, Ordering::SeqCst);
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![b'{'; self.chunk])))))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}
+
+/// A body delivered in the given chunks.
+struct Chunks(std::collections::VecDeque<Bytes>);
+
+impl Body for Chunks {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Poll::Ready(self.0.pop_front().map(|chunk| Ok(Frame::data(chunk))))
+    }
+}
+
+/// A body whose transport fails.
+struct Failing;
+
+impl Body for Failing {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset",
+        ))))
+    }
+}

@@ -1,0 +1,128 @@
+//! Rejections are logged with `tracing` at `warn`, and never with a secret, a token, a
+//! signature or body contents.
+
+use std::fmt::{self, Write as _};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use bytes::Bytes;
+use http::{Request, StatusCode};
+use http_body_util::Full;
+use meta_webhooks::test_util::sign;
+use meta_webhooks::tower::Webhook;
+use tower::ServiceExt;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Level, Metadata, Subscriber};
+
+use super::{RecordingSink, SECRET, TOKEN, delivery, dm, handshake, signed_post, verifier};
+
+/// A minimal subscriber that renders every event as `LEVEL field=value …`, keeping those
+/// emitted on one thread (the test's; other tests run on other threads).
+///
+/// It is installed as the global default: a thread-local default (`set_default`) races
+/// with other tests' threads over tracing's per-callsite interest cache and can miss
+/// events.
+#[derive(Clone)]
+struct Capture {
+    lines: Arc<Mutex<Vec<(Level, String)>>>,
+    thread: Arc<Mutex<Option<std::thread::ThreadId>>>,
+}
+
+fn capture() -> &'static Capture {
+    static CAPTURE: OnceLock<Capture> = OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let capture = Capture {
+            lines: Arc::default(),
+            thread: Arc::default(),
+        };
+        tracing::subscriber::set_global_default(capture.clone()).unwrap();
+        capture
+    })
+}
+
+struct Render<'a>(&'a mut String);
+
+impl Visit for Render<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        let _ = write!(self.0, "{}={value:?} ", field.name());
+    }
+}
+
+impl Subscriber for Capture {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        if *self.thread.lock().unwrap() != Some(std::thread::current().id()) {
+            return;
+        }
+        let mut line = String::new();
+        event.record(&mut Render(&mut line));
+        self.lines
+            .lock()
+            .unwrap()
+            .push((*event.metadata().level(), line));
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+#[tokio::test]
+async fn rejections_are_logged_at_warn_without_secrets() {
+    let capture = capture();
+    *capture.thread.lock().unwrap() = Some(std::thread::current().id());
+    let webhook = Webhook::new(verifier(), handshake(), RecordingSink::default());
+
+    let body = delivery(vec![dm("1", "m", 1, "private words of a customer")]);
+    let good = sign(SECRET, body.as_bytes());
+    let forged = sign("attacker", body.as_bytes());
+    let mut request = signed_post(body.clone());
+    request
+        .headers_mut()
+        .insert("x-hub-signature-256", forged.parse().unwrap());
+    let response = webhook.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    let wrong_token = "guessed-token-value";
+    let request = Request::get(format!(
+        "/webhook?hub.mode=subscribe&hub.challenge=1&hub.verify_token={wrong_token}"
+    ))
+    .body(Full::<Bytes>::default())
+    .unwrap();
+    let response = webhook.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    let response = webhook
+        .oneshot(signed_post("{\"private\": \"not a delivery\"}"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+
+    let lines = capture.lines.lock().unwrap().clone();
+    let warns: Vec<&String> = lines
+        .iter()
+        .filter(|(level, _)| *level == Level::WARN)
+        .map(|(_, line)| line)
+        .collect();
+    assert_eq!(warns.len(), 3, "{lines:?}");
+    assert!(warns[0].contains("status=401") && warns[0].contains("rejection=\"signature\""));
+    assert!(warns[1].contains("status=403") && warns[1].contains("rejection=\"handshake\""));
+    assert!(warns[2].contains("status=400") && warns[2].contains("rejection=\"parse\""));
+    for (_, line) in &lines {
+        for secret in [
+            SECRET,
+            TOKEN,
+            wrong_token,
+            &good[7..],
+            &forged[7..],
+            "private",
+        ] {
+            assert!(!line.contains(secret), "{line} reveals {secret}");
+        }
+    }
+}
