@@ -43,7 +43,7 @@
 //!
 //! | Feature     | Default | What it adds |
 //! |-------------|---------|--------------|
-//! | *(core)*    | yes     | [`signature`], [`handshake`], [`payload`], [`secret`] |
+//! | *(core)*    | yes     | [`signature`], [`handshake`], [`payload`], [`event`], [`secret`] |
 //! | `client`    | no      | [`client`]: Send/Graph API client (reqwest + tokio), typed errors, retries, rate limits |
 //! | `tower`     | no      | Tower middleware: verify, acknowledge fast, hand off to workers |
 //! | `test-util` | no      | `test_util::sign` and other helpers for tests and local tools |

@@ -1,44 +1,8 @@
 //! Classification: walking a delivery in the spec's order (§7.3) and the precedence that
 //! turns one messaging event into one kind (§7.4).
 //!
-//! **The precedence lives here and only here**, in [`decide`]. First match wins:
-//!
-//! Event level (an item of `messaging` / `standby`, or a wrapped change `value`):
-//!
-//! | # | condition | kind |
-//! |---|---|---|
-//! | 0 | `referral` object with `source` `STORY_MENTION` (any case) — wins over `message` | `story_mention` |
-//! | 1 | `message` object | message rules below |
-//! | 2 | `message_edit` object | `edit` |
-//! | 3 | `reaction` object | `unreaction` if `action == "unreact"`, else `reaction` |
-//! | 4 | `postback` object | `postback` |
-//! | 5 | `referral` object | `product_referral` with a `product` object; `ad_referral` if `source` is `ADS` (any case); else `referral` |
-//! | 6 | `read` object | `read` |
-//! | 7 | `optin` object | `optin` |
-//! | 8 | `pass_thread_control`, `take_thread_control`, `request_thread_control` or `app_roles` | `handover` |
-//! | 9 | anything else (`delivery`, `account_linking`, future keys, no payload) | `unknown` |
-//!
-//! Message rules (on `message`):
-//!
-//! | # | condition | kind |
-//! |---|---|---|
-//! | 1 | `is_deleted == true` | `deleted` |
-//! | 2 | `is_echo == true` (whatever the content: an echo of anything is an echo) | `echo` |
-//! | 3 | `reply_to.story` is an object | `story_reply` |
-//! | 4 | some attachment has `type == "story_mention"` | `story_mention` |
-//! | 5 | `quick_reply` is an object | `quick_reply` |
-//! | 6 | `referral.product` is an object | `product_referral` |
-//! | 7 | `referral.source` is `ADS` (any case) | `ad_referral` |
-//! | 8 | `attachments` is a non-empty array (any type, known or not) | `media` |
-//! | 9 | `is_unsupported == true` | `unknown` |
-//! | 10 | `text` is a string (including `""`) | `text` |
-//! | 11 | otherwise | `unknown` |
-//!
-//! "Object" means a JSON object: a key holding another JSON type (`"message":"TEST_MESSAGE"`)
-//! does not match its rule. Changes map by `field`: `comments` → `comment`,
-//! `live_comments` → `live_comment`, `mentions` → `mention`, `story_insights` →
-//! `media_change`, a messaging field wrapping an event → the table above, anything else
-//! → `unknown`.
+//! **The precedence lives here and only here**, in `decide`; it is documented on
+//! [`messaging_kind`].
 
 use super::{Event, EventData, EventError, EventKind, Handover, Position, Source};
 use crate::payload::{
@@ -119,8 +83,44 @@ pub fn classify(delivery: &Delivery) -> Vec<Result<Event, EventError>> {
     out
 }
 
-/// The kind of one messaging event, by the precedence of spec §7.4 (see the
-/// [module docs](self)).
+/// The kind of one messaging event, by the precedence of spec §7.4. First match wins:
+///
+/// Event level (an item of `messaging` / `standby`, or a wrapped change `value`):
+///
+/// | # | condition | kind |
+/// |---|---|---|
+/// | 0 | `referral` object with `source` `STORY_MENTION` (any case) — wins over `message` | `story_mention` |
+/// | 1 | `message` object | message rules below |
+/// | 2 | `message_edit` object | `edit` |
+/// | 3 | `reaction` object | `unreaction` if `action == "unreact"`, else `reaction` |
+/// | 4 | `postback` object | `postback` |
+/// | 5 | `referral` object | `product_referral` with a `product` object; `ad_referral` if `source` is `ADS` (any case); else `referral` |
+/// | 6 | `read` object | `read` |
+/// | 7 | `optin` object | `optin` |
+/// | 8 | `pass_thread_control`, `take_thread_control`, `request_thread_control` or `app_roles` | `handover` |
+/// | 9 | anything else (`delivery`, `account_linking`, future keys, no payload) | `unknown` |
+///
+/// Message rules (on `message`):
+///
+/// | # | condition | kind |
+/// |---|---|---|
+/// | 1 | `is_deleted == true` | `deleted` |
+/// | 2 | `is_echo == true` (whatever the content: an echo of anything is an echo) | `echo` |
+/// | 3 | `reply_to.story` is an object | `story_reply` |
+/// | 4 | some attachment has `type == "story_mention"` | `story_mention` |
+/// | 5 | `quick_reply` is an object | `quick_reply` |
+/// | 6 | `referral.product` is an object | `product_referral` |
+/// | 7 | `referral.source` is `ADS` (any case) | `ad_referral` |
+/// | 8 | `attachments` is a non-empty array (any type, known or not) | `media` |
+/// | 9 | `is_unsupported == true` | `unknown` |
+/// | 10 | `text` is a string (including `""`) | `text` |
+/// | 11 | otherwise | `unknown` |
+///
+/// "Object" means a JSON object: a key holding another JSON type (`"message":"TEST_MESSAGE"`)
+/// does not match its rule. Changes map by `field`: `comments` → `comment`,
+/// `live_comments` → `live_comment`, `mentions` → `mention`, `story_insights` →
+/// `media_change`, a messaging field wrapping an event → the table above, anything else
+/// → `unknown`.
 ///
 /// ```
 /// use meta_webhooks::event::messaging_kind;
@@ -159,7 +159,7 @@ fn decide(ev: &MessagingEvent) -> (EventKind, Matched<'_>) {
     if let Some(referral) = ev.referral.as_ref().filter(|r| r.is_story_mention()) {
         return (
             EventKind::StoryMention,
-            Matched::StoryMentionReferral(referral, ev.message.as_ref()),
+            Matched::StoryMentionReferral(referral, ev.message.as_deref()),
         );
     }
     if let Some(message) = &ev.message {
@@ -215,7 +215,7 @@ fn message_kind(m: &Message) -> EventKind {
         EventKind::QuickReply
     } else if m.referral.as_ref().is_some_and(|r| r.product.is_some()) {
         EventKind::ProductReferral
-    } else if m.referral.as_ref().is_some_and(Referral::is_ads) {
+    } else if m.referral.as_ref().is_some_and(|r| r.is_ads()) {
         EventKind::AdReferral
     } else if !m.attachments.is_empty() {
         EventKind::Media
@@ -251,11 +251,11 @@ fn data(ev: &MessagingEvent, matched: Matched<'_>) -> EventData {
 
 fn handover(ev: &MessagingEvent) -> Handover {
     if let Some(p) = &ev.pass_thread_control {
-        Handover::Pass(p.clone())
+        Handover::Pass((**p).clone())
     } else if let Some(t) = &ev.take_thread_control {
-        Handover::Take(t.clone())
+        Handover::Take((**t).clone())
     } else if let Some(r) = &ev.request_thread_control {
-        Handover::Request(r.clone())
+        Handover::Request((**r).clone())
     } else {
         Handover::AppRoles(ev.app_roles.clone().unwrap_or_default())
     }

@@ -38,6 +38,7 @@ use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
 use super::messaging::MessagingEvent;
+use super::raw::Body;
 use super::wire::wire_enum;
 use super::{RawJson, lenient};
 
@@ -164,16 +165,16 @@ impl Change {
 
     /// Parses one change item (a JSON object, already captured as `item`, a slice of
     /// `body`). Errors are those of strict ids inside a typed value.
-    pub(crate) fn parse(item: &str, body: &Arc<str>) -> Result<Self, serde_json::Error> {
-        #[derive(Deserialize)]
-        struct Parts<'a> {
-            #[serde(default, deserialize_with = "lenient::wire")]
-            field: Option<ChangeField>,
-            #[serde(borrow, default)]
-            value: Option<&'a RawValue>,
-        }
+    pub(crate) fn parse(item: &str, body: &Arc<Body>) -> Result<Self, serde_json::Error> {
+        Self::from_parts(serde_json::from_str(item)?, body)
+    }
 
-        let parts: Parts<'_> = serde_json::from_str(item)?;
+    /// Types the `value` of a change read as [`ChangeParts`] (whose `value` borrows from
+    /// `body`).
+    pub(crate) fn from_parts(
+        parts: ChangeParts<'_>,
+        body: &Arc<Body>,
+    ) -> Result<Self, serde_json::Error> {
         let value_raw = parts.value.map(|v| RawJson::slice_of(body, v.get()));
         let text = parts.value.map_or("null", RawValue::get);
         let is_object = text.starts_with('{');
@@ -194,6 +195,15 @@ impl Change {
             value_raw,
         })
     }
+}
+
+/// A change item with its `value` not yet typed (the `field` may come after it).
+#[derive(Deserialize)]
+pub(crate) struct ChangeParts<'a> {
+    #[serde(default, deserialize_with = "lenient::wire")]
+    field: Option<ChangeField>,
+    #[serde(borrow, default)]
+    value: Option<&'a RawValue>,
 }
 
 fn typed_or_default<T: for<'de> Deserialize<'de> + Default>(
@@ -235,8 +245,8 @@ mod tests {
     use super::*;
 
     fn parse(item: &str) -> Result<Change, serde_json::Error> {
-        let body: Arc<str> = Arc::from(item);
-        Change::parse(&body, &body)
+        let body = Body::new(item);
+        Change::parse(body.text(), &body)
     }
 
     #[test]

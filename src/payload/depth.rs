@@ -2,10 +2,10 @@
 //!
 //! serde_json enforces its recursion limit (128) only on typed paths: skipping a value —
 //! `IgnoredAny` for unknown fields, `RawValue` for captured items — walks nesting of any
-//! depth iteratively and accepts it. The two-level parse captures items as `RawValue` and
-//! ignores unknown fields, so the limit is enforced here instead, once, over the whole
-//! body before any parse: depth > [`MAX_DEPTH`] is rejected, anything up to it accepted,
-//! in known and unknown fields alike.
+//! depth iteratively and accepts it. The parses ignore unknown fields, and the careful
+//! parse and the raw-span lookup capture items as `RawValue`, so the limit is enforced
+//! here instead, once, over the whole body before any parse: depth > [`MAX_DEPTH`] is
+//! rejected, anything up to it accepted, in known and unknown fields alike.
 
 /// Deepest nesting of arrays and objects accepted (the top-level object counts as 1).
 pub(crate) const MAX_DEPTH: usize = 128;
@@ -15,9 +15,9 @@ pub(crate) const MAX_DEPTH: usize = 128;
 /// parse rejects the body anyway. Runs in linear time and constant memory.
 pub(crate) fn exceeds(body: &[u8], max: usize) -> bool {
     // Fast path: a body with at most `max` opening brackets (counting those inside
-    // strings, an over-estimate) cannot nest deeper than `max`. This loop vectorizes.
-    let opening = body.iter().filter(|&&b| b == b'[' || b == b'{').count();
-    if opening <= max {
+    // strings, an over-estimate) cannot nest deeper than `max`. memchr's SIMD search
+    // skips the text between brackets and stops at the first bracket past `max`.
+    if memchr::memchr2_iter(b'[', b'{', body).nth(max).is_none() {
         return false;
     }
     let mut depth = 0usize;

@@ -91,19 +91,19 @@ pub struct MessagingEvent {
     pub timestamp: Option<Timestamp>,
     /// A message (also echoes, unsends, unsupported media).
     #[serde(default, deserialize_with = "lenient::object")]
-    pub message: Option<Message>,
+    pub message: Option<Box<Message>>,
     /// An edited message.
     #[serde(default, deserialize_with = "lenient::object")]
-    pub message_edit: Option<MessageEdit>,
+    pub message_edit: Option<Box<MessageEdit>>,
     /// A reaction or its removal.
     #[serde(default, deserialize_with = "lenient::object")]
-    pub reaction: Option<Reaction>,
+    pub reaction: Option<Box<Reaction>>,
     /// A postback (icebreaker, button, persistent menu).
     #[serde(default, deserialize_with = "lenient::object")]
-    pub postback: Option<Postback>,
+    pub postback: Option<Box<Postback>>,
     /// An event-level referral (ads, links, story mentions in the `messaging_referrals` shape).
     #[serde(default, deserialize_with = "lenient::object")]
-    pub referral: Option<Referral>,
+    pub referral: Option<Box<Referral>>,
     /// A read receipt.
     #[serde(default, deserialize_with = "lenient::object")]
     pub read: Option<Read>,
@@ -112,16 +112,16 @@ pub struct MessagingEvent {
     pub delivery: Option<DeliveryReceipt>,
     /// An opt-in (marketing messages, legacy plugins).
     #[serde(default, deserialize_with = "lenient::object")]
-    pub optin: Option<Optin>,
+    pub optin: Option<Box<Optin>>,
     /// Handover: thread control passed to this app.
     #[serde(default, deserialize_with = "lenient::object")]
-    pub pass_thread_control: Option<PassThreadControl>,
+    pub pass_thread_control: Option<Box<PassThreadControl>>,
     /// Handover: thread control taken from this app.
     #[serde(default, deserialize_with = "lenient::object")]
-    pub take_thread_control: Option<TakeThreadControl>,
+    pub take_thread_control: Option<Box<TakeThreadControl>>,
     /// Handover: another app requests thread control.
     #[serde(default, deserialize_with = "lenient::object")]
-    pub request_thread_control: Option<RequestThreadControl>,
+    pub request_thread_control: Option<Box<RequestThreadControl>>,
     /// Handover: app roles changed.
     #[serde(default, deserialize_with = "lenient::string_lists")]
     pub app_roles: Option<AppRoles>,

@@ -1,1 +1,349 @@
-//! Classification tests.
+//! One test per rule of spec §7.4 (and the conflicts between rules), plus §7.3's order.
+
+use super::*;
+use crate::event::EventKind as K;
+
+const S: &str = r#""sender":{"id":"6934581207719432"},"recipient":{"id":"17841405793187218"},"timestamp":1769870412000"#;
+
+fn delivery(entries: &str) -> Delivery {
+    Delivery::from_slice(format!(r#"{{"object":"instagram","entry":[{entries}]}}"#).as_bytes())
+        .unwrap()
+}
+
+/// The kind of a messaging item given its payload keys (without the common fields).
+fn kind(payload: &str) -> EventKind {
+    let d = delivery(&format!(r#"{{"id":"1","messaging":[{{{S},{payload}}}]}}"#));
+    let events = classify(&d);
+    assert_eq!(events.len(), 1);
+    events[0].as_ref().unwrap().kind()
+}
+
+fn message_kind_of(message: &str) -> EventKind {
+    kind(&format!(r#""message":{message}"#))
+}
+
+#[test]
+fn rule_0_story_mention_referral_wins_over_message() {
+    assert_eq!(
+        kind(r#""referral":{"source":"STORY_MENTION","story":{"id":"1","url":"u"}}"#),
+        K::StoryMention
+    );
+    assert_eq!(
+        kind(r#""referral":{"source":"story_mention"}"#),
+        K::StoryMention
+    );
+    // With a message beside it (even an echo or a plain text): still rule 0.
+    assert_eq!(
+        kind(
+            r#""message":{"mid":"m","text":"hi","is_echo":true},"referral":{"source":"Story_Mention"}"#
+        ),
+        K::StoryMention
+    );
+}
+
+#[test]
+fn rule_1_message_object() {
+    assert_eq!(kind(r#""message":{"mid":"m","text":"hi"}"#), K::Text);
+    // A message beats every later payload key.
+    assert_eq!(
+        kind(
+            r#""message":{"mid":"m","text":"hi"},"reaction":{"mid":"m","action":"react"},"read":{"mid":"m"}"#
+        ),
+        K::Text
+    );
+    // A non-object message does not match: TEST_MESSAGE is unknown, not an error.
+    assert_eq!(kind(r#""message":"TEST_MESSAGE""#), K::Unknown);
+    assert_eq!(
+        kind(r#""message":"TEST_MESSAGE","read":{"mid":"m"}"#),
+        K::Read
+    );
+}
+
+#[test]
+fn rules_2_to_4() {
+    assert_eq!(
+        kind(r#""message_edit":{"mid":"m","text":"t","num_edit":1}"#),
+        K::Edit
+    );
+    assert_eq!(kind(r#""message_edit":{},"reaction":{"mid":"m"}"#), K::Edit);
+    assert_eq!(
+        kind(r#""reaction":{"mid":"m","action":"react","reaction":"love"}"#),
+        K::Reaction
+    );
+    assert_eq!(
+        kind(r#""reaction":{"mid":"m","action":"unreact"}"#),
+        K::Unreaction
+    );
+    // Anything but "unreact" (also missing, or another case) is a reaction.
+    assert_eq!(kind(r#""reaction":{"mid":"m"}"#), K::Reaction);
+    assert_eq!(
+        kind(r#""reaction":{"mid":"m","action":"UNREACT"}"#),
+        K::Reaction
+    );
+    assert_eq!(
+        kind(r#""reaction":{"mid":"m"},"postback":{"title":"t"}"#),
+        K::Reaction
+    );
+    assert_eq!(
+        kind(r#""postback":{"mid":"m","title":"Start","payload":"GET_STARTED"}"#),
+        K::Postback
+    );
+    assert_eq!(
+        kind(r#""postback":{"title":"t"},"referral":{"source":"ADS"}"#),
+        K::Postback
+    );
+}
+
+#[test]
+fn rule_5_event_level_referrals() {
+    assert_eq!(
+        kind(r#""referral":{"source":"ADS","product":{"id":"p"}}"#),
+        K::ProductReferral
+    );
+    assert_eq!(
+        kind(r#""referral":{"source":"ads","ad_id":"1"}"#),
+        K::AdReferral
+    );
+    assert_eq!(
+        kind(r#""referral":{"source":"SHORTLINK","ref":"r","type":"OPEN_THREAD"}"#),
+        K::Referral
+    );
+    assert_eq!(kind(r#""referral":{}"#), K::Referral);
+    // `product` must be an object.
+    assert_eq!(kind(r#""referral":{"product":"p"}"#), K::Referral);
+    assert_eq!(
+        kind(r#""referral":{"ref":"r"},"read":{"mid":"m"}"#),
+        K::Referral
+    );
+}
+
+#[test]
+fn rules_6_to_9() {
+    assert_eq!(kind(r#""read":{"mid":"m"}"#), K::Read);
+    assert_eq!(kind(r#""read":{"watermark":1458668856253}"#), K::Read);
+    assert_eq!(
+        kind(r#""read":{"watermark":1},"optin":{"ref":"r"}"#),
+        K::Read
+    );
+    assert_eq!(
+        kind(r#""optin":{"type":"notification_messages","payload":"p"}"#),
+        K::Optin
+    );
+    assert_eq!(
+        kind(r#""optin":{},"app_roles":{"1":["primary_receiver"]}"#),
+        K::Optin
+    );
+    for handover in [
+        r#""pass_thread_control":{"new_owner_app_id":"1","metadata":"m"}"#,
+        r#""take_thread_control":{"previous_owner_app_id":"1"}"#,
+        r#""request_thread_control":{"requested_owner_app_id":123456789}"#,
+        r#""app_roles":{"123456789":["primary_receiver"]}"#,
+    ] {
+        assert_eq!(kind(handover), K::Handover, "{handover}");
+    }
+    for unknown in [
+        r#""delivery":{"mids":["m"],"watermark":1}"#,
+        r#""account_linking":{"status":"linked"}"#,
+        r#""policy_enforcement":{"action":"block"}"#,
+        r#""response_feedback":{"feedback":"Good response","mid":"m"}"#,
+        r#""order":{"products":[]}"#,
+        r#""future_thing":{"x":1}"#,
+        r#""is_self":true"#,
+    ] {
+        assert_eq!(kind(unknown), K::Unknown, "{unknown}");
+    }
+}
+
+#[test]
+fn message_rules_in_order() {
+    let all = r#""mid":"m","text":"t","is_deleted":true,"is_echo":true,"reply_to":{"story":{"id":"s"}},
+        "attachments":[{"type":"story_mention"}],"quick_reply":{"payload":"p"},
+        "referral":{"source":"ADS","product":{"id":"p"}},"is_unsupported":true"#;
+    // Remove the highest-precedence key one at a time: each time the next rule wins.
+    let steps = [
+        ("", K::Deleted),
+        (r#""is_deleted":true,"#, K::Echo),
+        (r#""is_echo":true,"#, K::StoryReply),
+        (r#""reply_to":{"story":{"id":"s"}},"#, K::StoryMention),
+        (
+            r#""attachments":[{"type":"story_mention"}],"#,
+            K::QuickReply,
+        ),
+        (r#""quick_reply":{"payload":"p"},"#, K::ProductReferral),
+    ];
+    let mut message = all.replace('\n', "").replace("        ", "");
+    for (remove, expected) in steps {
+        message = message.replacen(remove, "", 1);
+        assert_eq!(
+            message_kind_of(&format!("{{{message}}}")),
+            expected,
+            "{message}"
+        );
+    }
+    assert_eq!(
+        message_kind_of(r#"{"mid":"m","referral":{"source":"Ads"},"attachments":[{}]}"#),
+        K::AdReferral
+    );
+    assert_eq!(
+        message_kind_of(
+            r#"{"mid":"m","referral":{"source":"SHORTLINK"},"attachments":[{"type":"image"}]}"#
+        ),
+        K::Media
+    );
+    assert_eq!(
+        message_kind_of(r#"{"mid":"m","attachments":[{"type":"hologram"}],"is_unsupported":true}"#),
+        K::Media
+    );
+    assert_eq!(
+        message_kind_of(r#"{"mid":"m","text":"t","is_unsupported":true}"#),
+        K::Unknown
+    );
+    assert_eq!(message_kind_of(r#"{"mid":"m","text":""}"#), K::Text);
+    assert_eq!(
+        message_kind_of(r#"{"mid":"m","text":"t","attachments":[]}"#),
+        K::Text
+    );
+    assert_eq!(
+        message_kind_of(r#"{"mid":"m","attachments":[]}"#),
+        K::Unknown
+    );
+    assert_eq!(message_kind_of(r#"{"mid":"m","text":null}"#), K::Unknown);
+    assert_eq!(message_kind_of(r#"{"mid":"m"}"#), K::Unknown);
+}
+
+#[test]
+fn message_rules_need_the_right_json_types() {
+    // `== true` means the JSON boolean.
+    assert_eq!(
+        message_kind_of(r#"{"mid":"m","text":"t","is_echo":"true"}"#),
+        K::Text
+    );
+    assert_eq!(
+        message_kind_of(r#"{"mid":"m","text":"t","is_deleted":1}"#),
+        K::Text
+    );
+    // `reply_to.story` and `quick_reply` must be objects; attachments an array.
+    assert_eq!(
+        message_kind_of(r#"{"mid":"m","text":"t","reply_to":{"mid":"x"}}"#),
+        K::Text
+    );
+    assert_eq!(
+        message_kind_of(r#"{"mid":"m","text":"t","reply_to":{"story":"s"}}"#),
+        K::Text
+    );
+    assert_eq!(
+        message_kind_of(r#"{"mid":"m","text":"t","quick_reply":"p"}"#),
+        K::Text
+    );
+    assert_eq!(
+        message_kind_of(r#"{"mid":"m","text":"t","attachments":{"type":"image"}}"#),
+        K::Text
+    );
+    // Attachments that are not objects still make the array non-empty.
+    assert_eq!(
+        message_kind_of(r#"{"mid":"m","attachments":[null]}"#),
+        K::Media
+    );
+}
+
+#[test]
+fn an_echo_of_anything_is_an_echo() {
+    assert_eq!(
+        message_kind_of(
+            r#"{"mid":"m","is_echo":true,"attachments":[{"type":"story_mention","payload":{"url":"u"}}]}"#
+        ),
+        K::Echo
+    );
+    assert_eq!(
+        message_kind_of(r#"{"mid":"m","is_echo":true,"quick_reply":{"payload":"p"}}"#),
+        K::Echo
+    );
+    assert_eq!(message_kind_of(r#"{"mid":"m","is_echo":true}"#), K::Echo);
+}
+
+#[test]
+fn messaging_kind_matches_classify() {
+    let ev: MessagingEvent =
+        serde_json::from_str(r#"{"reaction":{"mid":"m","action":"unreact"}}"#).unwrap();
+    assert_eq!(messaging_kind(&ev), K::Unreaction);
+}
+
+#[test]
+fn order_is_entries_then_messaging_standby_changes() {
+    let d = delivery(&format!(
+        r#"{{"id":"A","changes":[{{"field":"comments","value":{{"id":"c1"}}}}],
+             "standby":[{{{S},"message":{{"mid":"s1","text":"x"}}}}],
+             "messaging":[{{{S},"message":{{"mid":"m1","text":"x"}}}},{{{S},"read":{{"mid":"m2"}}}}]}},
+           {{"id":"B"}},
+           {{"id":"C","messaging":[],"standby":null,"changes":[{{"field":"mentions","value":{{"media_id":"md"}}}}]}}"#
+    ));
+    let got: Vec<_> = classify(&d)
+        .into_iter()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.account().unwrap().to_string(),
+                e.source(),
+                e.mid().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want = [
+        ("A", Source::Messaging, "m1"),
+        ("A", Source::Messaging, "m2"),
+        ("A", Source::Standby, "s1"),
+        ("A", Source::Change, "c1"),
+        ("C", Source::Change, "md"),
+    ];
+    assert_eq!(got.len(), want.len());
+    for ((account, source, mid), (wa, ws, wm)) in got.iter().zip(want) {
+        assert_eq!((account.as_str(), *source, mid.as_str()), (wa, ws, wm));
+    }
+}
+
+#[test]
+fn changes_map_by_field() {
+    let d = delivery(
+        r#"{"id":"A","changes":[
+            {"field":"comments","value":{"id":"1","text":"t"}},
+            {"field":"live_comments","value":{"id":"2","text":"t"}},
+            {"field":"mentions","value":{"media_id":"3"}},
+            {"field":"story_insights","value":{"media_id":"4","reach":10}},
+            {"field":"messages","value":{"sender":{"id":"u"},"recipient":{"id":"A"},"timestamp":"1527459824","message":{"mid":"5","text":"sample"}}},
+            {"field":"messaging_postbacks","value":{"sender":{"id":"u"},"postback":{"title":"Go","payload":"GO"}}},
+            {"field":"messages","value":{"page_id":"123"}},
+            {"field":"feed","value":{"item":"status"}},
+            {"value":{"id":"9"}}
+        ]}"#,
+    );
+    let kinds: Vec<_> = classify(&d)
+        .into_iter()
+        .map(|e| e.unwrap().kind())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            K::Comment,
+            K::LiveComment,
+            K::Mention,
+            K::MediaChange,
+            K::Text,
+            K::Postback,
+            K::Unknown,
+            K::Unknown,
+            K::Unknown
+        ]
+    );
+}
+
+#[test]
+fn standby_uses_the_same_rules() {
+    let d = delivery(&format!(
+        r#"{{"id":"A","standby":[{{{S},"postback":{{"title":"t"}}}},{{{S},"message":{{"mid":"m","is_echo":true}}}}]}}"#
+    ));
+    let kinds: Vec<_> = classify(&d)
+        .into_iter()
+        .map(|e| e.unwrap().kind())
+        .collect();
+    assert_eq!(kinds, [K::Postback, K::Echo]);
+}

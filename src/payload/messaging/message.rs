@@ -29,7 +29,7 @@ pub struct Message {
     pub reply_to: Option<ReplyTo>,
     /// Click-to-message ad or Shops product that started the conversation.
     #[serde(default, deserialize_with = "lenient::object")]
-    pub referral: Option<Referral>,
+    pub referral: Option<Box<Referral>>,
     /// Sent by the business (an echo).
     #[serde(default, deserialize_with = "lenient::flag")]
     pub is_echo: bool,

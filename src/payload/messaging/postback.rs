@@ -20,5 +20,5 @@ pub struct Postback {
     pub payload: Option<String>,
     /// Messenger: how a new conversation started (m.me link, ad, ...).
     #[serde(default, deserialize_with = "lenient::object")]
-    pub referral: Option<Referral>,
+    pub referral: Option<Box<Referral>>,
 }
