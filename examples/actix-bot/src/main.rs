@@ -104,11 +104,7 @@ async fn handshake(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
     }
 }
 
-async fn delivery(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> HttpResponse {
+async fn delivery(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let header = req
         .headers()
         .get("x-hub-signature-256")

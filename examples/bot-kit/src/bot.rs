@@ -55,7 +55,8 @@ pub const MEDIA_REPLY: &str = "Thanks for sharing! We got it 🙌";
 pub const STORY_MENTION_REPLY: &str = "Thank you so much for mentioning us in your story! 💜 Would you mind if we repost it on our account? Just reply YES to let us know.";
 
 /// Story reply intents: buy / price.
-pub const STORY_REPLY_BUY: &str = "Glad you like it! You can order it in our shop — want us to send you the link and the price?";
+pub const STORY_REPLY_BUY: &str =
+    "Glad you like it! You can order it in our shop — want us to send you the link and the price?";
 /// Story reply intents: where / ship.
 pub const STORY_REPLY_SHIP: &str =
     "We ship worldwide! Tell us your country and we'll let you know the delivery time and cost.";
@@ -496,7 +497,12 @@ impl Bot {
             tracing::debug!("conversation in handoff: no auto-reply");
             return Ok(());
         }
-        match self.inner.rules.find(text).map(|rule| (rule.id(), rule.action())) {
+        match self
+            .inner
+            .rules
+            .find(text)
+            .map(|rule| (rule.id(), rule.action()))
+        {
             Some((id, Action::Handoff { text: reply })) => {
                 let id = id.to_owned();
                 let reply = reply.clone();
@@ -558,8 +564,7 @@ impl Bot {
         let EventData::Comment(comment) = event.data() else {
             return Ok(());
         };
-        let (Some(comment_id), Some(text)) = (comment.comment_id(), comment.text.as_deref())
-        else {
+        let (Some(comment_id), Some(text)) = (comment.comment_id(), comment.text.as_deref()) else {
             return Ok(());
         };
         // Never answer the business's own comments.
@@ -607,9 +612,10 @@ impl Bot {
         let text = event.text().unwrap_or_default();
         // A bot reply from another process sharing the store: its text is in the history.
         if let Some(conversation) = self.inner.store.load(&key).await? {
-            let ours = conversation.recent(6).iter().any(|m| {
-                m.role == crate::state::Role::Bot && !text.is_empty() && m.text == text
-            });
+            let ours = conversation
+                .recent(6)
+                .iter()
+                .any(|m| m.role == crate::state::Role::Bot && !text.is_empty() && m.text == text);
             if ours {
                 return Ok(());
             }
@@ -755,7 +761,9 @@ pub fn story_reply_intent(text: &str) -> &'static str {
     let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
     if has(&["buy", "price", "cost", "how much", "precio", "comprar"]) {
         STORY_REPLY_BUY
-    } else if has(&["where", "ship", "deliver", "dónde", "donde", "envío", "envio"]) {
+    } else if has(&[
+        "where", "ship", "deliver", "dónde", "donde", "envío", "envio",
+    ]) {
         STORY_REPLY_SHIP
     } else if has(&["love", "amazing", "beautiful", "❤", "😍", "encanta"]) {
         STORY_REPLY_LOVE

@@ -57,7 +57,9 @@ impl RedisDedup {
             .set_max_delay(Duration::from_millis(200));
         let conn = ConnectionManager::new_with_config(client, config)
             .await
-            .map_err(|_| StoreError::new(StoreErrorKind::Unavailable, "dedup: Redis unreachable"))?;
+            .map_err(|_| {
+                StoreError::new(StoreErrorKind::Unavailable, "dedup: Redis unreachable")
+            })?;
         Ok(Self {
             conn,
             ttl_ms: u64::try_from(DEDUP_TTL.as_millis()).unwrap_or(u64::MAX),

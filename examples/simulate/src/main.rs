@@ -86,7 +86,9 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         url: "http://127.0.0.1:3000/webhook".to_owned(),
-        secret: std::env::var("IG_APP_SECRET").ok().filter(|s| !s.is_empty()),
+        secret: std::env::var("IG_APP_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty()),
         targets: Vec::new(),
     };
     let mut it = std::env::args().skip(1);

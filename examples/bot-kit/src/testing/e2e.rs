@@ -94,10 +94,10 @@ impl BotProcess {
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(r) = http().get(bot.url("/healthz")).send().await {
-                if r.status().is_success() {
-                    break;
-                }
+            if let Ok(r) = http().get(bot.url("/healthz")).send().await
+                && r.status().is_success()
+            {
+                break;
             }
             assert!(Instant::now() < deadline, "bot did not become healthy");
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -247,10 +247,7 @@ impl Mocks {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default()
                     .to_owned();
-                (
-                    serde_json::from_slice(&r.body).unwrap_or(Value::Null),
-                    auth,
-                )
+                (serde_json::from_slice(&r.body).unwrap_or(Value::Null), auth)
             })
             .collect()
     }
@@ -322,10 +319,8 @@ pub mod tempfile_path {
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos());
-            let path = std::env::temp_dir().join(format!(
-                "botkit-e2e-{}-{nanos}.toml",
-                std::process::id()
-            ));
+            let path = std::env::temp_dir()
+                .join(format!("botkit-e2e-{}-{nanos}.toml", std::process::id()));
             std::fs::write(&path, contents).expect("write temp file");
             Self(path)
         }
@@ -395,7 +390,11 @@ pub fn comment(account: &str, user: &str, comment_id: &str, text: &str) -> Value
                   "id": comment_id, "text": text}}]}]})
 }
 
-async fn live_bot(bin: &Path, mocks: &Mocks, redis: Option<&str>) -> (BotProcess, tempfile_path::TempFile) {
+async fn live_bot(
+    bin: &Path,
+    mocks: &Mocks,
+    redis: Option<&str>,
+) -> (BotProcess, tempfile_path::TempFile) {
     let file = accounts_file();
     let bot = BotProcess::spawn(bin, &mocks.env(redis, file.path())).await;
     (bot, file)
@@ -415,9 +414,7 @@ pub async fn handshake(bin: &Path) {
     assert_eq!(ok.status().as_u16(), 200);
     assert_eq!(ok.text().await.unwrap(), "1158201444");
     let bad = http()
-        .get(bot.url(
-            "/webhook?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=wrong",
-        ))
+        .get(bot.url("/webhook?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=wrong"))
         .send()
         .await
         .unwrap();
@@ -432,7 +429,14 @@ pub async fn bad_signature(bin: &Path) {
     assert_eq!(bot.post_signed(&delivery, "not-the-secret").await, 401);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(mocks.sends().await.is_empty(), "nothing may be sent");
-    let metrics = http().get(bot.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = http()
+        .get(bot.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
         metrics.contains("botkit_webhook_signature_failures_total 1"),
         "{metrics}"
@@ -449,13 +453,26 @@ pub async fn behaviours(bin: &Path) {
     let (bot, _file) = live_bot(bin, &mocks, Some(&redis.url())).await;
 
     // text → rule (no model call).
-    assert_eq!(bot.post(&text(ACCOUNT, "1001", "m1", "How much is the shirt? price")).await, 200);
+    assert_eq!(
+        bot.post(&text(ACCOUNT, "1001", "m1", "How much is the shirt? price"))
+            .await,
+        200
+    );
     let texts = mocks.wait_texts("1001", 1).await;
     assert!(texts[0].contains("prices"), "{texts:?}");
     assert_eq!(mocks.gpt_calls().await, 0);
 
     // text without a rule → typing indicator, then the model's answer.
-    assert_eq!(bot.post(&text(ACCOUNT, "1002", "m2", "Is the linen shirt in stock in M?")).await, 200);
+    assert_eq!(
+        bot.post(&text(
+            ACCOUNT,
+            "1002",
+            "m2",
+            "Is the linen shirt in stock in M?"
+        ))
+        .await,
+        200
+    );
     let texts = mocks.wait_texts("1002", 1).await;
     assert_eq!(texts, vec![GPT_REPLY.to_owned()]);
     assert_eq!(mocks.gpt_calls().await, 1);
@@ -466,7 +483,10 @@ pub async fn behaviours(bin: &Path) {
         .map(|(b, _)| b)
         .filter(|b| b["recipient"]["id"] == "1002")
         .collect();
-    assert_eq!(to_1002[0]["sender_action"], "typing_on", "typing first: {to_1002:?}");
+    assert_eq!(
+        to_1002[0]["sender_action"], "typing_on",
+        "typing first: {to_1002:?}"
+    );
 
     // story replies by intent.
     for (user, words, expected) in [
@@ -487,7 +507,8 @@ pub async fn behaviours(bin: &Path) {
     }
 
     // story mention → thanks + repost request; story id and CDN URL recorded.
-    let cdn = "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=17999555000111333&signature=abc";
+    let cdn =
+        "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=17999555000111333&signature=abc";
     let mention = messaging(
         ACCOUNT,
         json!({"sender": {"id": "1201"}, "recipient": {"id": ACCOUNT}, "timestamp": now_ms(),
@@ -495,10 +516,15 @@ pub async fn behaviours(bin: &Path) {
                             "story": {"id": "17999555000111333", "url": cdn}}}),
     );
     assert_eq!(bot.post(&mention).await, 200);
-    assert_eq!(mocks.wait_texts("1201", 1).await, vec![STORY_MENTION_REPLY.to_owned()]);
+    assert_eq!(
+        mocks.wait_texts("1201", 1).await,
+        vec![STORY_MENTION_REPLY.to_owned()]
+    );
     let history = redis_history(&redis.url(), ACCOUNT, "1201").await;
     assert!(
-        history.iter().any(|h| h.contains("17999555000111333") && h.contains("asset_id=17999555000111333")),
+        history
+            .iter()
+            .any(|h| h.contains("17999555000111333") && h.contains("asset_id=17999555000111333")),
         "{history:?}"
     );
 
@@ -510,14 +536,21 @@ pub async fn behaviours(bin: &Path) {
                "payload": {"url": "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=9"}}]}),
     );
     assert_eq!(bot.post(&media).await, 200);
-    assert_eq!(mocks.wait_texts("1301", 1).await, vec![MEDIA_REPLY.to_owned()]);
+    assert_eq!(
+        mocks.wait_texts("1301", 1).await,
+        vec![MEDIA_REPLY.to_owned()]
+    );
 
     // comment matching a rule → one private reply, also when redelivered.
     let c = comment(ACCOUNT, "1401", "17952310476882035", "Price? 😍");
     assert_eq!(bot.post(&c).await, 200);
     assert_eq!(bot.post(&c).await, 200);
     // comment without a rule → nothing.
-    assert_eq!(bot.post(&comment(ACCOUNT, "1402", "17952310476882036", "nice pic")).await, 200);
+    assert_eq!(
+        bot.post(&comment(ACCOUNT, "1402", "17952310476882036", "nice pic"))
+            .await,
+        200
+    );
 
     // no reply: reaction, read, deleted, unknown, own-text echo; stale text.
     let silent_user = "1501";
@@ -534,10 +567,18 @@ pub async fn behaviours(bin: &Path) {
         assert_eq!(bot.post(&messaging(ACCOUNT, item)).await, 200);
     }
     let stale = now_ms() - 2 * 24 * 3600 * 1000;
-    assert_eq!(bot.post(&text_at(ACCOUNT, "1502", "m_stale", "price?", stale)).await, 200);
+    assert_eq!(
+        bot.post(&text_at(ACCOUNT, "1502", "m_stale", "price?", stale))
+            .await,
+        200
+    );
 
     // a second account, answered with its own token.
-    assert_eq!(bot.post(&text(ACCOUNT_B, "1601", "m_b", "price please")).await, 200);
+    assert_eq!(
+        bot.post(&text(ACCOUNT_B, "1601", "m_b", "price please"))
+            .await,
+        200
+    );
     assert_eq!(mocks.wait_texts("1601", 1).await.len(), 1);
 
     tokio::time::sleep(Duration::from_millis(800)).await;
@@ -547,7 +588,11 @@ pub async fn behaviours(bin: &Path) {
         .map(|(b, _)| b)
         .filter(|b| b["recipient"]["comment_id"].is_string())
         .collect();
-    assert_eq!(private.len(), 1, "one private reply per comment: {private:?}");
+    assert_eq!(
+        private.len(),
+        1,
+        "one private reply per comment: {private:?}"
+    );
     assert_eq!(private[0]["recipient"]["comment_id"], "17952310476882035");
     for user in [silent_user, "1502", "1402"] {
         assert!(
@@ -571,13 +616,31 @@ pub async fn behaviours(bin: &Path) {
     // the bot's own echo does not hand off; the next text is answered.
     let sent_mid = "m_sent_0"; // the mock's first message id went to someone; echo it to 1001
     let first_text = mocks.texts_to("1001").await[0].clone();
-    assert_eq!(bot.post(&echo(ACCOUNT, "1001", sent_mid, &first_text)).await, 200);
+    assert_eq!(
+        bot.post(&echo(ACCOUNT, "1001", sent_mid, &first_text))
+            .await,
+        200
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(bot.post(&text(ACCOUNT, "1001", "m1b", "and shipping?")).await, 200);
+    assert_eq!(
+        bot.post(&text(ACCOUNT, "1001", "m1b", "and shipping?"))
+            .await,
+        200
+    );
     assert_eq!(mocks.wait_texts("1001", 2).await.len(), 2);
 
-    let metrics = http().get(bot.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("botkit_events_total{kind=\"story_mention\"} 1"), "{metrics}");
+    let metrics = http()
+        .get(bot.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("botkit_events_total{kind=\"story_mention\"} 1"),
+        "{metrics}"
+    );
 }
 
 async fn redis_history(url: &str, account: &str, user: &str) -> Vec<String> {
@@ -599,7 +662,11 @@ pub async fn handoff_and_resolve(bin: &Path) {
     let mocks = Mocks::start(Duration::ZERO).await;
     let (bot, _file) = live_bot(bin, &mocks, None).await;
     let user = "2001";
-    assert_eq!(bot.post(&text(ACCOUNT, user, "h1", "I want to talk to a human")).await, 200);
+    assert_eq!(
+        bot.post(&text(ACCOUNT, user, "h1", "I want to talk to a human"))
+            .await,
+        200
+    );
     let texts = mocks.wait_texts(user, 1).await;
     assert!(texts[0].contains("member of our team"), "{texts:?}");
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -608,18 +675,35 @@ pub async fn handoff_and_resolve(bin: &Path) {
     }
     let notes = mocks.notifications().await;
     assert_eq!(notes.len(), 1);
-    assert!(notes[0]["text"].as_str().unwrap().contains(user), "{notes:?}");
+    assert!(
+        notes[0]["text"].as_str().unwrap().contains(user),
+        "{notes:?}"
+    );
 
     assert_eq!(bot.post(&text(ACCOUNT, user, "h2", "price?")).await, 200);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(mocks.texts_to(user).await.len(), 1, "no auto-reply in handoff");
+    assert_eq!(
+        mocks.texts_to(user).await.len(),
+        1,
+        "no auto-reply in handoff"
+    );
 
     let resolve = bot.url(&format!("/admin/conversations/{ACCOUNT}/{user}/resolve"));
-    let wrong = http().post(&resolve).bearer_auth("wrong-token-wrong-token").send().await.unwrap();
+    let wrong = http()
+        .post(&resolve)
+        .bearer_auth("wrong-token-wrong-token")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status().as_u16(), 401);
     let none = http().post(&resolve).send().await.unwrap();
     assert_eq!(none.status().as_u16(), 401);
-    let ok = http().post(&resolve).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+    let ok = http()
+        .post(&resolve)
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status().as_u16(), 204);
 
     assert_eq!(bot.post(&text(ACCOUNT, user, "h3", "price?")).await, 200);
@@ -627,7 +711,16 @@ pub async fn handoff_and_resolve(bin: &Path) {
 
     // A human answers from the inbox (an echo this bot did not send) → handoff.
     let other = "2002";
-    assert_eq!(bot.post(&echo(ACCOUNT, other, "human_mid_1", "Hi, this is Ana from the team")).await, 200);
+    assert_eq!(
+        bot.post(&echo(
+            ACCOUNT,
+            other,
+            "human_mid_1",
+            "Hi, this is Ana from the team"
+        ))
+        .await,
+        200
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(bot.post(&text(ACCOUNT, other, "h4", "price?")).await, 200);
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -650,7 +743,11 @@ pub async fn duplicates_two_processes(bin: &Path) {
     tokio::time::sleep(Duration::from_millis(800)).await;
     for i in 0..5 {
         let user = format!("30{i:02}");
-        assert_eq!(mocks.texts_to(&user).await.len(), 1, "exactly one reply to {user}");
+        assert_eq!(
+            mocks.texts_to(&user).await.len(),
+            1,
+            "exactly one reply to {user}"
+        );
     }
 }
 
@@ -658,7 +755,11 @@ pub async fn duplicates_two_processes(bin: &Path) {
 pub async fn gpt_timeout(bin: &Path) {
     let mocks = Mocks::start(Duration::from_secs(5)).await;
     let (bot, _file) = live_bot(bin, &mocks, None).await;
-    assert_eq!(bot.post(&text(ACCOUNT, "4001", "t1", "Is the linen shirt in stock?")).await, 200);
+    assert_eq!(
+        bot.post(&text(ACCOUNT, "4001", "t1", "Is the linen shirt in stock?"))
+            .await,
+        200
+    );
     let texts = mocks.wait_texts("4001", 1).await;
     assert_eq!(texts, vec![CANNED_ERROR_REPLY.to_owned()]);
 }
@@ -674,7 +775,9 @@ pub async fn redis_restart(bin: &Path) {
 
     redis.stop();
     for i in 0..3 {
-        let status = bot.post(&text(ACCOUNT, "5002", &format!("r_down_{i}"), "price?")).await;
+        let status = bot
+            .post(&text(ACCOUNT, "5002", &format!("r_down_{i}"), "price?"))
+            .await;
         assert_eq!(status, 503, "while Redis is down");
     }
     let health = http().get(bot.url("/healthz")).send().await.unwrap();
@@ -706,13 +809,25 @@ pub async fn embedded_defaults(bin: &Path) {
         .and_then(|rest| rest.split_whitespace().next())
         .expect("generated secret printed")
         .to_owned();
-    assert_eq!(bot.post_signed(&text(ACCOUNT, "6001", "d1", "price?"), &secret).await, 200);
+    assert_eq!(
+        bot.post_signed(&text(ACCOUNT, "6001", "d1", "price?"), &secret)
+            .await,
+        200
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        if bot.stdout().iter().any(|l| l.starts_with("[dry-run] reply to 6001")) {
+        if bot
+            .stdout()
+            .iter()
+            .any(|l| l.starts_with("[dry-run] reply to 6001"))
+        {
             break;
         }
-        assert!(Instant::now() < deadline, "dry-run reply printed: {:?}", bot.stdout());
+        assert!(
+            Instant::now() < deadline,
+            "dry-run reply printed: {:?}",
+            bot.stdout()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
