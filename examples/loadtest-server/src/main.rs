@@ -1,0 +1,124 @@
+//! Run with: `cargo run --release -p loadtest-server -- [PORT] [APP_SECRET]`
+//! (defaults `39871` and `loadtest-secret`; `scripts/loadtest.sh` starts it for you).
+//!
+//! The server that `scripts/loadtest.sh` puts under load, on 127.0.0.1 only:
+//!
+//! - `POST /webhook`: the tower [`Webhook`] endpoint as a bot would run it — verify,
+//!   parse, classify, dedup ([`MemoryDedup`]) and hand off to a [`MemorySink`] whose
+//!   handler does nothing but count;
+//! - `POST /webhook-discard`: the same endpoint over a sink that drops every delivery
+//!   (the middleware's own cost, without the hand-off to workers);
+//! - `POST /plain`: a plain axum handler answering `200` with an empty body, the baseline;
+//! - `POST /plain-read`: the same, but it reads the whole body first (what any endpoint
+//!   that looks at the delivery pays for on top of `/plain`);
+//! - `GET /stats`: the sink's counters, so the script can check every acknowledged
+//!   delivery was accepted and none refused.
+//!
+//! SIGTERM or Ctrl-C stops it gracefully: the HTTP server first, then the sink drains and
+//! the final counters are printed to stderr.
+#![forbid(unsafe_code)]
+
+use std::convert::Infallible;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::routing::{get, post};
+use meta_webhooks::event::Event;
+use meta_webhooks::tower::{
+    Batch, MemoryDedup, MemorySink, Sink, SinkError, SinkStats, Webhook, handler_fn,
+};
+use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
+
+/// A sink that accepts and drops every delivery.
+struct Discard;
+
+impl Sink for Discard {
+    async fn accept(&self, batch: Batch) -> Result<(), SinkError> {
+        std::hint::black_box(batch);
+        Ok(())
+    }
+}
+
+fn stats_line(stats: SinkStats) -> String {
+    format!(
+        "accepted={} refused={} handled={} duplicates={} failed={} invalid={} pending={}",
+        stats.accepted,
+        stats.refused,
+        stats.handled,
+        stats.duplicates,
+        stats.failed,
+        stats.invalid,
+        stats.pending
+    )
+}
+
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let port: u16 = args.next().map_or(Ok(39871), |p| p.parse())?;
+    let secret = args.next().unwrap_or_else(|| "loadtest-secret".to_owned());
+
+    let sink = MemorySink::builder()
+        .workers(4)
+        .queue_capacity(1024)
+        .dedup(MemoryDedup::new())
+        .start(handler_fn(|event: Event| async move {
+            std::hint::black_box(event);
+            Ok::<(), Infallible>(())
+        }))?;
+    let webhook = Webhook::new(
+        Verifier::new(AppSecret::new(secret.clone())?),
+        Handshake::new(VerifyToken::new("loadtest-token")?),
+        sink.clone(),
+    );
+    // The same endpoint over a sink that drops deliveries: the middleware alone.
+    let discard = Webhook::new(
+        Verifier::new(AppSecret::new(secret.clone())?),
+        Handshake::new(VerifyToken::new("loadtest-token")?),
+        Discard,
+    );
+    let stats = sink.clone();
+    let app = Router::new()
+        .route_service("/webhook", webhook)
+        .route_service("/webhook-discard", discard)
+        .route("/plain", post(|| async {}))
+        .route("/plain-read", post(|body: Bytes| async move { drop(body) }))
+        .route(
+            "/stats",
+            get(move || {
+                let stats = stats.stats();
+                async move { stats_line(stats) }
+            }),
+        );
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    eprintln!("loadtest-server listening on {}", listener.local_addr()?);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stop_signal())
+        .await?;
+    sink.shutdown().await;
+    eprintln!("loadtest-server stopped: {}", stats_line(sink.stats()));
+    Ok(())
+}

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Load test: the tower webhook endpoint beside a plain-200 endpoint, same server, one run.
+#
+#   bash scripts/loadtest.sh
+#
+# Builds examples/loadtest-server (release), starts it on 127.0.0.1 (loopback only), and
+# drives it with wrk: POSTs of ~600 B deliveries, each signed with the server's app
+# secret (N_BODIES distinct ones, so dedup sees fresh and repeated mids alike). The two
+# endpoints alternate for ROUNDS rounds of DURATION each, with the same connections and
+# threads, so the VM's speed swings hit both alike. Prints rps, p50 and p99 latency per
+# run and the ratio of webhook to plain rps (median over rounds), then stops the server
+# by its PID. Nothing but 127.0.0.1 is contacted; every run is bounded by DURATION.
+#
+# Endpoints: plain (200, body not read), webhook (the tower endpoint with MemorySink and
+# MemoryDedup), plain-read (200 after reading the body), webhook-discard (the tower
+# endpoint over a sink that drops deliveries). Exits non-zero if any request failed or
+# got a non-2xx answer.
+#
+# Knobs (environment): DURATION (10s) CONNECTIONS (16) THREADS (1) ROUNDS (3) WARMUP (2s)
+#                      PORT (39871) N_BODIES (5000) ENDPOINTS (all four, plain first)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-16}
+THREADS=${THREADS:-1}
+ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-2s}
+PORT=${PORT:-39871}
+N_BODIES=${N_BODIES:-5000}
+# plain must come first: the ratio is webhook / plain.
+ENDPOINTS=${ENDPOINTS:-plain webhook plain-read webhook-discard}
+SECRET=loadtest-secret
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+
+if ! command -v wrk >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "==> installing wrk (Debian package)" >&2
+        apt-get install -y -qq wrk >/dev/null 2>&1 || {
+            apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null
+        }
+    else
+        echo "wrk is required: apt-get install wrk" >&2
+        exit 1
+    fi
+fi
+command -v python3 >/dev/null || { echo "python3 is required (to sign the bodies)" >&2; exit 1; }
+
+echo "==> building loadtest-server (release)" >&2
+cargo build --release -q -p loadtest-server
+SERVER="$TARGET_DIR/release/loadtest-server"
+
+WORK=$(mktemp -d)
+SERVER_PID=""
+cleanup() {
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# One Lua script per endpoint: identical requests (same bodies and headers), only the
+# path differs, so the client does the same work for both.
+python3 - "$WORK" "$SECRET" "$N_BODIES" <<'PY'
+import hashlib, hmac, json, sys
+work, secret, n = sys.argv[1], sys.argv[2].encode(), int(sys.argv[3])
+text = "Hi! Is the linen shirt still available in M? " * 4
+bodies = []
+for i in range(n):
+    body = json.dumps({"object": "instagram", "entry": [{"id": "17841405793187218",
+        "time": 1769870412731, "messaging": [{"sender": {"id": "69345812077%05d" % (i % 997)},
+        "recipient": {"id": "17841405793187218"}, "timestamp": 1769870412000 + i,
+        "message": {"mid": "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1NzkzMTg3MjE4OjMzQwMjgyMzY2ODQxNzEwMzAwOTQ5MTI4MjAwMDAwMDAwMDAwMDAxOjA0NzUxOTMwMjc5NzAwODMwNjE3MDgxMTI1NjQyNTIzNjAwNTU0ZDZ%06d" % i,
+        "text": text}}]}]}, separators=(",", ":"))
+    sig = "sha256=" + hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()
+    bodies.append((body, sig))
+sizes = sorted(len(b) for b, _ in bodies)
+print(f"bodies: {n}, {sizes[0]}-{sizes[-1]} B", file=sys.stderr)
+for name in ("webhook", "webhook-discard", "plain", "plain-read"):
+    with open(f"{work}/{name}.lua", "w") as f:
+        f.write("local bodies = {\n")
+        for body, sig in bodies:
+            f.write(f"  {{[==[{body}]==], \"{sig}\"}},\n")
+        f.write("}\n")
+        f.write(f"""
+local requests, i = {{}}, 0
+function init(args)
+  for k, b in ipairs(bodies) do
+    requests[k] = wrk.format("POST", "/{name}", {{
+      ["Content-Type"] = "application/json",
+      ["X-Hub-Signature-256"] = b[2],
+    }}, b[1])
+  end
+end
+function request()
+  i = i % #requests + 1
+  return requests[i]
+end
+function done(summary, latency, requests)
+  local secs = summary.duration / 1e6
+  io.write(string.format("RESULT rps=%.0f p50_us=%d p99_us=%d requests=%d non2xx=%d sockerr=%d\\n",
+    summary.requests / secs, latency:percentile(50), latency:percentile(99),
+    summary.requests, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+""")
+PY
+
+"$SERVER" "$PORT" "$SECRET" 2>"$WORK/server.log" &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
+    sleep 0.1
+done
+kill -0 "$SERVER_PID" || { cat "$WORK/server.log" >&2; exit 1; }
+
+run() { # endpoint duration → RESULT line
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency -s "$WORK/$1.lua" \
+        "http://127.0.0.1:$PORT/$1" | grep '^RESULT'
+}
+
+echo "==> warm-up" >&2
+for endpoint in $ENDPOINTS; do run "$endpoint" "$WARMUP" >/dev/null; done
+
+echo "==> $ROUNDS rounds of $DURATION per endpoint, -t$THREADS -c$CONNECTIONS" >&2
+: >"$WORK/results"
+for round in $(seq 1 "$ROUNDS"); do
+    for endpoint in $ENDPOINTS; do
+        line=$(run "$endpoint" "$DURATION")
+        echo "$endpoint $round $line" | tee -a "$WORK/results" >&2
+    done
+done
+
+STATS=$(exec 3<>"/dev/tcp/127.0.0.1/$PORT"; printf 'GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3; tail -n1 <&3)
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID" || true
+SERVER_PID=""
+
+python3 - "$WORK/results" "$STATS" "$(tail -n1 "$WORK/server.log")" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    endpoint, rnd, _, *fields = line.split()
+    rows.setdefault(endpoint, []).append({k: float(v) for k, v in (f.split("=") for f in fields)})
+def fmt_us(us): return f"{us / 1000:.2f} ms"
+print("| endpoint | rps per round | rps median | p50 (median) | p99 (median / max) | non-2xx |")
+print("|---|---|---|---|---|---|")
+med = {}
+for endpoint in rows:
+    r = rows[endpoint]
+    med[endpoint] = statistics.median(x["rps"] for x in r)
+    p99s = [x["p99_us"] for x in r]
+    per_round = " / ".join("%.0f" % x["rps"] for x in r)
+    p50 = statistics.median(x["p50_us"] for x in r)
+    bad = int(sum(x["non2xx"] + x["sockerr"] for x in r))
+    print(f"| {endpoint} | {per_round} | {med[endpoint]:.0f} | {fmt_us(p50)} "
+          f"| {fmt_us(statistics.median(p99s))} / {fmt_us(max(p99s))} | {bad} |")
+print()
+for endpoint in rows:
+    if endpoint == "plain":
+        continue
+    pairs = [w["rps"] / p["rps"] for p, w in zip(rows["plain"], rows[endpoint])]
+    print(f"{endpoint} / plain rps: {med[endpoint] / med['plain']:.2f} (medians); "
+          "per round: " + ", ".join("%.2f" % x for x in pairs))
+print(f"sink during the run: {sys.argv[2].strip()}")
+print(f"server at exit: {sys.argv[3].strip()}")
+failed = sum(x["non2xx"] + x["sockerr"] for r in rows.values() for x in r)
+if failed:
+    sys.exit(f"{int(failed)} requests failed or were not answered 2xx")
+PY
