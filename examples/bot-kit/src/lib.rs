@@ -44,7 +44,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod ai;
+pub mod bot;
 pub mod config;
+pub mod dedup;
 pub mod metrics;
 pub mod notify;
 pub mod rules;
@@ -55,7 +57,9 @@ pub mod state;
 pub mod testing;
 
 pub use ai::{AiConfig, AiOutcome, GptFallback};
+pub use bot::{Bot, BotError, BotErrorKind, BotHandler, BotSink, Replier, Reply};
 pub use config::{Config, ConfigError};
+pub use dedup::{BotDedup, RedisDedup};
 pub use metrics::Metrics;
 pub use notify::{Escalation, Notifier};
 pub use rules::{Action, RuleSet, RulesError};

@@ -14,6 +14,8 @@
 //! redis.restart().expect("restart on the same port");
 //! ```
 
+pub mod e2e;
+
 use std::fmt;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};

@@ -8,7 +8,9 @@
 )]
 
 mod ai;
+mod bot;
 mod config_files;
+mod dedup;
 mod notify;
 mod redis_store;
 mod testing_server;

@@ -1,0 +1,129 @@
+//! Run with: cargo run -p axum-bot
+//!
+//! An Instagram/Messenger auto-responder on axum. `/webhook` is the `meta-webhooks` tower
+//! service (handshake, signature check, 200 only once the delivery is queued); the queue's
+//! workers call [`bot_kit::Bot::handle`] once per event (dedup in memory or Redis). Also
+//! serves `/healthz`, `/metrics` and `POST /admin/conversations/{account}/{igsid}/resolve`.
+//!
+//! With no environment at all it listens on 127.0.0.1:3000, keeps state in memory, answers
+//! with rules only and prints each reply instead of sending it; the generated dev app
+//! secret and verify token are printed at start-up. See `bot_kit::config` for every
+//! variable.
+
+use std::process::ExitCode;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Response, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use bot_kit::{Bot, Config, Reply};
+use meta_webhooks::tower::{Rejection, Webhook};
+use meta_webhooks::{Handshake, Verifier};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    init_tracing();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("configuration error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("axum-bot: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    for line in config.startup_report() {
+        println!("{line}");
+    }
+    let bot = Bot::from_config(&config).await?;
+    let sink = bot.start_sink()?;
+    let webhook = Webhook::new(
+        Verifier::new(config.app_secret.clone()),
+        Handshake::new(config.verify_token.clone()),
+        sink.clone(),
+    );
+    let app = Router::new()
+        .route_service("/webhook", webhook)
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route(
+            "/admin/conversations/{account}/{igsid}/resolve",
+            post(resolve),
+        )
+        .layer(axum::middleware::map_response_with_state(
+            bot.clone(),
+            count_rejections,
+        ))
+        .with_state(bot);
+
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    sink.shutdown().await;
+    Ok(())
+}
+
+/// Counts signature failures for `/metrics` (the tower service puts its rejection in the
+/// response extensions).
+async fn count_rejections(State(bot): State<Bot>, response: Response<Body>) -> Response<Body> {
+    if response
+        .extensions()
+        .get::<Rejection>()
+        .is_some_and(Rejection::is_signature)
+    {
+        bot.metrics().record_signature_failure();
+    }
+    response
+}
+
+async fn healthz(State(bot): State<Bot>) -> Response<Body> {
+    into_response(bot.health().await)
+}
+
+async fn metrics(State(bot): State<Bot>) -> Response<Body> {
+    into_response(bot.metrics_text())
+}
+
+async fn resolve(
+    State(bot): State<Bot>,
+    Path((account, igsid)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    into_response(bot.admin_resolve(authorization, &account, &igsid).await)
+}
+
+fn into_response(reply: Reply) -> Response<Body> {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        [(header::CONTENT_TYPE, reply.content_type)],
+        reply.body,
+    )
+        .into_response()
+}

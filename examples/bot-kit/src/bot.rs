@@ -1,0 +1,861 @@
+//! The bot itself: one [`Bot`] built from a [`Config`], handling classified events.
+//!
+//! [`Bot::handle`] implements the behaviour per event kind:
+//!
+//! | Event | What the bot does |
+//! |---|---|
+//! | `text`, `quick_reply` | rules first (a `handoff` rule escalates), else a typing indicator and the GPT fallback |
+//! | `story_reply` | an intent-based reply: buy/price, where/ship, love/amazing, otherwise thanks |
+//! | `story_mention` | thanks and a repost permission request; the story id and CDN URL are recorded (not the media) |
+//! | `media` | a short acknowledgement |
+//! | `comment`, `live_comment` matching a rule | one private reply DM to the commenter (comment-to-DM) |
+//! | `echo` this bot did not send | a human answered from the inbox: the conversation goes to HANDOFF |
+//! | anything else (reaction, read, deleted, unknown, …) | nothing |
+//!
+//! A conversation in HANDOFF gets no automatic reply until it is resolved
+//! ([`Bot::admin_resolve`]) or its record expires (`CONVERSATION_TTL_SECS`). Events older
+//! than `MAX_EVENT_AGE_SECS` are recorded and not answered.
+//!
+//! The bot is HTTP-framework independent: [`Bot::start_sink`] gives the [`BotSink`] that
+//! the webhook endpoint hands verified deliveries to, and [`Bot::health`],
+//! [`Bot::metrics_text`] and [`Bot::admin_resolve`] answer the other routes as
+//! [`Reply`] values that each framework turns into a response.
+
+use std::collections::{HashSet, VecDeque};
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use meta_webhooks::client::{Message, SendClient, SendError, SenderAction};
+use meta_webhooks::event::{Event, EventData, EventKind};
+use meta_webhooks::payload::{AccountId, CommentId, Igsid};
+use meta_webhooks::tower::{Batch, Handler, MemorySink, Sink, SinkError};
+use thiserror::Error;
+
+use crate::ai::{AiOutcome, GptFallback};
+use crate::config::{Accounts, Config, Sending};
+use crate::dedup::BotDedup;
+use crate::metrics::Metrics;
+use crate::notify::{Escalation, Notifier};
+use crate::rules::{Action, RuleSet};
+use crate::secret::Secret;
+use crate::state::{
+    ConversationKey, ConversationStore, HistoryMessage, ResolveOutcome, Store, StoreError,
+    StoreOptions,
+};
+
+/// What the bot tells a person when a human takes over.
+pub const HANDOFF_REPLY: &str =
+    "Thanks! A member of our team will follow up with you here shortly.";
+
+/// The acknowledgement of a photo, video, audio or shared post.
+pub const MEDIA_REPLY: &str = "Thanks for sharing! We got it 🙌";
+
+/// The answer to a story mention: thanks and a repost permission request.
+pub const STORY_MENTION_REPLY: &str = "Thank you so much for mentioning us in your story! 💜 Would you mind if we repost it on our account? Just reply YES to let us know.";
+
+/// Story reply intents: buy / price.
+pub const STORY_REPLY_BUY: &str =
+    "Glad you like it! You can order it in our shop — want us to send you the link and the price?";
+/// Story reply intents: where / ship.
+pub const STORY_REPLY_SHIP: &str =
+    "We ship worldwide! Tell us your country and we'll let you know the delivery time and cost.";
+/// Story reply intents: love / amazing.
+pub const STORY_REPLY_LOVE: &str = "Thank you so much! 💜 That made our day.";
+/// Story reply default.
+pub const STORY_REPLY_THANKS: &str = "Thanks for your reply to our story! 😊";
+
+/// How many message ids this process remembers having sent (to recognize its echoes).
+const SENT_MIDS_CAP: usize = 10_000;
+
+/// How long a `/healthz` or admission check waits for the store.
+const STORE_CHECK_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Where replies go: Meta's Send API, or stdout in dry-run mode.
+#[derive(Debug, Clone)]
+pub enum Replier {
+    /// Print each reply instead of sending it.
+    DryRun,
+    /// Send through the Send API, each account with its own token.
+    Live {
+        /// The process-wide client.
+        client: SendClient,
+        /// The served accounts and their tokens.
+        accounts: Accounts,
+    },
+}
+
+impl Replier {
+    /// The replier the configuration asks for.
+    ///
+    /// # Errors
+    ///
+    /// [`BotError`] ([`BotErrorKind::Config`]) when the Send API client cannot be built
+    /// (e.g. an invalid `GRAPH_API_BASE`).
+    pub fn from_config(config: &Config) -> Result<Self, BotError> {
+        match &config.sending {
+            Sending::DryRun => Ok(Self::DryRun),
+            Sending::Live(accounts) => {
+                let client = SendClient::builder()
+                    .base_url(config.graph_api_base.as_str().trim_end_matches('/'))
+                    .build()
+                    .map_err(|e| BotError::new(BotErrorKind::Config, e.to_string()))?;
+                Ok(Self::Live {
+                    client,
+                    accounts: accounts.clone(),
+                })
+            }
+        }
+    }
+
+    fn account(
+        &self,
+        account: &AccountId,
+    ) -> Result<Option<meta_webhooks::client::Account>, BotError> {
+        match self {
+            Self::DryRun => Ok(None),
+            Self::Live { client, accounts } => match accounts.token(account) {
+                Some(token) => Ok(Some(client.account(account.clone(), token.clone()))),
+                None => Err(BotError::new(
+                    BotErrorKind::UnknownAccount,
+                    format!("no token for account {account}"),
+                )),
+            },
+        }
+    }
+
+    /// Sends (or prints) a text reply; returns the sent message id when Meta gave one.
+    ///
+    /// # Errors
+    ///
+    /// [`BotError`] when the account is not served or the Send API failed.
+    pub async fn text(
+        &self,
+        account: &AccountId,
+        to: &Igsid,
+        text: &str,
+    ) -> Result<Option<String>, BotError> {
+        match self.account(account)? {
+            None => {
+                println!("[dry-run] reply to {to} via {account}: {text}");
+                Ok(None)
+            }
+            Some(acc) => {
+                let sent = acc.send_text(to, text).await.map_err(BotError::send)?;
+                Ok(sent.message_id.map(|m| m.as_str().to_owned()))
+            }
+        }
+    }
+
+    /// Shows (or prints) the typing indicator.
+    ///
+    /// # Errors
+    ///
+    /// [`BotError`] when the account is not served or the Send API failed.
+    pub async fn typing(&self, account: &AccountId, to: &Igsid) -> Result<(), BotError> {
+        match self.account(account)? {
+            None => {
+                println!("[dry-run] typing_on to {to} via {account}");
+                Ok(())
+            }
+            Some(acc) => acc
+                .sender_action(to, &SenderAction::TypingOn)
+                .await
+                .map_err(BotError::send),
+        }
+    }
+
+    /// Sends (or prints) a private reply DM to a comment's author.
+    ///
+    /// # Errors
+    ///
+    /// [`BotError`] when the account is not served or the Send API failed.
+    pub async fn private_reply(
+        &self,
+        account: &AccountId,
+        comment: &CommentId,
+        text: &str,
+    ) -> Result<Option<String>, BotError> {
+        match self.account(account)? {
+            None => {
+                println!("[dry-run] private reply to comment {comment} via {account}: {text}");
+                Ok(None)
+            }
+            Some(acc) => {
+                let message = Message::text(text).map_err(|e| BotError::send(e.into()))?;
+                let sent = acc
+                    .private_reply(comment, &message)
+                    .await
+                    .map_err(BotError::send)?;
+                Ok(sent.message_id.map(|m| m.as_str().to_owned()))
+            }
+        }
+    }
+}
+
+/// What went wrong while handling an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BotErrorKind {
+    /// The conversation store failed.
+    Store,
+    /// The Send API failed.
+    Send,
+    /// The event belongs to an account this process has no token for.
+    UnknownAccount,
+    /// The bot could not be built from its configuration.
+    Config,
+}
+
+impl BotErrorKind {
+    /// A short label for metrics and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Store => "store",
+            Self::Send => "send",
+            Self::UnknownAccount => "unknown_account",
+            Self::Config => "config",
+        }
+    }
+}
+
+/// A failure of [`Bot::handle`] or of building a [`Bot`]. Carries no secrets.
+#[derive(Debug, Clone, Error)]
+#[error("{}: {detail}", kind.as_str())]
+pub struct BotError {
+    kind: BotErrorKind,
+    detail: String,
+}
+
+impl BotError {
+    fn new(kind: BotErrorKind, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            detail: detail.into(),
+        }
+    }
+
+    fn send(error: SendError) -> Self {
+        Self::new(BotErrorKind::Send, error.to_string())
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> BotErrorKind {
+        self.kind
+    }
+
+    /// `true` for [`BotErrorKind::Store`].
+    pub fn is_store(&self) -> bool {
+        self.kind == BotErrorKind::Store
+    }
+}
+
+impl From<StoreError> for BotError {
+    fn from(error: StoreError) -> Self {
+        Self::new(BotErrorKind::Store, error.to_string())
+    }
+}
+
+/// A framework-independent HTTP answer: status, content type and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The `Content-Type`.
+    pub content_type: &'static str,
+    /// The body.
+    pub body: String,
+}
+
+impl Reply {
+    fn text(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: body.into(),
+        }
+    }
+}
+
+/// The example bot: rules, GPT fallback, conversation state, handoff, replies. Cheap to
+/// clone (shared inside).
+#[derive(Clone)]
+pub struct Bot {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    rules: RuleSet,
+    store: Store,
+    gpt: GptFallback,
+    notifier: Notifier,
+    metrics: Arc<Metrics>,
+    replier: Replier,
+    dedup: BotDedup,
+    max_event_age: Duration,
+    admin_token: Option<Secret>,
+    sent_mids: Mutex<SentMids>,
+}
+
+#[derive(Default)]
+struct SentMids {
+    set: HashSet<String>,
+    order: VecDeque<String>,
+}
+
+impl fmt::Debug for Bot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bot")
+            .field("store", &self.inner.store.backend_name())
+            .field("replier", &self.inner.replier)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Bot {
+    /// Builds the bot: opens the store (memory, or Redis at `REDIS_URL`) and the dedup
+    /// store next to it, the GPT fallback, the notifier and the replier.
+    ///
+    /// # Errors
+    ///
+    /// [`BotError`] when Redis cannot be reached or a client cannot be built.
+    pub async fn from_config(config: &Config) -> Result<Self, BotError> {
+        let metrics = Arc::new(Metrics::new());
+        let store = Store::open(
+            &config.state,
+            StoreOptions::default().ttl(config.conversation_ttl),
+        )
+        .await?;
+        let dedup = BotDedup::open(&config.state).await?;
+        let gpt = GptFallback::new(config.ai.clone())
+            .map_err(|e| BotError::new(BotErrorKind::Config, e.to_string()))?
+            .with_metrics(Arc::clone(&metrics));
+        let notifier = Notifier::new(
+            config.notify_webhook_url.clone(),
+            crate::notify::DEFAULT_TIMEOUT,
+        )
+        .map_err(|e| BotError::new(BotErrorKind::Config, e.to_string()))?;
+        let replier = Replier::from_config(config)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                rules: config.rules.clone(),
+                store,
+                gpt,
+                notifier,
+                metrics,
+                replier,
+                dedup,
+                max_event_age: config.max_event_age,
+                admin_token: config.admin_token.clone(),
+                sent_mids: Mutex::new(SentMids::default()),
+            }),
+        })
+    }
+
+    /// The metrics this bot records.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// The conversation store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Starts the worker queue that handles accepted deliveries (with dedup) and returns
+    /// the [`Sink`] to give the webhook endpoint. Call from within a Tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`BotError`] outside a Tokio runtime.
+    pub fn start_sink(&self) -> Result<BotSink, BotError> {
+        let inner = MemorySink::builder()
+            .dedup(self.inner.dedup.clone())
+            .start(BotHandler { bot: self.clone() })
+            .map_err(|e| BotError::new(BotErrorKind::Config, e.to_string()))?;
+        Ok(BotSink {
+            inner,
+            bot: self.clone(),
+        })
+    }
+
+    /// Handles one event (see the [module docs](self)).
+    ///
+    /// # Errors
+    ///
+    /// [`BotError`] when the store or the Send API failed.
+    pub async fn handle(&self, event: &Event) -> Result<(), BotError> {
+        let kind = event.kind();
+        self.inner.metrics.record_event(kind.as_str());
+        let result = self.dispatch(event, kind).await;
+        if let Err(error) = &result {
+            self.inner.metrics.record_error(error.kind().as_str());
+            tracing::warn!(kind = kind.as_str(), %error, "event handling failed");
+        }
+        result
+    }
+
+    async fn dispatch(&self, event: &Event, kind: EventKind) -> Result<(), BotError> {
+        let Some(account) = event.account().cloned() else {
+            return Ok(());
+        };
+        if kind == EventKind::Echo {
+            return self.echo(&account, event).await;
+        }
+        let stale = event.is_older_than(self.inner.max_event_age, SystemTime::now());
+        match kind {
+            EventKind::Text | EventKind::QuickReply => {
+                let (Some(user), Some(text)) = (event.sender_id(), event.text()) else {
+                    return Ok(());
+                };
+                self.text(&account, user, text, event_time(event), stale)
+                    .await
+            }
+            EventKind::StoryReply => {
+                let Some(user) = event.sender_id() else {
+                    return Ok(());
+                };
+                let text = event.text().unwrap_or_default();
+                let reply = story_reply_intent(text);
+                self.simple(
+                    &account,
+                    user,
+                    &format!("[story reply] {text}"),
+                    reply,
+                    event_time(event),
+                    stale,
+                    "story_reply",
+                )
+                .await
+            }
+            EventKind::StoryMention => {
+                let Some(user) = event.sender_id() else {
+                    return Ok(());
+                };
+                let (id, url) = story_mention_ref(event);
+                tracing::info!(
+                    story_id = id.as_deref().unwrap_or("-"),
+                    "story mention recorded"
+                );
+                let note = format!(
+                    "[story mention] id={} url={}",
+                    id.as_deref().unwrap_or("-"),
+                    url.as_deref().unwrap_or("-")
+                );
+                self.simple(
+                    &account,
+                    user,
+                    &note,
+                    STORY_MENTION_REPLY,
+                    event_time(event),
+                    stale,
+                    "story_mention",
+                )
+                .await
+            }
+            EventKind::Media => {
+                let Some(user) = event.sender_id() else {
+                    return Ok(());
+                };
+                self.simple(
+                    &account,
+                    user,
+                    "[media]",
+                    MEDIA_REPLY,
+                    event_time(event),
+                    stale,
+                    "media",
+                )
+                .await
+            }
+            EventKind::Comment | EventKind::LiveComment => {
+                self.comment(&account, event, stale).await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn text(
+        &self,
+        account: &AccountId,
+        user: &Igsid,
+        text: &str,
+        at: SystemTime,
+        stale: bool,
+    ) -> Result<(), BotError> {
+        let key = ConversationKey::new(account.clone(), user.clone());
+        let conversation = self
+            .inner
+            .store
+            .append(&key, &[HistoryMessage::user(text, at)])
+            .await?;
+        if stale {
+            tracing::info!("event older than MAX_EVENT_AGE_SECS: recorded, not answered");
+            return Ok(());
+        }
+        if conversation.is_handoff() {
+            tracing::debug!("conversation in handoff: no auto-reply");
+            return Ok(());
+        }
+        match self
+            .inner
+            .rules
+            .find(text)
+            .map(|rule| (rule.id(), rule.action()))
+        {
+            Some((id, Action::Handoff { text: reply })) => {
+                let id = id.to_owned();
+                let reply = reply.clone();
+                self.escalate(&key, &id, text, &reply).await
+            }
+            Some((_, action)) => {
+                let reply = action.text().to_owned();
+                self.send(&key, &reply, "rule").await
+            }
+            None => {
+                if let Err(error) = self.inner.replier.typing(account, user).await {
+                    tracing::warn!(%error, "typing indicator failed");
+                }
+                let outcome = self.inner.gpt.reply(&conversation.history).await;
+                match outcome {
+                    AiOutcome::Handoff => self.escalate(&key, "gpt", text, HANDOFF_REPLY).await,
+                    other => match other.text() {
+                        Some(reply) => {
+                            let reply = reply.to_owned();
+                            self.send(&key, &reply, &format!("gpt_{}", other.label()))
+                                .await
+                        }
+                        None => Ok(()),
+                    },
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments, reason = "internal helper")]
+    async fn simple(
+        &self,
+        account: &AccountId,
+        user: &Igsid,
+        note: &str,
+        reply: &str,
+        at: SystemTime,
+        stale: bool,
+        source: &str,
+    ) -> Result<(), BotError> {
+        let key = ConversationKey::new(account.clone(), user.clone());
+        let conversation = self
+            .inner
+            .store
+            .append(&key, &[HistoryMessage::user(note, at)])
+            .await?;
+        if stale || conversation.is_handoff() {
+            return Ok(());
+        }
+        self.send(&key, reply, source).await
+    }
+
+    async fn comment(
+        &self,
+        account: &AccountId,
+        event: &Event,
+        stale: bool,
+    ) -> Result<(), BotError> {
+        let EventData::Comment(comment) = event.data() else {
+            return Ok(());
+        };
+        let (Some(comment_id), Some(text)) = (comment.comment_id(), comment.text.as_deref()) else {
+            return Ok(());
+        };
+        // Never answer the business's own comments.
+        if comment
+            .author_id()
+            .is_some_and(|a| a.as_str() == account.as_str())
+        {
+            return Ok(());
+        }
+        if stale {
+            return Ok(());
+        }
+        let Some(rule) = self.inner.rules.find(text) else {
+            return Ok(());
+        };
+        let reply = rule.action().text().to_owned();
+        let mid = self
+            .inner
+            .replier
+            .private_reply(account, comment_id, &reply)
+            .await?;
+        self.inner.metrics.record_reply("comment_dm");
+        if let Some(mid) = mid {
+            self.remember_sent(mid);
+        }
+        if let Some(user) = comment.author_id() {
+            let key = ConversationKey::new(account.clone(), user.clone());
+            self.inner
+                .store
+                .append(&key, &[HistoryMessage::bot(reply, SystemTime::now())])
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn echo(&self, account: &AccountId, event: &Event) -> Result<(), BotError> {
+        // For an echo the business is the sender and the person the recipient.
+        let Some(user) = event.recipient() else {
+            return Ok(());
+        };
+        if event.mid().is_some_and(|mid| self.sent(mid)) {
+            return Ok(());
+        }
+        let key = ConversationKey::new(account.clone(), Igsid::new(user));
+        let text = event.text().unwrap_or_default();
+        // A bot reply from another process sharing the store: its text is in the history.
+        if let Some(conversation) = self.inner.store.load(&key).await? {
+            let ours = conversation
+                .recent(6)
+                .iter()
+                .any(|m| m.role == crate::state::Role::Bot && !text.is_empty() && m.text == text);
+            if ours {
+                return Ok(());
+            }
+        }
+        tracing::info!("echo not sent by this bot: a human answered, conversation in handoff");
+        self.inner
+            .store
+            .append(&key, &[HistoryMessage::human(text, event_time(event))])
+            .await?;
+        self.inner.store.set_handoff(&key, "inbox_reply").await?;
+        Ok(())
+    }
+
+    async fn escalate(
+        &self,
+        key: &ConversationKey,
+        reason: &str,
+        last_message: &str,
+        reply: &str,
+    ) -> Result<(), BotError> {
+        let changed = self.inner.store.set_handoff(key, reason).await?;
+        self.send(key, reply, "handoff").await?;
+        if changed {
+            let escalation = Escalation::new(key.account().clone(), key.user().clone(), reason)
+                .with_last_message(last_message);
+            if let Err(error) = self.inner.notifier.escalation(&escalation).await {
+                self.inner.metrics.record_error("notify");
+                tracing::warn!(%error, "escalation notification failed");
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(&self, key: &ConversationKey, text: &str, source: &str) -> Result<(), BotError> {
+        let mid = self
+            .inner
+            .replier
+            .text(key.account(), key.user(), text)
+            .await?;
+        self.inner.metrics.record_reply(source);
+        if let Some(mid) = mid {
+            self.remember_sent(mid);
+        }
+        self.inner
+            .store
+            .append(key, &[HistoryMessage::bot(text, SystemTime::now())])
+            .await?;
+        Ok(())
+    }
+
+    fn remember_sent(&self, mid: String) {
+        let mut sent = self
+            .inner
+            .sent_mids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if sent.set.insert(mid.clone()) {
+            sent.order.push_back(mid);
+        }
+        while sent.order.len() > SENT_MIDS_CAP {
+            if let Some(old) = sent.order.pop_front() {
+                sent.set.remove(&old);
+            }
+        }
+    }
+
+    fn sent(&self, mid: &str) -> bool {
+        self.inner
+            .sent_mids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .set
+            .contains(mid)
+    }
+
+    /// `/healthz`: `200 ok` when the store answers, `503` otherwise.
+    pub async fn health(&self) -> Reply {
+        match self.store_ok().await {
+            true => Reply::text(200, "ok\n"),
+            false => Reply::text(503, "state store unavailable\n"),
+        }
+    }
+
+    async fn store_ok(&self) -> bool {
+        matches!(
+            tokio::time::timeout(STORE_CHECK_TIMEOUT, self.inner.store.ping()).await,
+            Ok(Ok(()))
+        )
+    }
+
+    /// `/metrics`: Prometheus text.
+    pub fn metrics_text(&self) -> Reply {
+        Reply {
+            status: 200,
+            content_type: crate::metrics::CONTENT_TYPE,
+            body: self.inner.metrics.render(),
+        }
+    }
+
+    /// `POST /admin/conversations/{account}/{igsid}/resolve` with the request's
+    /// `Authorization` header: `204` resolved, `200` already active, `404` unknown
+    /// conversation, `401` wrong or missing bearer token, `404` when `BOT_ADMIN_TOKEN` is
+    /// unset (the route is off), `503` when the store failed.
+    pub async fn admin_resolve(
+        &self,
+        authorization: Option<&str>,
+        account: &str,
+        igsid: &str,
+    ) -> Reply {
+        let Some(token) = &self.inner.admin_token else {
+            return Reply::text(404, "admin API disabled (BOT_ADMIN_TOKEN unset)\n");
+        };
+        if !bearer_matches(token, authorization) {
+            return Reply::text(401, "unauthorized\n");
+        }
+        let key = ConversationKey::new(account, igsid);
+        match self.inner.store.resolve(&key).await {
+            Ok(ResolveOutcome::Resolved) => Reply::text(204, ""),
+            Ok(ResolveOutcome::AlreadyActive) => Reply::text(200, "already active\n"),
+            Ok(ResolveOutcome::NotFound) => Reply::text(404, "no such conversation\n"),
+            Err(error) => {
+                tracing::warn!(%error, "resolve failed");
+                Reply::text(503, "state store unavailable\n")
+            }
+        }
+    }
+}
+
+/// Whether `authorization` is `Bearer <token>` with exactly `token` (constant time).
+pub fn bearer_matches(token: &Secret, authorization: Option<&str>) -> bool {
+    authorization
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .is_some_and(|candidate| token.matches(candidate.trim()))
+}
+
+/// The reply to a story reply, by intent: buy/price, where/ship, love/amazing, else
+/// thanks.
+pub fn story_reply_intent(text: &str) -> &'static str {
+    let text = text.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
+    if has(&["buy", "price", "cost", "how much", "precio", "comprar"]) {
+        STORY_REPLY_BUY
+    } else if has(&[
+        "where", "ship", "deliver", "dónde", "donde", "envío", "envio",
+    ]) {
+        STORY_REPLY_SHIP
+    } else if has(&["love", "amazing", "beautiful", "❤", "😍", "encanta"]) {
+        STORY_REPLY_LOVE
+    } else {
+        STORY_REPLY_THANKS
+    }
+}
+
+fn story_mention_ref(event: &Event) -> (Option<String>, Option<String>) {
+    match event.data() {
+        EventData::Referral { referral, .. } => {
+            let story = referral.story.as_ref();
+            (
+                story.and_then(|s| s.id.as_ref()).map(|id| id.to_string()),
+                story.and_then(|s| s.url.clone()),
+            )
+        }
+        EventData::Message(message) => {
+            let attachment = message.attachments.iter().find(|a| {
+                a.kind
+                    .as_ref()
+                    .is_some_and(|k| k.as_str() == "story_mention")
+            });
+            let payload = attachment.and_then(|a| a.payload.as_ref());
+            let id = payload
+                .and_then(|p| p.story_media_id.as_ref().map(ToString::to_string))
+                .or_else(|| payload.and_then(|p| p.id.clone()))
+                .or_else(|| message.mid.as_ref().map(ToString::to_string));
+            let url = attachment.and_then(|a| a.url().map(str::to_owned));
+            (id, url)
+        }
+        _ => (None, None),
+    }
+}
+
+fn event_time(event: &Event) -> SystemTime {
+    event
+        .timestamp_ms()
+        .and_then(|ms| UNIX_EPOCH.checked_add(Duration::from_millis(ms)))
+        .unwrap_or_else(SystemTime::now)
+}
+
+/// The [`Handler`] the worker queue calls: [`Bot::handle`].
+#[derive(Debug, Clone)]
+pub struct BotHandler {
+    bot: Bot,
+}
+
+impl Handler for BotHandler {
+    type Error = BotError;
+
+    async fn handle(&self, event: Event) -> Result<(), BotError> {
+        self.bot.handle(&event).await
+    }
+}
+
+/// The [`Sink`] the webhook endpoint hands verified deliveries to: counts them, refuses
+/// them (`503`, so Meta retries) while the state store is down, and queues them for the
+/// workers, which claim each event in the dedup store before handling it.
+#[derive(Debug, Clone)]
+pub struct BotSink {
+    inner: MemorySink,
+    bot: Bot,
+}
+
+impl BotSink {
+    /// Handles everything accepted so far, then stops the workers.
+    pub async fn shutdown(&self) {
+        self.inner.shutdown().await;
+    }
+
+    /// The worker queue.
+    pub fn queue(&self) -> &MemorySink {
+        &self.inner
+    }
+}
+
+impl Sink for BotSink {
+    async fn accept(&self, batch: Batch) -> Result<(), SinkError> {
+        let metrics = &self.bot.inner.metrics;
+        metrics.record_delivery();
+        let started = Instant::now();
+        let store_ok = self.bot.store_ok().await;
+        let dedup_ok = store_ok && self.bot.inner.dedup.ping(STORE_CHECK_TIMEOUT).await;
+        if !dedup_ok {
+            metrics.record_error("store_unavailable");
+            tracing::warn!(
+                waited_ms = started.elapsed().as_millis() as u64,
+                "state store unavailable: delivery refused (503), Meta will retry"
+            );
+            return Err(SinkError::failed("state store unavailable"));
+        }
+        self.inner.accept(batch).await
+    }
+}

@@ -1,0 +1,846 @@
+//! End-to-end scenarios shared by both bots, run against the real bot binary.
+//!
+//! Each scenario starts the bot process (`bin`, e.g. `env!("CARGO_BIN_EXE_axum-bot")`) on
+//! a free loopback port with a clean environment, a mock Graph API and a mock OpenAI
+//! server (`wiremock`, recording every request), and — where it matters — a real
+//! `redis-server` ([`RedisServer`]). Scenarios panic on failure (they are tests).
+//!
+//! ```no_run
+//! # async fn t() {
+//! bot_kit::testing::e2e::handshake(std::path::Path::new("target/debug/axum-bot")).await;
+//! # }
+//! ```
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test support: failures are assertions"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::RedisServer;
+use crate::ai::CANNED_ERROR_REPLY;
+use crate::bot::{
+    MEDIA_REPLY, STORY_MENTION_REPLY, STORY_REPLY_BUY, STORY_REPLY_LOVE, STORY_REPLY_SHIP,
+    STORY_REPLY_THANKS,
+};
+
+/// The app secret the scenarios sign with.
+pub const SECRET: &str = "e2e-app-secret";
+/// The verify token of the scenarios.
+pub const VERIFY_TOKEN: &str = "e2e-verify-token";
+/// The admin bearer token of the scenarios.
+pub const ADMIN_TOKEN: &str = "e2e-admin-token-0123456789";
+/// The main business account.
+pub const ACCOUNT: &str = "17841405793187218";
+/// A second account served by the same process.
+pub const ACCOUNT_B: &str = "17841400000000002";
+/// What the mock model answers.
+pub const GPT_REPLY: &str = "GPT says: the linen shirt is in stock.";
+
+/// A running bot process; killed on drop.
+pub struct BotProcess {
+    child: Child,
+    port: u16,
+    stdout: Arc<Mutex<Vec<String>>>,
+}
+
+impl Drop for BotProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl BotProcess {
+    /// Starts `bin` with exactly `env` (plus `PATH` and a free `PORT`) and waits until
+    /// `/healthz` answers.
+    pub async fn spawn(bin: &Path, env: &[(String, String)]) -> Self {
+        let port = free_port();
+        let mut command = Command::new(bin);
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("PORT", port.to_string())
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = command.spawn().expect("start the bot binary");
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        if let Some(out) = child.stdout.take() {
+            let lines = Arc::clone(&stdout);
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    lines.lock().unwrap().push(line);
+                }
+            });
+        }
+        let bot = Self {
+            child,
+            port,
+            stdout,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = http().get(bot.url("/healthz")).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "bot did not become healthy");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bot
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// The lines the bot printed so far.
+    pub fn stdout(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Signs `body` with [`SECRET`] and POSTs it to `/webhook`; returns the status.
+    pub async fn post(&self, body: &Value) -> u16 {
+        self.post_signed(body, SECRET).await
+    }
+
+    /// Signs `body` with `secret` and POSTs it to `/webhook`; returns the status.
+    pub async fn post_signed(&self, body: &Value, secret: &str) -> u16 {
+        let bytes = serde_json::to_vec(body).unwrap();
+        let signature = meta_webhooks::test_util::sign(secret, &bytes);
+        http()
+            .post(self.url("/webhook"))
+            .header("x-hub-signature-256", signature)
+            .header("content-type", "application/json")
+            .body(bytes)
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    }
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// The mock Graph API and OpenAI servers of one scenario.
+pub struct Mocks {
+    /// The Graph API (`/…/messages`) and the notification webhook (`/notify`).
+    pub graph: MockServer,
+    /// The OpenAI chat completions API (`/v1/chat/completions`).
+    pub openai: MockServer,
+}
+
+impl Mocks {
+    /// Starts both; the model answers [`GPT_REPLY`] after `gpt_delay`.
+    pub async fn start(gpt_delay: Duration) -> Self {
+        let graph = MockServer::start().await;
+        let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        Mock::given(method("POST"))
+            .and(path_regex(r"/messages$"))
+            .respond_with(move |request: &wiremock::Request| {
+                let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+                ResponseTemplate::new(200).set_body_json(json!({
+                    "recipient_id": body["recipient"]["id"],
+                    "message_id": format!("m_sent_{n}"),
+                }))
+            })
+            .mount(&graph)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/notify"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+            .mount(&graph)
+            .await;
+        let openai = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_delay(gpt_delay)
+                    .set_body_json(json!({
+                        "id": "chatcmpl-1",
+                        "object": "chat.completion",
+                        "created": 1_700_000_000,
+                        "model": "gpt-4o",
+                        "choices": [{
+                            "index": 0,
+                            "message": {"role": "assistant", "content": GPT_REPLY, "refusal": null},
+                            "logprobs": null,
+                            "finish_reason": "stop"
+                        }],
+                        "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10}
+                    })),
+            )
+            .mount(&openai)
+            .await;
+        Self { graph, openai }
+    }
+
+    /// The environment of a live bot against these mocks (two accounts, admin token,
+    /// notifications), plus `REDIS_URL` when given.
+    pub fn env(&self, redis: Option<&str>, accounts_file: &Path) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("IG_APP_SECRET", SECRET.to_owned()),
+            ("IG_VERIFY_TOKEN", VERIFY_TOKEN.to_owned()),
+            ("ACCOUNTS_FILE", accounts_file.display().to_string()),
+            ("TOKEN_A", "token-account-a".to_owned()),
+            ("TOKEN_B", "token-account-b".to_owned()),
+            ("GRAPH_API_BASE", self.graph.uri()),
+            ("OPENAI_API_KEY", "sk-e2e-test".to_owned()),
+            ("OPENAI_BASE_URL", format!("{}/v1", self.openai.uri())),
+            ("OPENAI_TIMEOUT_SECS", "1".to_owned()),
+            ("BOT_ADMIN_TOKEN", ADMIN_TOKEN.to_owned()),
+            ("NOTIFY_WEBHOOK_URL", format!("{}/notify", self.graph.uri())),
+        ];
+        if let Some(url) = redis {
+            env.push(("REDIS_URL", url.to_owned()));
+        }
+        env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    }
+
+    /// The Send API requests received so far, as JSON bodies with the bearer token.
+    pub async fn sends(&self) -> Vec<(Value, String)> {
+        self.graph
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.url.path().ends_with("/messages"))
+            .map(|r| {
+                let auth = r
+                    .headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                (serde_json::from_slice(&r.body).unwrap_or(Value::Null), auth)
+            })
+            .collect()
+    }
+
+    /// The text messages sent to `user`, in order.
+    pub async fn texts_to(&self, user: &str) -> Vec<String> {
+        self.sends()
+            .await
+            .into_iter()
+            .filter(|(b, _)| b["recipient"]["id"] == user && b["message"]["text"].is_string())
+            .map(|(b, _)| b["message"]["text"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// Waits until `user` got at least `n` text messages (or 10 s), returning them.
+    pub async fn wait_texts(&self, user: &str, n: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let texts = self.texts_to(user).await;
+            if texts.len() >= n || Instant::now() > deadline {
+                return texts;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Number of requests to the model.
+    pub async fn gpt_calls(&self) -> usize {
+        self.openai
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .len()
+    }
+
+    /// Bodies posted to the notification webhook.
+    pub async fn notifications(&self) -> Vec<Value> {
+        self.graph
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.url.path() == "/notify")
+            .map(|r| serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+            .collect()
+    }
+}
+
+/// A temporary accounts file serving [`ACCOUNT`] (token `TOKEN_A`) and [`ACCOUNT_B`]
+/// (token `TOKEN_B`).
+pub fn accounts_file() -> tempfile_path::TempFile {
+    tempfile_path::TempFile::new(&format!(
+        "[[accounts]]\nbusiness_id = \"{ACCOUNT}\"\npage_token_env = \"TOKEN_A\"\n\n\
+         [[accounts]]\nbusiness_id = \"{ACCOUNT_B}\"\npage_token_env = \"TOKEN_B\"\n"
+    ))
+}
+
+/// A minimal temporary file (no extra dependency).
+pub mod tempfile_path {
+    use std::path::{Path, PathBuf};
+
+    /// A file removed on drop.
+    #[derive(Debug)]
+    pub struct TempFile(PathBuf);
+
+    impl TempFile {
+        /// Writes `contents` to a fresh file in the temp dir.
+        pub fn new(contents: &str) -> Self {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            let path = std::env::temp_dir()
+                .join(format!("botkit-e2e-{}-{nanos}.toml", std::process::id()));
+            std::fs::write(&path, contents).expect("write temp file");
+            Self(path)
+        }
+
+        /// The path.
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// A delivery with one `messaging` item for `account`.
+pub fn messaging(account: &str, item: Value) -> Value {
+    json!({"object": "instagram", "entry": [{"id": account, "time": now_ms(), "messaging": [item]}]})
+}
+
+/// A text message from `user` to `account`.
+pub fn text(account: &str, user: &str, mid: &str, text: &str) -> Value {
+    text_at(account, user, mid, text, now_ms())
+}
+
+/// A text message with an explicit timestamp.
+pub fn text_at(account: &str, user: &str, mid: &str, text: &str, ts: u64) -> Value {
+    messaging(
+        account,
+        json!({"sender": {"id": user}, "recipient": {"id": account}, "timestamp": ts,
+               "message": {"mid": mid, "text": text}}),
+    )
+}
+
+/// A message item from `user` with `message` as its body.
+pub fn message(account: &str, user: &str, message: Value) -> Value {
+    messaging(
+        account,
+        json!({"sender": {"id": user}, "recipient": {"id": account}, "timestamp": now_ms(),
+               "message": message}),
+    )
+}
+
+/// An echo (the business wrote `text` to `user`) with `mid`.
+pub fn echo(account: &str, user: &str, mid: &str, text: &str) -> Value {
+    messaging(
+        account,
+        json!({"sender": {"id": account}, "recipient": {"id": user}, "timestamp": now_ms(),
+               "message": {"mid": mid, "text": text, "is_echo": true}}),
+    )
+}
+
+/// A comment on a post.
+pub fn comment(account: &str, user: &str, comment_id: &str, text: &str) -> Value {
+    json!({"object": "instagram", "entry": [{"id": account, "time": now_ms(), "changes": [{
+        "field": "comments",
+        "value": {"from": {"id": user, "username": "someone"}, "media": {"id": "18023456789012345"},
+                  "id": comment_id, "text": text}}]}]})
+}
+
+async fn live_bot(
+    bin: &Path,
+    mocks: &Mocks,
+    redis: Option<&str>,
+) -> (BotProcess, tempfile_path::TempFile) {
+    let file = accounts_file();
+    let bot = BotProcess::spawn(bin, &mocks.env(redis, file.path())).await;
+    (bot, file)
+}
+
+/// GET handshake: the challenge is echoed for the right token, `403` otherwise.
+pub async fn handshake(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (bot, _file) = live_bot(bin, &mocks, None).await;
+    let ok = http()
+        .get(bot.url(&format!(
+            "/webhook?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={VERIFY_TOKEN}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    assert_eq!(ok.text().await.unwrap(), "1158201444");
+    let bad = http()
+        .get(bot.url("/webhook?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=wrong"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 403);
+}
+
+/// A bad signature: `401`, nothing sent, counted in `/metrics`.
+pub async fn bad_signature(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (bot, _file) = live_bot(bin, &mocks, None).await;
+    let delivery = text(ACCOUNT, "9001", "m_bad_sig", "price?");
+    assert_eq!(bot.post_signed(&delivery, "not-the-secret").await, 401);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(mocks.sends().await.is_empty(), "nothing may be sent");
+    let metrics = http()
+        .get(bot.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("botkit_webhook_signature_failures_total 1"),
+        "{metrics}"
+    );
+    // The same delivery, correctly signed, is answered.
+    assert_eq!(bot.post(&delivery).await, 200);
+    assert_eq!(mocks.wait_texts("9001", 1).await.len(), 1);
+}
+
+/// Every behaviour per event kind (spec point 6), with Redis state.
+pub async fn behaviours(bin: &Path) {
+    let redis = RedisServer::start().expect("redis-server must be installed");
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (bot, _file) = live_bot(bin, &mocks, Some(&redis.url())).await;
+
+    // text → rule (no model call).
+    assert_eq!(
+        bot.post(&text(ACCOUNT, "1001", "m1", "How much is the shirt? price"))
+            .await,
+        200
+    );
+    let texts = mocks.wait_texts("1001", 1).await;
+    assert!(texts[0].contains("prices"), "{texts:?}");
+    assert_eq!(mocks.gpt_calls().await, 0);
+
+    // text without a rule → typing indicator, then the model's answer.
+    assert_eq!(
+        bot.post(&text(
+            ACCOUNT,
+            "1002",
+            "m2",
+            "Is the linen shirt in stock in M?"
+        ))
+        .await,
+        200
+    );
+    let texts = mocks.wait_texts("1002", 1).await;
+    assert_eq!(texts, vec![GPT_REPLY.to_owned()]);
+    assert_eq!(mocks.gpt_calls().await, 1);
+    let to_1002: Vec<Value> = mocks
+        .sends()
+        .await
+        .into_iter()
+        .map(|(b, _)| b)
+        .filter(|b| b["recipient"]["id"] == "1002")
+        .collect();
+    assert_eq!(
+        to_1002[0]["sender_action"], "typing_on",
+        "typing first: {to_1002:?}"
+    );
+
+    // story replies by intent.
+    for (user, words, expected) in [
+        ("1101", "how much is this?", STORY_REPLY_BUY),
+        ("1102", "where do you ship from?", STORY_REPLY_SHIP),
+        ("1103", "I love it, amazing", STORY_REPLY_LOVE),
+        ("1104", "nice", STORY_REPLY_THANKS),
+    ] {
+        let delivery = message(
+            ACCOUNT,
+            user,
+            json!({"mid": format!("m_sr_{user}"), "text": words,
+                   "reply_to": {"story": {"id": "18040775032372871",
+                   "url": "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1"}}}),
+        );
+        assert_eq!(bot.post(&delivery).await, 200);
+        assert_eq!(mocks.wait_texts(user, 1).await, vec![expected.to_owned()]);
+    }
+
+    // story mention → thanks + repost request; story id and CDN URL recorded.
+    let cdn =
+        "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=17999555000111333&signature=abc";
+    let mention = messaging(
+        ACCOUNT,
+        json!({"sender": {"id": "1201"}, "recipient": {"id": ACCOUNT}, "timestamp": now_ms(),
+               "referral": {"source": "STORY_MENTION", "type": "OPEN_THREAD",
+                            "story": {"id": "17999555000111333", "url": cdn}}}),
+    );
+    assert_eq!(bot.post(&mention).await, 200);
+    assert_eq!(
+        mocks.wait_texts("1201", 1).await,
+        vec![STORY_MENTION_REPLY.to_owned()]
+    );
+    let history = redis_history(&redis.url(), ACCOUNT, "1201").await;
+    assert!(
+        history
+            .iter()
+            .any(|h| h.contains("17999555000111333") && h.contains("asset_id=17999555000111333")),
+        "{history:?}"
+    );
+
+    // media → acknowledgement.
+    let media = message(
+        ACCOUNT,
+        "1301",
+        json!({"mid": "m_media", "attachments": [{"type": "image",
+               "payload": {"url": "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=9"}}]}),
+    );
+    assert_eq!(bot.post(&media).await, 200);
+    assert_eq!(
+        mocks.wait_texts("1301", 1).await,
+        vec![MEDIA_REPLY.to_owned()]
+    );
+
+    // comment matching a rule → one private reply, also when redelivered.
+    let c = comment(ACCOUNT, "1401", "17952310476882035", "Price? 😍");
+    assert_eq!(bot.post(&c).await, 200);
+    assert_eq!(bot.post(&c).await, 200);
+    // comment without a rule → nothing.
+    assert_eq!(
+        bot.post(&comment(ACCOUNT, "1402", "17952310476882036", "nice pic"))
+            .await,
+        200
+    );
+
+    // no reply: reaction, read, deleted, unknown, own-text echo; stale text.
+    let silent_user = "1501";
+    for item in [
+        json!({"sender": {"id": silent_user}, "recipient": {"id": ACCOUNT}, "timestamp": now_ms(),
+               "reaction": {"mid": "m1", "action": "react", "reaction": "love", "emoji": "❤"}}),
+        json!({"sender": {"id": silent_user}, "recipient": {"id": ACCOUNT}, "timestamp": now_ms(),
+               "read": {"mid": "m1"}}),
+        json!({"sender": {"id": silent_user}, "recipient": {"id": ACCOUNT}, "timestamp": now_ms(),
+               "message": {"mid": "m_del", "is_deleted": true}}),
+        json!({"sender": {"id": silent_user}, "recipient": {"id": ACCOUNT}, "timestamp": now_ms(),
+               "brand_new_event": {"x": 1}}),
+    ] {
+        assert_eq!(bot.post(&messaging(ACCOUNT, item)).await, 200);
+    }
+    let stale = now_ms() - 2 * 24 * 3600 * 1000;
+    assert_eq!(
+        bot.post(&text_at(ACCOUNT, "1502", "m_stale", "price?", stale))
+            .await,
+        200
+    );
+
+    // a second account, answered with its own token.
+    assert_eq!(
+        bot.post(&text(ACCOUNT_B, "1601", "m_b", "price please"))
+            .await,
+        200
+    );
+    assert_eq!(mocks.wait_texts("1601", 1).await.len(), 1);
+
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let sends = mocks.sends().await;
+    let private: Vec<&Value> = sends
+        .iter()
+        .map(|(b, _)| b)
+        .filter(|b| b["recipient"]["comment_id"].is_string())
+        .collect();
+    assert_eq!(
+        private.len(),
+        1,
+        "one private reply per comment: {private:?}"
+    );
+    assert_eq!(private[0]["recipient"]["comment_id"], "17952310476882035");
+    for user in [silent_user, "1502", "1402"] {
+        assert!(
+            sends.iter().all(|(b, _)| b["recipient"]["id"] != user),
+            "no reply expected to {user}"
+        );
+    }
+    let auth_b = sends
+        .iter()
+        .find(|(b, _)| b["recipient"]["id"] == "1601")
+        .map(|(_, a)| a.clone())
+        .unwrap();
+    assert_eq!(auth_b, "Bearer token-account-b");
+    let auth_a = sends
+        .iter()
+        .find(|(b, _)| b["recipient"]["id"] == "1001")
+        .map(|(_, a)| a.clone())
+        .unwrap();
+    assert_eq!(auth_a, "Bearer token-account-a");
+
+    // the bot's own echo does not hand off; the next text is answered.
+    let sent_mid = "m_sent_0"; // the mock's first message id went to someone; echo it to 1001
+    let first_text = mocks.texts_to("1001").await[0].clone();
+    assert_eq!(
+        bot.post(&echo(ACCOUNT, "1001", sent_mid, &first_text))
+            .await,
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        bot.post(&text(ACCOUNT, "1001", "m1b", "and shipping?"))
+            .await,
+        200
+    );
+    assert_eq!(mocks.wait_texts("1001", 2).await.len(), 2);
+
+    let metrics = http()
+        .get(bot.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("botkit_events_total{kind=\"story_mention\"} 1"),
+        "{metrics}"
+    );
+}
+
+async fn redis_history(url: &str, account: &str, user: &str) -> Vec<String> {
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let key = format!("botkit:conv:{{{account}:{user}}}:history");
+    redis::cmd("LRANGE")
+        .arg(&key)
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut conn)
+        .await
+        .unwrap()
+}
+
+/// HANDOFF by rule (escalation message + Slack notification), silence, resolve, answers
+/// again; a human's inbox echo also hands off.
+pub async fn handoff_and_resolve(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (bot, _file) = live_bot(bin, &mocks, None).await;
+    let user = "2001";
+    assert_eq!(
+        bot.post(&text(ACCOUNT, user, "h1", "I want to talk to a human"))
+            .await,
+        200
+    );
+    let texts = mocks.wait_texts(user, 1).await;
+    assert!(texts[0].contains("member of our team"), "{texts:?}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while mocks.notifications().await.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let notes = mocks.notifications().await;
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0]["text"].as_str().unwrap().contains(user),
+        "{notes:?}"
+    );
+
+    assert_eq!(bot.post(&text(ACCOUNT, user, "h2", "price?")).await, 200);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        mocks.texts_to(user).await.len(),
+        1,
+        "no auto-reply in handoff"
+    );
+
+    let resolve = bot.url(&format!("/admin/conversations/{ACCOUNT}/{user}/resolve"));
+    let wrong = http()
+        .post(&resolve)
+        .bearer_auth("wrong-token-wrong-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    let none = http().post(&resolve).send().await.unwrap();
+    assert_eq!(none.status().as_u16(), 401);
+    let ok = http()
+        .post(&resolve)
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 204);
+
+    assert_eq!(bot.post(&text(ACCOUNT, user, "h3", "price?")).await, 200);
+    assert_eq!(mocks.wait_texts(user, 2).await.len(), 2);
+
+    // A human answers from the inbox (an echo this bot did not send) → handoff.
+    let other = "2002";
+    assert_eq!(
+        bot.post(&echo(
+            ACCOUNT,
+            other,
+            "human_mid_1",
+            "Hi, this is Ana from the team"
+        ))
+        .await,
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(bot.post(&text(ACCOUNT, other, "h4", "price?")).await, 200);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(mocks.texts_to(other).await.is_empty(), "human took over");
+}
+
+/// One delivery posted concurrently to two processes sharing Redis → one reply.
+pub async fn duplicates_two_processes(bin: &Path) {
+    let redis = RedisServer::start().expect("redis-server must be installed");
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (a, _fa) = live_bot(bin, &mocks, Some(&redis.url())).await;
+    let (b, _fb) = live_bot(bin, &mocks, Some(&redis.url())).await;
+    for i in 0..5 {
+        let user = format!("30{i:02}");
+        let delivery = text(ACCOUNT, &user, &format!("dup_{i}"), "price?");
+        let (sa, sb) = tokio::join!(a.post(&delivery), b.post(&delivery));
+        assert_eq!((sa, sb), (200, 200));
+        assert_eq!(mocks.wait_texts(&user, 1).await.len(), 1);
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    for i in 0..5 {
+        let user = format!("30{i:02}");
+        assert_eq!(
+            mocks.texts_to(&user).await.len(),
+            1,
+            "exactly one reply to {user}"
+        );
+    }
+}
+
+/// The model does not answer within `OPENAI_TIMEOUT_SECS` → the canned reply.
+pub async fn gpt_timeout(bin: &Path) {
+    let mocks = Mocks::start(Duration::from_secs(5)).await;
+    let (bot, _file) = live_bot(bin, &mocks, None).await;
+    assert_eq!(
+        bot.post(&text(ACCOUNT, "4001", "t1", "Is the linen shirt in stock?"))
+            .await,
+        200
+    );
+    let texts = mocks.wait_texts("4001", 1).await;
+    assert_eq!(texts, vec![CANNED_ERROR_REPLY.to_owned()]);
+}
+
+/// Redis stopped mid-run → `503` while it is down (no panic); normal service after it
+/// is back.
+pub async fn redis_restart(bin: &Path) {
+    let mut redis = RedisServer::start().expect("redis-server must be installed");
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (mut bot, _file) = live_bot(bin, &mocks, Some(&redis.url())).await;
+    assert_eq!(bot.post(&text(ACCOUNT, "5001", "r1", "price?")).await, 200);
+    assert_eq!(mocks.wait_texts("5001", 1).await.len(), 1);
+
+    redis.stop();
+    for i in 0..3 {
+        let status = bot
+            .post(&text(ACCOUNT, "5002", &format!("r_down_{i}"), "price?"))
+            .await;
+        assert_eq!(status, 503, "while Redis is down");
+    }
+    let health = http().get(bot.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 503);
+    assert!(bot.is_running(), "no panic");
+
+    redis.restart().expect("restart redis");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut status = 0;
+    while Instant::now() < deadline {
+        status = bot.post(&text(ACCOUNT, "5002", "r_down_0", "price?")).await;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(status, 200, "service after Redis is back");
+    assert_eq!(mocks.wait_texts("5002", 1).await.len(), 1);
+    assert!(bot.is_running());
+}
+
+/// With no environment at all: dry-run, generated secret printed, replies printed.
+pub async fn embedded_defaults(bin: &Path) {
+    let bot = BotProcess::spawn(bin, &[]).await;
+    let out = bot.stdout();
+    let secret = out
+        .iter()
+        .find_map(|l| l.split("generated dev app secret ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("generated secret printed")
+        .to_owned();
+    assert_eq!(
+        bot.post_signed(&text(ACCOUNT, "6001", "d1", "price?"), &secret)
+            .await,
+        200
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if bot
+            .stdout()
+            .iter()
+            .any(|l| l.starts_with("[dry-run] reply to 6001"))
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "dry-run reply printed: {:?}",
+            bot.stdout()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A bad variable: one line naming it on stderr, exit code 2.
+pub fn bad_config(bin: &Path) {
+    let out = Command::new(bin)
+        .env_clear()
+        .env("PORT", "not-a-port")
+        .output()
+        .expect("run the bot");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("PORT"), "{stderr}");
+}
