@@ -844,3 +844,43 @@ pub fn bad_config(bin: &Path) {
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("PORT"), "{stderr}");
 }
+
+/// Declares the whole end-to-end suite as `#[test]`s against one bot binary, so every bot
+/// runs exactly the same scenarios. The calling crate needs `tokio` (with `macros` and
+/// `rt-multi-thread`) as a dev-dependency.
+///
+/// ```ignore
+/// bot_kit::e2e_suite!(env!("CARGO_BIN_EXE_axum-bot"));
+/// ```
+#[macro_export]
+macro_rules! e2e_suite {
+    ($bin:expr) => {
+        fn bin() -> &'static ::std::path::Path {
+            ::std::path::Path::new($bin)
+        }
+
+        $crate::e2e_suite!(@async bin;
+            handshake => handshake,
+            bad_signature_is_401_and_nothing_is_sent => bad_signature,
+            behaviour_per_event_kind => behaviours,
+            handoff_then_resolve => handoff_and_resolve,
+            duplicate_deliveries_to_two_processes_get_one_reply => duplicates_two_processes,
+            gpt_timeout_gives_the_canned_reply => gpt_timeout,
+            redis_down_is_503_and_service_resumes => redis_restart,
+            runs_with_no_environment_in_dry_run => embedded_defaults,
+        );
+
+        #[test]
+        fn bad_configuration_is_one_line_and_exit_2() {
+            $crate::testing::e2e::bad_config(bin());
+        }
+    };
+    (@async $bin:ident; $($test:ident => $scenario:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread")]
+            async fn $test() {
+                $crate::testing::e2e::$scenario($bin()).await;
+            }
+        )*
+    };
+}
