@@ -84,6 +84,13 @@ use thiserror::Error;
 use url::Url;
 
 pub use self::accounts::Accounts;
+
+/// Where a bot running on a generated dev app secret leaves it for local tools
+/// ([`Config::publish_dev_secret`]): `meta-webhooks-dev-app-secret` in the system's
+/// temporary directory.
+pub fn dev_secret_path() -> PathBuf {
+    std::env::temp_dir().join("meta-webhooks-dev-app-secret")
+}
 use self::accounts::{is_account_id, is_header_safe};
 use crate::ai::AiConfig;
 use crate::rules::{RuleSet, RulesError, RulesErrorKind};
@@ -475,6 +482,33 @@ impl Config {
         })
     }
 
+    /// In dev mode (the app secret was generated), writes the secret to
+    /// [`dev_secret_path`] — readable by its owner only — so `cargo run -p simulate` can
+    /// sign deliveries without `--secret`. Returns the path written, or `None` when
+    /// `IG_APP_SECRET` is configured (a real secret is never written anywhere).
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of creating or writing the file.
+    pub fn publish_dev_secret(&self) -> std::io::Result<Option<PathBuf>> {
+        use std::io::Write as _;
+
+        if !self.generated.app_secret {
+            return Ok(None);
+        }
+        let path = dev_secret_path();
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&path)?;
+        file.write_all(self.app_secret.expose().as_bytes())?;
+        Ok(Some(path))
+    }
+
     /// Lines for the binaries to print at start-up: the listen URL and, for every
     /// embedded default in use, what it means. Contains no configured secret; it does
     /// contain the *generated* dev secret and verify token (the developer needs them to
@@ -760,6 +794,27 @@ mod tests {
 
     fn err(pairs: &[(&str, &str)]) -> ConfigError {
         Config::from_vars(pairs.iter().copied()).unwrap_err()
+    }
+
+    #[test]
+    fn only_a_generated_secret_is_published() {
+        let configured = Config::from_vars([("IG_APP_SECRET", "real-secret")]).unwrap();
+        assert_eq!(configured.publish_dev_secret().unwrap(), None);
+        let dev = Config::from_vars(Vec::<(String, String)>::new()).unwrap();
+        let path = dev.publish_dev_secret().unwrap().unwrap();
+        assert_eq!(path, dev_secret_path());
+        // Other tests may publish their own generated secret concurrently; the file always
+        // holds one whole generated secret, never a configured one.
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert!(!written.is_empty() && written != "real-secret");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o077,
+                0
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Run with: cargo run -p simulate -- [--url http://127.0.0.1:3000/webhook] [--secret S] [KIND|FILE …]
 //!
 //! Signs fixture deliveries from `tests/fixtures/` with the app secret (`--secret`, else
-//! `IG_APP_SECRET`) and POSTs them to a running bot, printing each HTTP status — so you
+//! `IG_APP_SECRET`, else the dev secret a bot on embedded defaults wrote to
+//! `bot_kit::config::dev_secret_path()`) and POSTs them to a running bot, printing each HTTP status — so you
 //! can watch the bot work without a Meta app. With no KIND or FILE it sends one delivery
 //! of every kind the bots react to (and a few they deliberately ignore). Timestamps are
 //! set to now so the bot does not take the events for stale retries.
@@ -112,9 +113,16 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let Some(secret) = args.secret else {
+    // --secret, else IG_APP_SECRET, else the dev secret a bot on embedded defaults wrote.
+    let dev_secret = || {
+        std::fs::read_to_string(bot_kit::config::dev_secret_path())
+            .ok()
+            .filter(|s| !s.is_empty())
+    };
+    let Some(secret) = args.secret.or_else(dev_secret) else {
         eprintln!(
-            "IG_APP_SECRET: not set; pass --secret (the bot prints its generated dev app secret at start-up)"
+            "IG_APP_SECRET: not set; pass --secret, or start the bot on its embedded defaults first (it writes its generated dev app secret to {})",
+            bot_kit::config::dev_secret_path().display()
         );
         return ExitCode::from(2);
     };
