@@ -51,17 +51,7 @@ fn init_tracing() {
 }
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    for line in config.startup_report() {
-        println!("{line}");
-    }
-    match config.publish_dev_secret() {
-        Ok(Some(path)) => println!(
-            "dev app secret also written to {} (cargo run -p simulate signs with it)",
-            path.display()
-        ),
-        Ok(None) => {}
-        Err(error) => eprintln!("could not write the dev app secret file: {error}"),
-    }
+    config.announce();
     let bot = Bot::from_config(&config).await?;
     let sink = bot.start_sink()?;
     let webhook = Webhook::new(

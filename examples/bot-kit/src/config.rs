@@ -482,6 +482,24 @@ impl Config {
         })
     }
 
+    /// What the bot binaries print at start-up: every line of
+    /// [`startup_report`](Self::startup_report) on stdout, then, in dev mode, where
+    /// [`publish_dev_secret`](Self::publish_dev_secret) left the generated secret (a failure
+    /// to write it is reported on stderr and is not fatal).
+    pub fn announce(&self) {
+        for line in self.startup_report() {
+            println!("{line}");
+        }
+        match self.publish_dev_secret() {
+            Ok(Some(path)) => println!(
+                "dev app secret also written to {} (cargo run -p simulate signs with it)",
+                path.display()
+            ),
+            Ok(None) => {}
+            Err(error) => eprintln!("could not write the dev app secret file: {error}"),
+        }
+    }
+
     /// In dev mode (the app secret was generated), writes the secret to
     /// [`dev_secret_path`] — readable by its owner only — so `cargo run -p simulate` can
     /// sign deliveries without `--secret`. Returns the path written, or `None` when
