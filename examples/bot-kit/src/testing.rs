@@ -13,8 +13,13 @@
 //! redis.stop();          // simulate Redis going away mid-run
 //! redis.restart().expect("restart on the same port");
 //! ```
+//!
+//! [`RedisServer::start_persistent`] keeps the data in a directory with an append-only
+//! file fsynced on every write, so a server killed and restarted on the same port and
+//! directory still holds every write it acknowledged.
 
 pub mod e2e;
+pub mod faults;
 
 use std::fmt;
 use std::io::{Read, Write};
@@ -42,12 +47,15 @@ impl fmt::Display for RedisServerError {
 impl std::error::Error for RedisServerError {}
 
 /// A `redis-server` child process on `127.0.0.1:<free port>`, without persistence
-/// (`--save "" --appendonly no`). Killed on drop.
+/// (`--save "" --appendonly no`) unless started with [`start_persistent`](Self::start_persistent).
+/// Killed on drop.
 #[derive(Debug)]
 pub struct RedisServer {
     binary: PathBuf,
     port: u16,
     child: Option<Child>,
+    /// The data directory of a persistent server (AOF, `appendfsync always`).
+    aof_dir: Option<PathBuf>,
 }
 
 impl RedisServer {
@@ -59,6 +67,23 @@ impl RedisServer {
     /// [`RedisServerError`] when `redis-server` is not installed, cannot be spawned, or
     /// does not answer within 10 s.
     pub fn start() -> Result<Self, RedisServerError> {
+        Self::start_in(None)
+    }
+
+    /// Like [`start`](Self::start), but durable: `--appendonly yes --appendfsync always`
+    /// with `dir` as the data directory (created if missing), so every acknowledged write
+    /// survives [`stop`](Self::stop) (a `SIGKILL`) and [`restart`](Self::restart).
+    ///
+    /// # Errors
+    ///
+    /// [`RedisServerError`] when `dir` cannot be created, or as for [`start`](Self::start).
+    pub fn start_persistent(dir: &Path) -> Result<Self, RedisServerError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| RedisServerError(format!("cannot create {}: {e}", dir.display())))?;
+        Self::start_in(Some(dir.to_path_buf()))
+    }
+
+    fn start_in(aof_dir: Option<PathBuf>) -> Result<Self, RedisServerError> {
         let binary = find_binary()?;
         let mut last_error = None;
         for _ in 0..START_ATTEMPTS {
@@ -67,6 +92,7 @@ impl RedisServer {
                 binary: binary.clone(),
                 port,
                 child: None,
+                aof_dir: aof_dir.clone(),
             };
             match server.spawn_and_wait() {
                 Ok(()) => return Ok(server),
@@ -106,8 +132,14 @@ impl RedisServer {
         }
     }
 
+    /// The process id while the server runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Starts the server again on the same port (stopping it first if it runs). The data
-    /// is gone: there is no persistence.
+    /// is gone unless the server is [persistent](Self::start_persistent), in which case it
+    /// reloads its append-only file from the same directory.
     ///
     /// # Errors
     ///
@@ -128,14 +160,23 @@ impl RedisServer {
     }
 
     fn spawn_and_wait(&mut self) -> Result<(), RedisServerError> {
-        let child = Command::new(&self.binary)
+        let mut command = Command::new(&self.binary);
+        command
             .args(["--port", &self.port.to_string()])
             .args(["--bind", "127.0.0.1"])
             .args(["--save", ""])
-            .args(["--appendonly", "no"])
-            .args(["--daemonize", "no"])
-            .arg("--dir")
-            .arg(std::env::temp_dir())
+            .args(["--daemonize", "no"]);
+        match &self.aof_dir {
+            None => command
+                .args(["--appendonly", "no"])
+                .arg("--dir")
+                .arg(std::env::temp_dir()),
+            Some(dir) => command
+                .args(["--appendonly", "yes", "--appendfsync", "always"])
+                .arg("--dir")
+                .arg(dir),
+        };
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

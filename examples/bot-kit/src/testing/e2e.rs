@@ -67,6 +67,12 @@ impl BotProcess {
     /// Starts `bin` with exactly `env` (plus `PATH` and a free `PORT`) and waits until
     /// `/healthz` answers.
     pub async fn spawn(bin: &Path, env: &[(String, String)]) -> Self {
+        Self::spawn_with_stderr(bin, env, Stdio::inherit()).await
+    }
+
+    /// [`spawn`](Self::spawn) with the process's stderr (its log) sent to `stderr`, e.g. a
+    /// file.
+    pub async fn spawn_with_stderr(bin: &Path, env: &[(String, String)], stderr: Stdio) -> Self {
         let port = free_port();
         let mut command = Command::new(bin);
         command
@@ -76,7 +82,7 @@ impl BotProcess {
             .env("RUST_LOG", "warn")
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(stderr);
         let mut child = command.spawn().expect("start the bot binary");
         let stdout = Arc::new(Mutex::new(Vec::new()));
         if let Some(out) = child.stdout.take() {
@@ -138,6 +144,50 @@ impl BotProcess {
             .await
             .map(|r| r.status().as_u16())
             .unwrap_or(0)
+    }
+}
+
+/// Process control for the fault-injection suite ([`super::faults`]).
+impl BotProcess {
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The port the bot listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `SIGKILL` (as a crash would), then reaps the process.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends `SIGTERM` with `kill -TERM <pid>` (the process is not reaped; see
+    /// [`wait_exit`](Self::wait_exit)).
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("run kill -TERM");
+        assert!(status.success(), "kill -TERM {} failed", self.pid());
+    }
+
+    /// Waits up to `within` for the process to exit; its exit status, or `None` if it
+    /// still runs.
+    pub async fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }
 
