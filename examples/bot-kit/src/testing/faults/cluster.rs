@@ -274,6 +274,33 @@ impl Cluster {
         }
     }
 
+    /// The shards whose lease (`botkit:lease:{i}`, valued with the holder's consumer
+    /// name `host-pid-random`) the process `pid` holds.
+    pub async fn leases_of(&self, pid: u32) -> Vec<u16> {
+        let mut conn = self.redis_conn().await;
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg("botkit:lease:*")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let needle = format!("-{pid}-");
+        let mut shards = Vec::new();
+        for key in keys {
+            let holder: Option<String> = redis::cmd("GET")
+                .arg(&key)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            if holder.is_some_and(|h| h.contains(&needle))
+                && let Some(shard) = key.rsplit(':').next().and_then(|s| s.parse().ok())
+            {
+                shards.push(shard);
+            }
+        }
+        shards.sort_unstable();
+        shards
+    }
+
     /// The directory holding the process logs.
     pub fn scratch(&self) -> &Path {
         self.scratch.path()
