@@ -700,10 +700,7 @@ impl Bot {
         }
         if let Some(user) = comment.author_id() {
             let key = ConversationKey::new(account.clone(), user.clone());
-            self.inner
-                .store
-                .append(&key, &[HistoryMessage::bot(reply, SystemTime::now())])
-                .await?;
+            self.record_sent(&key, &reply).await;
         }
         Ok(())
     }
@@ -767,11 +764,23 @@ impl Bot {
         if let Some(mid) = mid {
             self.remember_sent(mid);
         }
-        self.inner
+        self.record_sent(key, text).await;
+        Ok(())
+    }
+
+    /// Appends a reply that was sent to the history. A store failure here is logged, not
+    /// returned: the reply is out, and an error would make the caller handle the event
+    /// again and send it twice.
+    async fn record_sent(&self, key: &ConversationKey, text: &str) {
+        if let Err(error) = self
+            .inner
             .store
             .append(key, &[HistoryMessage::bot(text, SystemTime::now())])
-            .await?;
-        Ok(())
+            .await
+        {
+            self.inner.metrics.record_error("store");
+            tracing::warn!(%error, "reply sent but not recorded in the history");
+        }
     }
 
     fn record_reply(&self, source: &str) {
