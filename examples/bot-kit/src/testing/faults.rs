@@ -146,11 +146,18 @@ pub async fn duplicate_storm(bin: &Path) {
     let _serial = SERIAL.lock().await;
     let started = Instant::now();
     const N: usize = 200;
-    let c = Cluster::start(bin, "storm", false, &[("STREAM_SHARDS", "8")]).await;
+    let c = Cluster::start(
+        bin,
+        "storm",
+        false,
+        &[("STREAM_SHARDS", "8"), ("STREAM_LEASE_MS", "1000")],
+    )
+    .await;
     let r1 = c.spawn(Role::Receiver, "r1", &[]).await;
     let r2 = c.spawn(Role::Receiver, "r2", &[]).await;
     let w1 = c.spawn(Role::Worker, "w1", &[]).await;
     let w2 = c.spawn(Role::Worker, "w2", &[]).await;
+    let shards = c.wait_balanced(&[&w1, &w2]).await;
 
     let users: Vec<String> = (0..N).map(|i| user("710", i)).collect();
     let mut plan = Vec::new();
@@ -208,7 +215,7 @@ pub async fn duplicate_storm(bin: &Path) {
     });
     println!(
         "[faults] duplicate storm: N={N} mids, {deliveries} deliveries over 2 receivers, \
-         {} replies (per worker {per_worker:?}), 0 duplicates, {:.1?}",
+         {} replies (per worker {per_worker:?}, shards {shards:?}), 0 duplicates, {:.1?}",
         requests.len(),
         started.elapsed()
     );
@@ -240,6 +247,7 @@ pub async fn worker_sigkill(bin: &Path) {
     let r1 = c.spawn(Role::Receiver, "r1", &[]).await;
     let mut w1 = c.spawn(Role::Worker, "w1", &[]).await;
     let w2 = c.spawn(Role::Worker, "w2", &[]).await;
+    c.wait_balanced(&[&w1, &w2]).await;
 
     let users: Vec<String> = (0..N).map(|i| user("720", i)).collect();
     let deliveries = users
@@ -330,17 +338,21 @@ pub async fn redis_outage(bin: &Path) {
         true,
         &[
             ("STREAM_SHARDS", "4"),
+            ("STREAM_BATCH", "8"),
             ("STREAM_LEASE_MS", "1000"),
             ("STREAM_RECLAIM_IDLE_MS", "1500"),
         ],
     )
     .await;
+    const SHARDS: usize = 4;
+    const BATCH: usize = 8;
     c.graph
         .set_default(GraphAnswer::ok().delayed(Duration::from_millis(100)));
     let mut r1 = c.spawn(Role::Receiver, "r1", &[]).await;
     let mut r2 = c.spawn(Role::Receiver, "r2", &[]).await;
     let mut w1 = c.spawn(Role::Worker, "w1", &[]).await;
     let mut w2 = c.spawn(Role::Worker, "w2", &[]).await;
+    c.wait_balanced(&[&w1, &w2]).await;
 
     // Before: accepted while Redis is up; many still unanswered when it dies.
     let before: Vec<String> = (0..60).map(|i| user("730", i)).collect();
@@ -378,6 +390,7 @@ pub async fn redis_outage(bin: &Path) {
     let down_for = stopped_at.elapsed();
 
     c.redis.restart().expect("restart redis on the same port");
+    let restarted_at = Instant::now();
     // After: Meta redelivers what got a 503; receivers accept again.
     let deadline = Instant::now() + WAIT;
     loop {
@@ -408,18 +421,44 @@ pub async fn redis_outage(bin: &Path) {
     let delivered = c.graph.delivered();
     assert_eq!(delivered.len(), all.len(), "nothing accepted was lost");
     let dups = duplicates(&delivered);
-    // A duplicate can only be an event sent to Graph before the crash whose ack was lost.
+    // A duplicate can only be an event a worker held when Redis died: accepted before the
+    // crash, sent to Graph before Redis was back, its ack (and done mark) lost or late, so
+    // that after the restart another worker reclaimed it once the claim had expired. At
+    // most one batch per shard is held at a time.
     let first_sends: BTreeMap<String, Instant> =
         c.graph.requests().iter().fold(BTreeMap::new(), |mut m, r| {
             m.entry(r.recipient.clone()).or_insert(r.at);
             m
         });
-    for u in dups.keys() {
+    let mut dup_timing = Vec::new();
+    for (u, n) in &dups {
+        assert_eq!(*n, 2, "{u} answered {n} times");
+        assert!(before.contains(u), "duplicate to {u}, accepted after the crash");
+        let first = first_sends[u];
         assert!(
-            first_sends[u] <= stopped_at,
-            "duplicate to {u}, first sent after the crash"
+            first < restarted_at,
+            "duplicate to {u}: first sent after Redis was back"
         );
+        let sends: Vec<String> = c
+            .graph
+            .to(u)
+            .iter()
+            .map(|r| {
+                let t = if r.at >= stopped_at {
+                    format!("+{:?}", r.at - stopped_at)
+                } else {
+                    format!("-{:?}", stopped_at - r.at)
+                };
+                format!("{}@{t}", r.endpoint)
+            })
+            .collect();
+        dup_timing.push(format!("{u}: {sends:?}"));
     }
+    assert!(
+        dups.len() <= BATCH * SHARDS,
+        "{} duplicates > batch x shards",
+        dups.len()
+    );
     for (name, p) in [
         ("r1", &mut r1),
         ("r2", &mut r2),
@@ -431,12 +470,12 @@ pub async fn redis_outage(bin: &Path) {
     println!(
         "[faults] Redis outage: {} accepted before the crash, Redis down {down_for:.1?}, \
          {} deliveries refused with 503 (max {max_503:?}), accepting again {resumed_after:.1?} \
-         after the crash, {} answered, {} duplicates {:?}, {:.1?}",
+         after the crash, {} answered, {} duplicates (bound {}) {dup_timing:?}, {:.1?}",
         before.len(),
         down.len(),
         delivered.len(),
         dups.len(),
-        dups,
+        BATCH * SHARDS,
         started.elapsed()
     );
     drop((r1, r2, w1, w2));
@@ -739,6 +778,7 @@ pub async fn sigterm_drain(bin: &Path) {
     let mut r2 = c.spawn(Role::Receiver, "r2", &[]).await;
     let mut w1 = c.spawn(Role::Worker, "w1", &[]).await;
     let w2 = c.spawn(Role::Worker, "w2", &[]).await;
+    c.wait_balanced(&[&w1, &w2]).await;
 
     let users: Vec<String> = (0..N).map(|i| user("760", i)).collect();
     let deliveries = users

@@ -59,8 +59,8 @@ pub struct Posted {
     pub elapsed: Duration,
 }
 
-/// A directory removed on drop, unless the thread is panicking (a failed scenario keeps its
-/// logs and Redis files for inspection; the path is printed).
+/// A directory removed on drop, unless the thread is panicking or `FAULTS_KEEP_LOGS` is set
+/// (a failed scenario keeps its logs and Redis files for inspection; the path is printed).
 #[derive(Debug)]
 pub struct ScratchDir(PathBuf);
 
@@ -91,6 +91,8 @@ impl Drop for ScratchDir {
                 "fault scenario failed: process logs kept in {}",
                 self.0.display()
             );
+        } else if std::env::var_os("FAULTS_KEEP_LOGS").is_some() {
+            eprintln!("FAULTS_KEEP_LOGS: process logs kept in {}", self.0.display());
         } else {
             let _ = std::fs::remove_dir_all(&self.0);
         }
@@ -299,6 +301,26 @@ impl Cluster {
         }
         shards.sort_unstable();
         shards
+    }
+
+    /// Waits until every worker in `workers` holds at least one shard lease (they balance
+    /// the shards among themselves every third of `STREAM_LEASE_MS`); their shards.
+    pub async fn wait_balanced(&self, workers: &[&BotProcess]) -> Vec<Vec<u16>> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut held = Vec::new();
+            for w in workers {
+                held.push(self.leases_of(w.pid()).await);
+            }
+            if held.iter().all(|h| !h.is_empty()) {
+                return held;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "workers did not share the shards: {held:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The directory holding the process logs.
