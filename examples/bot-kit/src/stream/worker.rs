@@ -31,6 +31,11 @@ const PRUNE_IDLE: Duration = Duration::from_secs(3600);
 /// How often a shard loop waits for another consumer's pending entries to become
 /// reclaimable before it reads anything newer.
 const RECLAIM_POLL: Duration = Duration::from_millis(100);
+/// Once a worker is stopping, how often it retries recording a handled entry (the Redis
+/// connection may need a moment to come back after an outage)…
+const FINISH_RETRY: Duration = Duration::from_millis(50);
+/// …and for how long at most, before it leaves the entry pending for reclaim.
+const FINISH_GRACE: Duration = Duration::from_secs(2);
 
 /// The running workers of one process: a supervisor that holds shard leases and one task
 /// per held shard (see the [module docs](super)).
@@ -793,9 +798,14 @@ impl Shard {
     }
 
     /// Marks the event done (if `dedup`) and acknowledges the entry, in one transaction;
-    /// retried until it works or the worker stops.
+    /// retried until it works. A stop (shutdown, or the shard lease lost — which a worker
+    /// notices when Redis answers again after an outage longer than the lease) does not
+    /// abandon it at once: the reply went out already, and an entry left without its done
+    /// mark is answered a second time by the shard's next owner. Once stopping, it retries
+    /// every [`FINISH_RETRY`] for up to [`FINISH_GRACE`], then leaves the entry pending.
     async fn finish(&mut self, id: &str, dedup: Option<&str>) -> Outcome {
         let mut failures = 0u32;
+        let mut stopping_since: Option<std::time::Instant> = None;
         loop {
             let mut pipe = redis::pipe();
             pipe.atomic();
@@ -812,9 +822,20 @@ impl Shard {
                 Ok(()) => return Outcome::Acked,
                 Err(error) => {
                     failures += 1;
+                    if let Some(since) = stopping_since {
+                        if since.elapsed() >= FINISH_GRACE {
+                            tracing::warn!(
+                                reason = redis_reason(&error),
+                                "ack failed while stopping: the entry stays pending for reclaim"
+                            );
+                            return Outcome::Left;
+                        }
+                        tokio::time::sleep(FINISH_RETRY).await;
+                        continue;
+                    }
                     tracing::warn!(reason = redis_reason(&error), "ack failed; retrying");
                     if sleep_or_stop(&mut self.stop, backoff(failures)).await {
-                        return Outcome::Left;
+                        stopping_since = Some(std::time::Instant::now());
                     }
                 }
             }
