@@ -27,7 +27,10 @@
 //! Shard leases were chosen over per-conversation leases because they keep the order
 //! without a Redis round trip per event and make crash recovery ordered too: the new owner
 //! of a shard first takes over (`XAUTOCLAIM`) the entries the previous owner left pending
-//! for `STREAM_RECLAIM_IDLE_MS`, and handles them before anything newer. The price is that
+//! for `STREAM_RECLAIM_IDLE_MS`, and handles them before anything newer (an entry whose
+//! dedup claim is still live waits until that claim is marked done — then it is a
+//! duplicate — or expires, `2 × max(STREAM_RECLAIM_IDLE_MS, STREAM_LEASE_MS)` after it was
+//! taken, since its handler may be alive and cut off from Redis). The price is that
 //! a slow conversation holds up its batch, and parallelism is bounded by the shard count
 //! times the batch size.
 //!

@@ -483,16 +483,14 @@ impl Shard {
             }
         }
         // 2. Our own pending entries (retries, reclaimed ones), then 3. new ones.
-        let mut history = true;
         let mut entries = self.read("0", None).await?;
         if entries.is_empty() {
-            history = false;
             entries = self.read(">", Some(BLOCK)).await?;
         }
         let Some(last) = entries.last().map(|e| e.id.clone()) else {
             return Ok(Step::Continue);
         };
-        if self.handle(entries, history).await {
+        if self.handle(entries).await {
             self.trim(&last).await;
             Ok(Step::Continue)
         } else {
@@ -621,7 +619,7 @@ impl Shard {
     }
 
     /// Handles a batch; `false` if the worker is stopping and left entries pending.
-    async fn handle(&mut self, entries: Vec<Entry>, history: bool) -> bool {
+    async fn handle(&mut self, entries: Vec<Entry>) -> bool {
         // Group by conversation, keeping arrival order, then timestamp order per group.
         let mut groups: Vec<(String, Vec<Job>)> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
@@ -662,7 +660,7 @@ impl Shard {
             let mut worker = self.clone_for_task();
             tasks.spawn(async move {
                 for job in group {
-                    if let Outcome::Left = worker.entry(&job, history).await {
+                    if let Outcome::Left = worker.entry(&job).await {
                         return false;
                     }
                 }
@@ -687,12 +685,16 @@ impl Shard {
     }
 
     /// Handles one entry to its end (see the [module docs](super)).
-    async fn entry(&mut self, job: &Job, history: bool) -> Outcome {
+    async fn entry(&mut self, job: &Job) -> Outcome {
         let (id, decoded) = (job.id.as_str(), &job.decoded);
         let dedup = format!("{DEDUP_KEY_PREFIX}{}", decoded.event.dedup_key());
         let mut attempts = 0u32;
         let mut waits = 0u32;
-        let mut takeover = history;
+        // A live claim is never taken over at once, also not for a reclaimed entry: its
+        // handler may be alive (cut off from Redis, its lease lost) and about to mark it
+        // done. A dead handler's claim expires by itself (`claim_ttl_ms`, twice the
+        // reclaim idle time, counted from when it was taken).
+        let mut takeover = false;
         loop {
             if waits > 0 && sleep_or_stop(&mut self.stop, backoff(waits)).await {
                 return Outcome::Left;

@@ -433,7 +433,10 @@ pub async fn redis_outage(bin: &Path) {
     let mut dup_timing = Vec::new();
     for (u, n) in &dups {
         assert_eq!(*n, 2, "{u} answered {n} times");
-        assert!(before.contains(u), "duplicate to {u}, accepted after the crash");
+        assert!(
+            before.contains(u),
+            "duplicate to {u}, accepted after the crash"
+        );
         let first = first_sends[u];
         assert!(
             first < restarted_at,

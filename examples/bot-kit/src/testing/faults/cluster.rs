@@ -92,7 +92,10 @@ impl Drop for ScratchDir {
                 self.0.display()
             );
         } else if std::env::var_os("FAULTS_KEEP_LOGS").is_some() {
-            eprintln!("FAULTS_KEEP_LOGS: process logs kept in {}", self.0.display());
+            eprintln!(
+                "FAULTS_KEEP_LOGS: process logs kept in {}",
+                self.0.display()
+            );
         } else {
             let _ = std::fs::remove_dir_all(&self.0);
         }
