@@ -99,6 +99,7 @@ impl Replier {
             Sending::Live(accounts) => {
                 let client = SendClient::builder()
                     .base_url(config.graph_api_base.as_str().trim_end_matches('/'))
+                    .timeout(config.graph_timeout)
                     .build()
                     .map_err(|e| BotError::new(BotErrorKind::Config, e.to_string()))?;
                 Ok(Self::Live {

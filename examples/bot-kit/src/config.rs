@@ -14,6 +14,7 @@
 //! | `IG_BUSINESS_ID` | — | Instagram professional account id (digits), required with `IG_PAGE_TOKEN` |
 //! | `ACCOUNTS_FILE` | — | TOML file of more accounts (below) |
 //! | `GRAPH_API_BASE` | `https://graph.facebook.com` | scheme and host only; the client adds the version path |
+//! | `GRAPH_TIMEOUT_SECS` | `30` | timeout of one Send API request, 1–120; a send that hits it is "outcome unknown", never retried |
 //! | `OPENAI_API_KEY` | unset → rules only + canned reply | OpenAI API key |
 //! | `OPENAI_BASE_URL` | `https://api.openai.com/v1` | OpenAI-compatible base URL, including the version path |
 //! | `OPENAI_MODEL` | `gpt-4o` | chat model |
@@ -123,6 +124,8 @@ pub mod vars {
     pub const ACCOUNTS_FILE: &str = "ACCOUNTS_FILE";
     /// Graph API scheme and host.
     pub const GRAPH_API_BASE: &str = "GRAPH_API_BASE";
+    /// Send API request timeout in seconds.
+    pub const GRAPH_TIMEOUT_SECS: &str = "GRAPH_TIMEOUT_SECS";
     /// OpenAI API key.
     pub const OPENAI_API_KEY: &str = "OPENAI_API_KEY";
     /// OpenAI base URL.
@@ -167,13 +170,14 @@ pub mod vars {
     pub const SHUTDOWN_TIMEOUT_SECS: &str = "SHUTDOWN_TIMEOUT_SECS";
 
     /// Every variable the configuration reads.
-    pub const ALL: [&str; 27] = [
+    pub const ALL: [&str; 28] = [
         IG_APP_SECRET,
         IG_VERIFY_TOKEN,
         IG_PAGE_TOKEN,
         IG_BUSINESS_ID,
         ACCOUNTS_FILE,
         GRAPH_API_BASE,
+        GRAPH_TIMEOUT_SECS,
         OPENAI_API_KEY,
         OPENAI_BASE_URL,
         OPENAI_MODEL,
@@ -262,6 +266,8 @@ pub struct Config {
     pub sending: Sending,
     /// `GRAPH_API_BASE`: scheme, host and optional port, no path.
     pub graph_api_base: Url,
+    /// `GRAPH_TIMEOUT_SECS`: the limit of one Send API request.
+    pub graph_timeout: Duration,
     /// The GPT fallback settings (`api_key` is `None` without `OPENAI_API_KEY`).
     pub ai: AiConfig,
     /// Memory or Redis.
@@ -288,6 +294,9 @@ pub struct Config {
 
 /// Default `SHUTDOWN_TIMEOUT_SECS`.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Default `GRAPH_TIMEOUT_SECS`: the Send API client's own default.
+pub const DEFAULT_GRAPH_TIMEOUT: Duration = meta_webhooks::client::DEFAULT_TIMEOUT;
 
 impl Config {
     /// Reads the process environment.
@@ -413,6 +422,10 @@ impl Config {
                 url
             }
         };
+
+        let graph_timeout = env
+            .seconds(vars::GRAPH_TIMEOUT_SECS, 1, 120)?
+            .unwrap_or(DEFAULT_GRAPH_TIMEOUT);
 
         let mut ai = AiConfig::default();
         if let Some(key) = env.get(vars::OPENAI_API_KEY)? {
@@ -543,6 +556,7 @@ impl Config {
             generated,
             sending,
             graph_api_base,
+            graph_timeout,
             ai,
             state,
             conversation_ttl,
@@ -970,6 +984,7 @@ mod tests {
         assert_eq!(c.ai.model, "gpt-4o");
         assert_eq!(c.ai.timeout, Duration::from_secs(8));
         assert_eq!(c.graph_api_base.as_str(), "https://graph.facebook.com/");
+        assert_eq!(c.graph_timeout, Duration::from_secs(30));
         assert_eq!(c.max_event_age, Duration::from_secs(82_800));
         assert_eq!(c.conversation_ttl, Duration::from_secs(3600));
         assert_eq!(c.rules_source, RulesSource::Embedded);
@@ -995,6 +1010,7 @@ mod tests {
             ("IG_PAGE_TOKEN", "EAAGtoken123"),
             ("IG_BUSINESS_ID", "17841400000000001"),
             ("GRAPH_API_BASE", "http://127.0.0.1:9999"),
+            ("GRAPH_TIMEOUT_SECS", "5"),
             ("OPENAI_API_KEY", "sk-test-123"),
             ("OPENAI_BASE_URL", "http://127.0.0.1:8888/v1/"),
             ("OPENAI_MODEL", "gpt-4o-mini"),
@@ -1025,6 +1041,7 @@ mod tests {
             "EAAGtoken123"
         );
         assert_eq!(c.graph_api_base.as_str(), "http://127.0.0.1:9999/");
+        assert_eq!(c.graph_timeout, Duration::from_secs(5));
         assert_eq!(c.ai.api_key.as_ref().unwrap().expose(), "sk-test-123");
         assert_eq!(c.ai.base_url, "http://127.0.0.1:8888/v1");
         assert_eq!(c.ai.model, "gpt-4o-mini");
@@ -1081,6 +1098,8 @@ mod tests {
             (&[("MAX_EVENT_AGE_SECS", "-1")], "MAX_EVENT_AGE_SECS", ""),
             (&[("MAX_EVENT_AGE_SECS", "1.5")], "MAX_EVENT_AGE_SECS", ""),
             (&[("OPENAI_TIMEOUT_SECS", "0")], "OPENAI_TIMEOUT_SECS", ""),
+            (&[("GRAPH_TIMEOUT_SECS", "0")], "GRAPH_TIMEOUT_SECS", ""),
+            (&[("GRAPH_TIMEOUT_SECS", "121")], "GRAPH_TIMEOUT_SECS", ""),
             (
                 &[("CONVERSATION_TTL_SECS", "x")],
                 "CONVERSATION_TTL_SECS",
