@@ -141,6 +141,9 @@ impl Cluster {
             ("TOKEN_A".to_owned(), TOKEN_A.to_owned()),
             ("TOKEN_B".to_owned(), TOKEN_B.to_owned()),
             ("REDIS_URL".to_owned(), redis.url()),
+            // Generous, so that a busy machine does not turn into 503s the scenarios would
+            // have to allow for; the Redis outage scenario sets the default 200 ms.
+            ("STREAM_ACK_TIMEOUT_MS".to_owned(), "2000".to_owned()),
             (
                 "RUST_LOG".to_owned(),
                 std::env::var("FAULTS_RUST_LOG").unwrap_or_else(|_| "info".to_owned()),
@@ -231,6 +234,39 @@ impl Cluster {
             out[i] = posted;
         }
         out
+    }
+
+    /// Posts `plan` like [`post_all`](Self::post_all), then posts every delivery that got
+    /// a `503` again (one at a time, as Meta retries) until it gets a `200`; panics on any
+    /// other status or after [`WAIT`](super::WAIT). Returns how many got a `503` first.
+    pub async fn accept_all(
+        &self,
+        receivers: &[&BotProcess],
+        plan: Vec<(usize, Value)>,
+        concurrency: usize,
+    ) -> usize {
+        let posted = self.post_all(receivers, plan.clone(), concurrency).await;
+        let mut refused = 0;
+        for ((receiver, delivery), first) in plan.iter().zip(&posted) {
+            if first.status == 200 {
+                continue;
+            }
+            assert_eq!(first.status, 503, "a delivery got {first:?}");
+            refused += 1;
+            let deadline = Instant::now() + super::WAIT;
+            loop {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let again = self.post(receivers[receiver % receivers.len()], delivery).await;
+                if again.status == 200 {
+                    break;
+                }
+                assert!(
+                    again.status == 503 && Instant::now() < deadline,
+                    "a redelivery got {again:?}"
+                );
+            }
+        }
+        refused
     }
 
     /// `GET <path>` on `bot`: status and body.
