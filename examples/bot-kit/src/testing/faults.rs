@@ -501,15 +501,20 @@ pub async fn redis_outage(bin: &Path) {
 struct Case {
     user: String,
     answers: Vec<GraphAnswer>,
+    /// Requests the mock must see for it.
     attempts: usize,
-    delivered: bool,
+    /// Of which answered `2xx` (Meta acted).
+    sent: usize,
+    /// `botkit_stream_handled_total{outcome=…}` it ends in.
+    outcome: &'static str,
 }
 
 /// 4. Graph failing: retryable failures (transient envelope, 429, rate-limit codes, slow
-///    answers) are retried by the client within its budget and each reply is delivered
-///    exactly once; terminal failures (codes 100, 10, 551, a 5xx without envelope) are
-///    attempted exactly once, never retried, and counted; a reply that stays rate limited
-///    ends in the dead-letter stream after `STREAM_MAX_DELIVERIES`.
+///    answers within the timeout) are retried by the client within its budget and each
+///    reply is delivered exactly once; terminal failures (codes 100, 10, 551, a 5xx without
+///    envelope, an answer slower than `GRAPH_TIMEOUT_SECS`) are attempted exactly once,
+///    never retried, and counted; a reply that stays rate limited ends in the dead-letter
+///    stream after `STREAM_MAX_DELIVERIES`.
 pub async fn graph_failures(bin: &Path) {
     let _serial = SERIAL.lock().await;
     let started = Instant::now();
@@ -525,6 +530,7 @@ pub async fn graph_failures(bin: &Path) {
             ("STREAM_LEASE_MS", "1000"),
             ("STREAM_RECLAIM_IDLE_MS", "1000"),
             ("STREAM_MAX_DELIVERIES", "2"),
+            ("GRAPH_TIMEOUT_SECS", "1"),
         ],
     )
     .await;
@@ -532,75 +538,63 @@ pub async fn graph_failures(bin: &Path) {
     let w1 = c.spawn(Role::Worker, "w1", &[]).await;
 
     let ms = Duration::from_millis;
-    let retryable: Vec<(&str, Vec<GraphAnswer>)> = vec![
-        ("transient", vec![GraphAnswer::transient()]),
-        (
-            "transient_twice",
-            vec![GraphAnswer::transient(), GraphAnswer::transient()],
-        ),
-        ("http_429", vec![GraphAnswer::too_many_requests()]),
-        ("code_4", vec![GraphAnswer::rate_limited(4)]),
-        ("code_17", vec![GraphAnswer::rate_limited(17)]),
-        ("code_32", vec![GraphAnswer::rate_limited(32)]),
-        ("code_613", vec![GraphAnswer::rate_limited(613)]),
-        ("code_80002", vec![GraphAnswer::rate_limited(80_002)]),
-        (
-            "slow_transient",
-            vec![GraphAnswer::transient().delayed(ms(700))],
-        ),
-    ];
-    let terminal: Vec<(&str, GraphAnswer)> = vec![
-        (
-            "code_100",
-            GraphAnswer::graph_error(400, 100, None, "(#100) Invalid parameter"),
-        ),
-        (
-            "code_10",
-            GraphAnswer::graph_error(400, 10, None, "(#10) Permission denied"),
-        ),
-        (
-            "code_551",
-            GraphAnswer::graph_error(400, 551, None, "This person isn't available right now."),
-        ),
-        (
-            "http_502_no_envelope",
-            GraphAnswer::server_error_without_envelope(502),
-        ),
+    let retryable: Vec<Vec<GraphAnswer>> = vec![
+        vec![GraphAnswer::transient()],
+        vec![GraphAnswer::transient(), GraphAnswer::transient()],
+        vec![GraphAnswer::too_many_requests()],
+        vec![GraphAnswer::rate_limited(4)],
+        vec![GraphAnswer::rate_limited(17)],
+        vec![GraphAnswer::rate_limited(32)],
+        vec![GraphAnswer::rate_limited(613)],
+        vec![GraphAnswer::rate_limited(80_002)],
+        vec![GraphAnswer::transient().delayed(ms(700))],
     ];
     let mut cases = Vec::new();
-    for (i, (_, failures)) in retryable.iter().enumerate() {
-        let mut answers = failures.clone();
+    for (i, failures) in retryable.into_iter().enumerate() {
+        let mut answers = failures;
         answers.push(GraphAnswer::ok());
         cases.push(Case {
             user: user("740", i),
             attempts: answers.len(),
+            sent: 1,
             answers,
-            delivered: true,
+            outcome: "ok",
         });
     }
-    // Slow but within the client's timeout (30 s): one attempt.
+    // Slow but within GRAPH_TIMEOUT_SECS: one attempt.
     cases.push(Case {
         user: user("741", 0),
-        answers: vec![GraphAnswer::ok().delayed(ms(1500))],
+        answers: vec![GraphAnswer::ok().delayed(ms(600))],
         attempts: 1,
-        delivered: true,
+        sent: 1,
+        outcome: "ok",
     });
-    for (i, (_, answer)) in terminal.iter().enumerate() {
+    // Terminal: one attempt each, never retried. The last one answers after the client
+    // gave up: Meta acted, the bot cannot know (outcome unknown), so it must not resend.
+    let terminal = [
+        GraphAnswer::graph_error(400, 100, None, "(#100) Invalid parameter"),
+        GraphAnswer::graph_error(400, 10, None, "(#10) Permission denied"),
+        GraphAnswer::graph_error(400, 551, None, "This person isn't available right now."),
+        GraphAnswer::server_error_without_envelope(502),
+        GraphAnswer::ok().delayed(ms(1500)),
+    ];
+    for (i, answer) in terminal.iter().enumerate() {
         cases.push(Case {
             user: user("742", i),
+            sent: usize::from(answer.status() == 200),
             answers: vec![answer.clone()],
             attempts: 1,
-            delivered: false,
+            outcome: "failed",
         });
     }
-    // Rate limited on every attempt: the client gives up after its attempts, the stream
+    // Rate limited on every attempt: the client gives up after its attempts, the worker
     // tries again until STREAM_MAX_DELIVERIES, then dead-letters it.
-    let exhausted = user("743", 0);
     cases.push(Case {
-        user: exhausted.clone(),
+        user: user("743", 0),
         answers: vec![GraphAnswer::too_many_requests(); 20],
         attempts: ATTEMPTS * MAX_DELIVERIES,
-        delivered: false,
+        sent: 0,
+        outcome: "dead",
     });
     for case in &cases {
         c.graph.script(&case.user, case.answers.clone());
@@ -617,13 +611,13 @@ pub async fn graph_failures(bin: &Path) {
         .wait_delivered(
             cases
                 .iter()
-                .filter(|c| c.delivered)
+                .filter(|c| c.outcome == "ok")
                 .map(|c| c.user.as_str()),
             WAIT,
         )
         .await;
     let drained = c.wait_quiescent(WAIT).await;
-    // Long enough for any stream-level retry of a terminal failure to show.
+    // Long enough for any retry of a terminal failure to show.
     tokio::time::sleep(ms(2500)).await;
     let state = c.streams().await;
     assert!(state.is_quiescent(), "{state:?}");
@@ -632,48 +626,57 @@ pub async fn graph_failures(bin: &Path) {
     let mut report = Vec::new();
     for case in &cases {
         let requests = c.graph.to(&case.user);
-        let ok = requests.iter().filter(|r| r.succeeded()).count();
+        let sent = requests.iter().filter(|r| r.succeeded()).count();
         assert_eq!(
-            (requests.len(), ok),
-            (case.attempts, usize::from(case.delivered)),
-            "attempts and successes for {} ({:?})",
+            (requests.len(), sent),
+            (case.attempts, case.sent),
+            "attempts and 2xx answers for {} (statuses {:?})",
             case.user,
             requests.iter().map(|r| r.status).collect::<Vec<_>>()
         );
         if let (Some(first), Some(last)) = (requests.first(), requests.last()) {
-            report.push(format!(
-                "{}:{}x/{:.1?}",
-                case.user,
-                requests.len(),
-                last.at - first.at
-            ));
+            report.push(format!("{}x/{:.1?}", requests.len(), last.at - first.at));
         }
     }
     let m = c.metrics(&w1).await;
-    let handled = |outcome: &str| {
-        m.value(&format!(
-            "botkit_stream_handled_total{{outcome=\"{outcome}\"}}"
-        ))
-    };
-    let delivered = cases.iter().filter(|c| c.delivered).count();
-    assert_eq!(handled("ok"), delivered as f64, "{}", m.0);
-    assert_eq!(handled("failed"), terminal.len() as f64, "{}", m.0);
-    assert_eq!(handled("dead"), 1.0, "{}", m.0);
+    let count = |outcome: &str| cases.iter().filter(|c| c.outcome == outcome).count() as f64;
+    for outcome in ["ok", "failed", "dead"] {
+        assert_eq!(
+            m.value(&format!(
+                "botkit_stream_handled_total{{outcome=\"{outcome}\"}}"
+            )),
+            count(outcome),
+            "handled {outcome}: {}",
+            m.0
+        );
+    }
     assert_eq!(
         m.value("botkit_stream_retries_total"),
         (MAX_DELIVERIES - 1) as f64,
         "{}",
         m.0
     );
-    assert!(
-        m.value("botkit_errors_total{kind=\"send\"}") >= (terminal.len() + MAX_DELIVERIES) as f64,
-        "{}",
-        m.0
-    );
+    // Every failure the bot saw, by class (retries inside the client are not failures).
+    for (kind, n) in [
+        ("invalid_parameter", 1),
+        ("permission", 1),
+        ("user_unavailable", 1),
+        ("outcome_unknown", 2),
+        ("rate_limited", MAX_DELIVERIES),
+    ] {
+        assert_eq!(
+            m.value(&format!("botkit_send_failures_total{{kind=\"{kind}\"}}")),
+            n as f64,
+            "send failures {kind}: {}",
+            m.0
+        );
+    }
     println!(
-        "[faults] Graph failures: {} retryable delivered once each, {} terminal attempted \
-         once each, 1 dead-lettered after {} attempts; attempts/span {report:?}; {:.1?}",
-        delivered,
+        "[faults] Graph failures: {} retryable delivered once each (attempts/span {:?}), \
+         {} terminal attempted once each (codes 100, 10, 551, 502 without envelope, answer \
+         after the 1 s timeout), 1 dead-lettered after {} attempts; {:.1?}",
+        count("ok"),
+        &report[..10],
         terminal.len(),
         ATTEMPTS * MAX_DELIVERIES,
         started.elapsed()

@@ -256,7 +256,9 @@ impl Cluster {
             let deadline = Instant::now() + super::WAIT;
             loop {
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                let again = self.post(receivers[receiver % receivers.len()], delivery).await;
+                let again = self
+                    .post(receivers[receiver % receivers.len()], delivery)
+                    .await;
                 if again.status == 200 {
                     break;
                 }
