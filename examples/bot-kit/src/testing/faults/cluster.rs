@@ -238,7 +238,7 @@ impl Cluster {
 
     /// Posts `plan` like [`post_all`](Self::post_all), then posts every delivery that got
     /// a `503` again (one at a time, as Meta retries) until it gets a `200`; panics on any
-    /// other status or after [`WAIT`](super::WAIT). Returns how many got a `503` first.
+    /// other status or after 30 s. Returns how many got a `503` first.
     pub async fn accept_all(
         &self,
         receivers: &[&BotProcess],

@@ -1,22 +1,4 @@
-//! [`GraphMock`]: a mock Graph API whose answers are scripted per recipient, per token or
-//! for everything, and which records every request it receives.
-//!
-//! Each bot process gets its own [`endpoint`](GraphMock::endpoint) (a separate loopback
-//! server sharing the script and the record), so every recorded request says which
-//! process sent it.
-//!
-//! ```no_run
-//! # async fn t() {
-//! use bot_kit::testing::faults::{GraphAnswer, GraphMock};
-//!
-//! let graph = GraphMock::new();
-//! let base = graph.endpoint("worker-1").await; // GRAPH_API_BASE of one bot process
-//! graph.script("1001", [GraphAnswer::transient(), GraphAnswer::ok()]);
-//! graph.script_token("token-a", GraphAnswer::token_expired());
-//! // … run the bot …
-//! assert_eq!(graph.to("1001").len(), 2);
-//! # }
-//! ```
+//! [`GraphMock`]: a scriptable, recording mock of the Graph API.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -193,7 +175,25 @@ struct State {
     sent: u64,
 }
 
-/// The scriptable, recording Graph API mock (see the [module docs](self)).
+/// A mock Graph API whose answers are scripted per recipient, per token or for everything,
+/// and which records every request it receives.
+///
+/// Each bot process gets its own [`endpoint`](GraphMock::endpoint) (a separate loopback
+/// server sharing the script and the record), so every recorded request says which
+/// process sent it.
+///
+/// ```no_run
+/// # async fn t() {
+/// use bot_kit::testing::faults::{GraphAnswer, GraphMock};
+///
+/// let graph = GraphMock::new();
+/// let base = graph.endpoint("worker-1").await; // GRAPH_API_BASE of one bot process
+/// graph.script("1001", [GraphAnswer::transient(), GraphAnswer::ok()]);
+/// graph.script_token("token-a", GraphAnswer::token_expired());
+/// // … run the bot …
+/// assert_eq!(graph.to("1001").len(), 2);
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct GraphMock {
     state: Arc<Mutex<State>>,
