@@ -355,6 +355,12 @@ impl Event {
         self.timestamp
     }
 
+    /// The `time` of the entry the event came in (`entry[].time`, normalized to
+    /// milliseconds), if it had one.
+    pub fn entry_time(&self) -> Option<Timestamp> {
+        self.entry_time
+    }
+
     /// Spec §7.5's mid: `message.mid` for message kinds (also `deleted` and `unknown`
     /// from a message and a `STORY_MENTION` referral's message), `message_edit.mid`,
     /// `reaction.mid`, `postback.mid`, `read.mid`; for changes the comment id

@@ -7,6 +7,9 @@
 //! [`bot_kit::Bot::handle`] once per event (dedup in memory or Redis). Also serves
 //! `/healthz`, `/metrics` and `POST /admin/conversations/{account}/{igsid}/resolve`.
 //!
+//! `BOT_ROLE=receiver|worker|all` (with `REDIS_URL`) splits webhook intake from handling
+//! across processes (see `bot_kit::stream`). SIGTERM or Ctrl-C shut it down gracefully.
+//!
 //! With no environment at all it listens on 127.0.0.1:3000 with in-memory state, rules
 //! only and a dry-run sender; the generated dev secret and verify token are printed.
 
@@ -56,10 +59,10 @@ fn init_tracing() {
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     config.announce();
     let bot = Bot::from_config(&config).await?;
-    let sink = bot.start_sink()?;
+    let running = bot.start().await?;
     let state = web::Data::new(AppState {
         bot,
-        sink: sink.clone(),
+        sink: running.sink(),
         verifier: Verifier::new(config.app_secret.clone()),
         handshake: Handshake::new(config.verify_token.clone()),
     });
@@ -77,12 +80,16 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             )
     })
     .workers(2)
+    // actix-web handles SIGTERM/SIGINT itself: stop accepting, finish in-flight requests.
+    .shutdown_timeout(config.shutdown_timeout.as_secs())
     .bind(config.listen)?;
     for addr in server.addrs() {
         println!("listening on http://{addr}");
     }
     server.run().await?;
-    sink.shutdown().await;
+    if !running.shutdown().await {
+        eprintln!("actix-bot: shutdown timeout; unfinished work is left for other workers");
+    }
     Ok(())
 }
 

@@ -5,6 +5,9 @@
 //! workers call [`bot_kit::Bot::handle`] once per event (dedup in memory or Redis). Also
 //! serves `/healthz`, `/metrics` and `POST /admin/conversations/{account}/{igsid}/resolve`.
 //!
+//! `BOT_ROLE=receiver|worker|all` (with `REDIS_URL`) splits webhook intake from handling
+//! across processes (see `bot_kit::stream`). SIGTERM or Ctrl-C shut it down gracefully.
+//!
 //! With no environment at all it listens on 127.0.0.1:3000, keeps state in memory, answers
 //! with rules only and prints each reply instead of sending it; the generated dev app
 //! secret and verify token are printed at start-up. See `bot_kit::config` for every
@@ -53,11 +56,11 @@ fn init_tracing() {
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     config.announce();
     let bot = Bot::from_config(&config).await?;
-    let sink = bot.start_sink()?;
+    let running = bot.start().await?;
     let webhook = Webhook::new(
         Verifier::new(config.app_secret.clone()),
         Handshake::new(config.verify_token.clone()),
-        sink.clone(),
+        running.sink(),
     );
     let app = Router::new()
         .route_service("/webhook", webhook)
@@ -75,12 +78,13 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
 
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     println!("listening on http://{}", listener.local_addr()?);
+    // SIGTERM/SIGINT: stop accepting, let in-flight requests finish, then drain the work.
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(bot_kit::shutdown_signal())
         .await?;
-    sink.shutdown().await;
+    if !running.shutdown().await {
+        eprintln!("axum-bot: shutdown timeout; unfinished work is left for other workers");
+    }
     Ok(())
 }
 

@@ -16,7 +16,7 @@
 //! ([`Bot::admin_resolve`]) or its record expires (`CONVERSATION_TTL_SECS`). Events older
 //! than `MAX_EVENT_AGE_SECS` are recorded and not answered.
 //!
-//! The bot is HTTP-framework independent: [`Bot::start_sink`] gives the [`BotSink`] that
+//! The bot is HTTP-framework independent: [`Bot::start`] gives the [`BotSink`] that
 //! the webhook endpoint hands verified deliveries to, and [`Bot::health`],
 //! [`Bot::metrics_text`] and [`Bot::admin_resolve`] answer the other routes as
 //! [`Reply`] values that each framework turns into a response.
@@ -26,7 +26,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use meta_webhooks::client::{Message, SendClient, SendError, SenderAction};
+use meta_webhooks::client::{Message, SendClient, SendError, SendErrorKind, SenderAction};
 use meta_webhooks::event::{Event, EventData, EventKind};
 use meta_webhooks::payload::{AccountId, CommentId, Igsid};
 use meta_webhooks::tower::{Batch, Handler, MemorySink, Sink, SinkError};
@@ -40,9 +40,10 @@ use crate::notify::{Escalation, Notifier};
 use crate::rules::{Action, RuleSet};
 use crate::secret::Secret;
 use crate::state::{
-    ConversationKey, ConversationStore, HistoryMessage, ResolveOutcome, Store, StoreError,
+    Backend, ConversationKey, ConversationStore, HistoryMessage, ResolveOutcome, Store, StoreError,
     StoreOptions,
 };
+use crate::stream::{Role, StreamConfig, StreamSink, StreamWorkers};
 
 /// What the bot tells a person when a human takes over.
 pub const HANDOFF_REPLY: &str =
@@ -225,18 +226,24 @@ impl BotErrorKind {
 pub struct BotError {
     kind: BotErrorKind,
     detail: String,
+    send: Option<SendErrorKind>,
 }
 
 impl BotError {
-    fn new(kind: BotErrorKind, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: BotErrorKind, detail: impl Into<String>) -> Self {
         Self {
             kind,
             detail: detail.into(),
+            send: None,
         }
     }
 
     fn send(error: SendError) -> Self {
-        Self::new(BotErrorKind::Send, error.to_string())
+        Self {
+            kind: BotErrorKind::Send,
+            detail: error.to_string(),
+            send: Some(error.kind()),
+        }
     }
 
     /// What went wrong.
@@ -244,9 +251,31 @@ impl BotError {
         self.kind
     }
 
+    /// For [`BotErrorKind::Send`], how the Send API failed.
+    pub fn send_kind(&self) -> Option<SendErrorKind> {
+        self.send
+    }
+
     /// `true` for [`BotErrorKind::Store`].
     pub fn is_store(&self) -> bool {
         self.kind == BotErrorKind::Store
+    }
+
+    /// `true` when handling the event again later may succeed without acting twice: the
+    /// state store failed, or the Send API failed retryably (rate limits, documented
+    /// transient errors, failures before the request left — never an unknown outcome).
+    pub fn is_retryable(&self) -> bool {
+        match self.kind {
+            BotErrorKind::Store => true,
+            BotErrorKind::Send => self.send.is_some_and(SendErrorKind::is_retryable),
+            _ => false,
+        }
+    }
+
+    /// `true` when Meta rejected the account's access token (code 190/102) or the client
+    /// refused to use a token Meta had rejected.
+    pub fn is_token_rejected(&self) -> bool {
+        self.send == Some(SendErrorKind::Auth)
     }
 }
 
@@ -295,6 +324,15 @@ struct Inner {
     max_event_age: Duration,
     admin_token: Option<Secret>,
     sent_mids: Mutex<SentMids>,
+    backend: Backend,
+    role: Role,
+    stream: StreamConfig,
+    shutdown_timeout: Duration,
+}
+
+tokio::task_local! {
+    /// When the delivery being handled was accepted (for the reply latency).
+    static ACCEPTED_AT: SystemTime;
 }
 
 #[derive(Default)]
@@ -326,7 +364,9 @@ impl Bot {
             StoreOptions::default().ttl(config.conversation_ttl),
         )
         .await?;
-        let dedup = BotDedup::open(&config.state).await?;
+        // With Redis the stream workers deduplicate (see `crate::stream`); the in-memory
+        // queue deduplicates in memory.
+        let dedup = BotDedup::open(&Backend::Memory).await?;
         let gpt = GptFallback::new(config.ai.clone())
             .map_err(|e| BotError::new(BotErrorKind::Config, e.to_string()))?
             .with_metrics(Arc::clone(&metrics));
@@ -348,6 +388,10 @@ impl Bot {
                 max_event_age: config.max_event_age,
                 admin_token: config.admin_token.clone(),
                 sent_mids: Mutex::new(SentMids::default()),
+                backend: config.state.clone(),
+                role: config.role,
+                stream: config.stream.clone(),
+                shutdown_timeout: config.shutdown_timeout,
             }),
         })
     }
@@ -362,21 +406,72 @@ impl Bot {
         &self.inner.store
     }
 
-    /// Starts the worker queue that handles accepted deliveries (with dedup) and returns
-    /// the [`Sink`] to give the webhook endpoint. Call from within a Tokio runtime.
+    /// Starts what this process' role (`BOT_ROLE`) and backend ask for and returns the
+    /// [`Running`] handle, whose [`sink`](Running::sink) the webhook endpoint hands
+    /// verified deliveries to. Call from within a Tokio runtime.
+    ///
+    /// - Without Redis: an in-memory queue ([`MemorySink`]) with workers calling
+    ///   [`Bot::handle`] (dedup in memory). Not durable: a crash loses what was queued.
+    /// - With Redis: receivers ([`Role::Receiver`], [`Role::All`]) queue in Redis Streams
+    ///   ([`StreamSink`]); workers ([`Role::Worker`], [`Role::All`]) run [`StreamWorkers`].
     ///
     /// # Errors
     ///
-    /// [`BotError`] outside a Tokio runtime.
-    pub fn start_sink(&self) -> Result<BotSink, BotError> {
-        let inner = MemorySink::builder()
-            .dedup(self.inner.dedup.clone())
-            .start(BotHandler { bot: self.clone() })
-            .map_err(|e| BotError::new(BotErrorKind::Config, e.to_string()))?;
-        Ok(BotSink {
-            inner,
-            bot: self.clone(),
+    /// [`BotError`] outside a Tokio runtime or when Redis cannot be reached.
+    pub async fn start(&self) -> Result<Running, BotError> {
+        let inner = &self.inner;
+        let (sink, workers) = match &inner.backend {
+            Backend::Memory => {
+                let queue = MemorySink::builder()
+                    .dedup(inner.dedup.clone())
+                    .start(BotHandler { bot: self.clone() })
+                    .map_err(|e| BotError::new(BotErrorKind::Config, e.to_string()))?;
+                (SinkKind::Memory(queue), None)
+            }
+            Backend::Redis(url) => {
+                let sink = if inner.role.receives() {
+                    SinkKind::Stream(
+                        StreamSink::connect(url, inner.stream.clone(), Arc::clone(&inner.metrics))
+                            .await?,
+                    )
+                } else {
+                    SinkKind::Off
+                };
+                let workers = if inner.role.works() {
+                    Some(StreamWorkers::start(self.clone(), url, inner.stream.clone()).await?)
+                } else {
+                    None
+                };
+                (sink, workers)
+            }
+        };
+        Ok(Running {
+            sink: BotSink {
+                inner: Arc::new(sink),
+                bot: self.clone(),
+            },
+            workers,
+            shutdown_timeout: inner.shutdown_timeout,
         })
+    }
+
+    /// This process' role.
+    pub fn role(&self) -> Role {
+        self.inner.role
+    }
+
+    /// Handles one event of a delivery accepted at `accepted_at` (for the
+    /// `botkit_reply_latency_seconds` histogram); otherwise as [`Bot::handle`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Bot::handle`].
+    pub async fn handle_accepted(
+        &self,
+        event: &Event,
+        accepted_at: SystemTime,
+    ) -> Result<(), BotError> {
+        ACCEPTED_AT.scope(accepted_at, self.handle(event)).await
     }
 
     /// Handles one event (see the [module docs](self)).
@@ -389,7 +484,20 @@ impl Bot {
         self.inner.metrics.record_event(kind.as_str());
         let result = self.dispatch(event, kind).await;
         if let Err(error) = &result {
-            self.inner.metrics.record_error(error.kind().as_str());
+            let metrics = &self.inner.metrics;
+            metrics.record_error(error.kind().as_str());
+            if let Some(send) = error.send_kind() {
+                metrics.record_send_failure(send.as_str());
+            }
+            if let Some(account) = event.account().filter(|_| error.is_token_rejected())
+                && metrics.pause_account(account.as_str())
+            {
+                tracing::error!(
+                    account = %account,
+                    "Meta rejected this account's access token: its replies are paused \
+                     until the bot restarts with a new token; other accounts go on"
+                );
+            }
             tracing::warn!(kind = kind.as_str(), %error, "event handling failed");
         }
         result
@@ -586,16 +694,13 @@ impl Bot {
             .replier
             .private_reply(account, comment_id, &reply)
             .await?;
-        self.inner.metrics.record_reply("comment_dm");
+        self.record_reply("comment_dm");
         if let Some(mid) = mid {
             self.remember_sent(mid);
         }
         if let Some(user) = comment.author_id() {
             let key = ConversationKey::new(account.clone(), user.clone());
-            self.inner
-                .store
-                .append(&key, &[HistoryMessage::bot(reply, SystemTime::now())])
-                .await?;
+            self.record_sent(&key, &reply).await;
         }
         Ok(())
     }
@@ -655,15 +760,37 @@ impl Bot {
             .replier
             .text(key.account(), key.user(), text)
             .await?;
-        self.inner.metrics.record_reply(source);
+        self.record_reply(source);
         if let Some(mid) = mid {
             self.remember_sent(mid);
         }
-        self.inner
+        self.record_sent(key, text).await;
+        Ok(())
+    }
+
+    /// Appends a reply that was sent to the history. A store failure here is logged, not
+    /// returned: the reply is out, and an error would make the caller handle the event
+    /// again and send it twice.
+    async fn record_sent(&self, key: &ConversationKey, text: &str) {
+        if let Err(error) = self
+            .inner
             .store
             .append(key, &[HistoryMessage::bot(text, SystemTime::now())])
-            .await?;
-        Ok(())
+            .await
+        {
+            self.inner.metrics.record_error("store");
+            tracing::warn!(%error, "reply sent but not recorded in the history");
+        }
+    }
+
+    fn record_reply(&self, source: &str) {
+        self.inner.metrics.record_reply(source);
+        if let Ok(accepted) = ACCEPTED_AT.try_with(|at| *at) {
+            let latency = SystemTime::now()
+                .duration_since(accepted)
+                .unwrap_or(Duration::ZERO);
+            self.inner.metrics.record_reply_latency(latency);
+        }
     }
 
     fn remember_sent(&self, mid: String) {
@@ -691,11 +818,24 @@ impl Bot {
             .contains(mid)
     }
 
-    /// `/healthz`: `200 ok` when the store answers, `503` otherwise.
+    /// `/healthz`: `200 ok` when the store answers, `503` otherwise. Accounts whose
+    /// replies are paused because Meta rejected their token are listed (still `200`: the
+    /// other accounts work).
     pub async fn health(&self) -> Reply {
-        match self.store_ok().await {
-            true => Reply::text(200, "ok\n"),
-            false => Reply::text(503, "state store unavailable\n"),
+        if !self.store_ok().await {
+            return Reply::text(503, "state store unavailable\n");
+        }
+        let paused = self.inner.metrics.paused_accounts();
+        if paused.is_empty() {
+            Reply::text(200, "ok\n")
+        } else {
+            Reply::text(
+                200,
+                format!(
+                    "ok\npaused accounts (access token rejected): {}\n",
+                    paused.join(", ")
+                ),
+            )
         }
     }
 
@@ -820,42 +960,85 @@ impl Handler for BotHandler {
     }
 }
 
-/// The [`Sink`] the webhook endpoint hands verified deliveries to: counts them, refuses
-/// them (`503`, so Meta retries) while the state store is down, and queues them for the
-/// workers, which claim each event in the dedup store before handling it.
+/// What [`Bot::start`] started; shut it down with [`Running::shutdown`].
+#[derive(Debug)]
+pub struct Running {
+    sink: BotSink,
+    workers: Option<StreamWorkers>,
+    shutdown_timeout: Duration,
+}
+
+impl Running {
+    /// The [`Sink`] for the webhook endpoint.
+    pub fn sink(&self) -> BotSink {
+        self.sink.clone()
+    }
+
+    /// The stream workers, when this process runs them.
+    pub fn workers(&self) -> Option<&StreamWorkers> {
+        self.workers.as_ref()
+    }
+
+    /// Graceful shutdown, after the HTTP server stopped accepting: the in-memory queue
+    /// handles everything it accepted; stream workers finish the entries they are handling
+    /// and give their shards back. Bounded by `SHUTDOWN_TIMEOUT_SECS`; returns `false` when
+    /// that ran out (unfinished stream entries are then reclaimed by another worker; the
+    /// in-memory queue's are lost).
+    pub async fn shutdown(self) -> bool {
+        let timeout = self.shutdown_timeout;
+        let started = Instant::now();
+        let mut clean = true;
+        if let SinkKind::Memory(queue) = self.sink.inner.as_ref() {
+            clean &= tokio::time::timeout(timeout, queue.shutdown())
+                .await
+                .is_ok();
+        }
+        if let Some(workers) = self.workers {
+            clean &= workers
+                .shutdown(timeout.saturating_sub(started.elapsed()))
+                .await;
+        }
+        clean
+    }
+}
+
+#[derive(Debug)]
+enum SinkKind {
+    Memory(MemorySink),
+    Stream(StreamSink),
+    Off,
+}
+
+/// The [`Sink`] the webhook endpoint hands verified deliveries to: counts them and passes
+/// them on to the in-memory queue or the Redis stream ([`Bot::start`]). In a
+/// `BOT_ROLE=worker` process it refuses every delivery (503): workers are not meant to get
+/// webhook traffic. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct BotSink {
-    inner: MemorySink,
+    inner: Arc<SinkKind>,
     bot: Bot,
 }
 
 impl BotSink {
-    /// Handles everything accepted so far, then stops the workers.
-    pub async fn shutdown(&self) {
-        self.inner.shutdown().await;
-    }
-
-    /// The worker queue.
-    pub fn queue(&self) -> &MemorySink {
-        &self.inner
+    /// The in-memory queue, when there is one.
+    pub fn queue(&self) -> Option<&MemorySink> {
+        match self.inner.as_ref() {
+            SinkKind::Memory(queue) => Some(queue),
+            _ => None,
+        }
     }
 }
 
 impl Sink for BotSink {
     async fn accept(&self, batch: Batch) -> Result<(), SinkError> {
-        let metrics = &self.bot.inner.metrics;
-        metrics.record_delivery();
-        let started = Instant::now();
-        let store_ok = self.bot.store_ok().await;
-        let dedup_ok = store_ok && self.bot.inner.dedup.ping(STORE_CHECK_TIMEOUT).await;
-        if !dedup_ok {
-            metrics.record_error("store_unavailable");
-            tracing::warn!(
-                waited_ms = started.elapsed().as_millis() as u64,
-                "state store unavailable: delivery refused (503), Meta will retry"
-            );
-            return Err(SinkError::failed("state store unavailable"));
+        self.bot.inner.metrics.record_delivery();
+        match self.inner.as_ref() {
+            SinkKind::Memory(queue) => queue.accept(batch).await,
+            SinkKind::Stream(stream) => stream.accept(batch).await,
+            SinkKind::Off => {
+                tracing::warn!("delivery sent to a BOT_ROLE=worker process: refused (503)");
+                Err(SinkError::failed("this process does not receive webhooks"))
+            }
         }
-        self.inner.accept(batch).await
     }
 }

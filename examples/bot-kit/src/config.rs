@@ -26,6 +26,17 @@
 //! | `MAX_EVENT_AGE_SECS` | `82800` (23 h) | older events are recorded, not answered |
 //! | `PORT` | `3000` | listen port |
 //! | `BIND_ADDR` | `127.0.0.1` | listen address (`0.0.0.0` in a container) |
+//! | `BOT_ROLE` | `all` | `receiver` (webhook only), `worker` (handling only) or `all`; `receiver` and `worker` need `REDIS_URL` |
+//! | `STREAM_SHARDS` | `16` | Redis Streams a delivery is spread over, by conversation (1–1024; same value in every process) |
+//! | `STREAM_MAX_LEN` | `100000` | entries one shard may hold before receivers answer 503 |
+//! | `STREAM_ACK_TIMEOUT_MS` | `200` | bound on a receiver's `XADD`; over it the delivery gets 503 |
+//! | `STREAM_LEASE_MS` | `10000` | lifetime of a worker's shard lease (renewed every third of it) |
+//! | `STREAM_RECLAIM_IDLE_MS` | `30000` | how long an entry must sit pending at a dead consumer before it is reclaimed |
+//! | `STREAM_BATCH` | `32` | entries a worker reads from one shard at a time (1–1000) |
+//! | `STREAM_MAX_DELIVERIES` | `5` | attempts of an entry that keeps failing retryably before it is dead-lettered |
+//! | `SHUTDOWN_TIMEOUT_SECS` | `20` | on SIGTERM/SIGINT, how long in-flight work may take to finish |
+//!
+//! The `STREAM_*` variables only matter with `REDIS_URL` (see [`crate::stream`]).
 //!
 //! # Embedded defaults
 //!
@@ -84,6 +95,7 @@ use thiserror::Error;
 use url::Url;
 
 pub use self::accounts::Accounts;
+pub use crate::stream::{Role, StreamConfig};
 
 /// Where a bot running on a generated dev app secret leaves it for local tools
 /// ([`Config::publish_dev_secret`]): `meta-webhooks-dev-app-secret` in the system's
@@ -135,9 +147,27 @@ pub mod vars {
     pub const PORT: &str = "PORT";
     /// Listen address.
     pub const BIND_ADDR: &str = "BIND_ADDR";
+    /// `receiver`, `worker` or `all`.
+    pub const BOT_ROLE: &str = "BOT_ROLE";
+    /// Number of stream shards.
+    pub const STREAM_SHARDS: &str = "STREAM_SHARDS";
+    /// Entries per shard before receivers refuse.
+    pub const STREAM_MAX_LEN: &str = "STREAM_MAX_LEN";
+    /// Bound on a receiver's `XADD`, in milliseconds.
+    pub const STREAM_ACK_TIMEOUT_MS: &str = "STREAM_ACK_TIMEOUT_MS";
+    /// Shard lease lifetime, in milliseconds.
+    pub const STREAM_LEASE_MS: &str = "STREAM_LEASE_MS";
+    /// Idle time before a pending entry is reclaimed, in milliseconds.
+    pub const STREAM_RECLAIM_IDLE_MS: &str = "STREAM_RECLAIM_IDLE_MS";
+    /// Entries per read.
+    pub const STREAM_BATCH: &str = "STREAM_BATCH";
+    /// Attempts before an entry is dead-lettered.
+    pub const STREAM_MAX_DELIVERIES: &str = "STREAM_MAX_DELIVERIES";
+    /// Graceful shutdown budget, in seconds.
+    pub const SHUTDOWN_TIMEOUT_SECS: &str = "SHUTDOWN_TIMEOUT_SECS";
 
     /// Every variable the configuration reads.
-    pub const ALL: [&str; 18] = [
+    pub const ALL: [&str; 27] = [
         IG_APP_SECRET,
         IG_VERIFY_TOKEN,
         IG_PAGE_TOKEN,
@@ -156,6 +186,15 @@ pub mod vars {
         MAX_EVENT_AGE_SECS,
         PORT,
         BIND_ADDR,
+        BOT_ROLE,
+        STREAM_SHARDS,
+        STREAM_MAX_LEN,
+        STREAM_ACK_TIMEOUT_MS,
+        STREAM_LEASE_MS,
+        STREAM_RECLAIM_IDLE_MS,
+        STREAM_BATCH,
+        STREAM_MAX_DELIVERIES,
+        SHUTDOWN_TIMEOUT_SECS,
     ];
 }
 
@@ -239,7 +278,16 @@ pub struct Config {
     pub notify_webhook_url: Option<Secret>,
     /// `MAX_EVENT_AGE_SECS`.
     pub max_event_age: Duration,
+    /// `BOT_ROLE`.
+    pub role: Role,
+    /// The `STREAM_*` settings (used with `REDIS_URL`).
+    pub stream: StreamConfig,
+    /// `SHUTDOWN_TIMEOUT_SECS`.
+    pub shutdown_timeout: Duration,
 }
+
+/// Default `SHUTDOWN_TIMEOUT_SECS`.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(20);
 
 impl Config {
     /// Reads the process environment.
@@ -464,6 +512,30 @@ impl Config {
             .seconds(vars::MAX_EVENT_AGE_SECS, 1, u64::MAX / 1000)?
             .unwrap_or(DEFAULT_MAX_EVENT_AGE);
 
+        let role = match env.get(vars::BOT_ROLE)? {
+            None => Role::All,
+            Some(v) => Role::from_name(v).ok_or_else(|| {
+                ConfigError::invalid(
+                    vars::BOT_ROLE,
+                    format!("expected receiver, worker or all, got {v:?}"),
+                )
+            })?,
+        };
+        if role != Role::All && matches!(state, Backend::Memory) {
+            return Err(ConfigError::new(
+                vars::REDIS_URL,
+                ConfigErrorKind::Missing,
+                format!(
+                    "required with BOT_ROLE={} (receivers and workers share work through Redis)",
+                    role.as_str()
+                ),
+            ));
+        }
+        let stream = parse_stream(&env)?;
+        let shutdown_timeout = env
+            .seconds(vars::SHUTDOWN_TIMEOUT_SECS, 1, 3600)?
+            .unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT);
+
         Ok(Self {
             listen: SocketAddr::new(bind, port),
             app_secret,
@@ -479,6 +551,9 @@ impl Config {
             admin_token,
             notify_webhook_url,
             max_event_age,
+            role,
+            stream,
+            shutdown_timeout,
         })
     }
 
@@ -564,9 +639,15 @@ impl Config {
         }
         match &self.state {
             Backend::Memory => {
-                lines.push("REDIS_URL not set: conversation state in memory".to_owned());
+                lines.push(
+                    "REDIS_URL not set: conversation state and work queue in memory".to_owned(),
+                );
             }
-            Backend::Redis(_) => lines.push("conversation state in Redis".to_owned()),
+            Backend::Redis(_) => lines.push(format!(
+                "role {}: conversation state in Redis, deliveries in {} Redis Streams shards",
+                self.role.as_str(),
+                self.stream.shards
+            )),
         }
         if self.ai.api_key.is_none() {
             lines.push(
@@ -668,6 +749,32 @@ fn parse_accounts(env: &Env) -> Result<Sending, ConfigError> {
     })
 }
 
+fn parse_stream(env: &Env) -> Result<StreamConfig, ConfigError> {
+    let mut stream = StreamConfig::default();
+    if let Some(n) = env.number(vars::STREAM_SHARDS, 1, 1024)? {
+        stream.shards = u16::try_from(n).unwrap_or(u16::MAX);
+    }
+    if let Some(n) = env.number(vars::STREAM_MAX_LEN, 1, u64::from(u32::MAX))? {
+        stream.max_len = n;
+    }
+    if let Some(n) = env.number(vars::STREAM_ACK_TIMEOUT_MS, 10, 60_000)? {
+        stream.ack_timeout = Duration::from_millis(n);
+    }
+    if let Some(n) = env.number(vars::STREAM_LEASE_MS, 300, 3_600_000)? {
+        stream.lease = Duration::from_millis(n);
+    }
+    if let Some(n) = env.number(vars::STREAM_RECLAIM_IDLE_MS, 100, 86_400_000)? {
+        stream.reclaim_idle = Duration::from_millis(n);
+    }
+    if let Some(n) = env.number(vars::STREAM_BATCH, 1, 1000)? {
+        stream.batch = usize::try_from(n).unwrap_or(1000);
+    }
+    if let Some(n) = env.number(vars::STREAM_MAX_DELIVERIES, 1, 1000)? {
+        stream.max_deliveries = u32::try_from(n).unwrap_or(1000);
+    }
+    Ok(stream)
+}
+
 fn parse_http_url(variable: &str, value: &str) -> Result<Url, ConfigError> {
     // The value may embed a credential (a Slack webhook path, a password): never echo it.
     let url = Url::parse(value)
@@ -709,6 +816,20 @@ impl Env {
             None => Ok(None),
             Some(v) if v.is_empty() => Err(ConfigError::empty(name)),
             Some(v) => Ok(Some(v.as_str())),
+        }
+    }
+
+    /// A whole number within `min..=max`.
+    fn number(&self, name: &str, min: u64, max: u64) -> Result<Option<u64>, ConfigError> {
+        let Some(v) = self.get(name)? else {
+            return Ok(None);
+        };
+        match v.parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+            _ => Err(ConfigError::invalid(
+                name,
+                format!("expected a whole number {min}-{max}, got {v:?}"),
+            )),
         }
     }
 

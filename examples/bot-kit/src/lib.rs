@@ -11,6 +11,7 @@
 //! | [`ai`] | GPT fallback through `async-openai`, with timeout, `[HANDOFF]` detection and canned replies |
 //! | [`notify`] | Slack-compatible escalation notifications |
 //! | [`metrics`] | Prometheus text exposition for `/metrics` |
+//! | [`stream`] | durable hand-off through Redis Streams: receivers, workers, shard leases, crash recovery |
 //! | `testing` | (feature `testing`) a real `redis-server` on a free loopback port for tests |
 //!
 //! A bot's handling of one inbound text message, put together from these parts:
@@ -52,12 +53,13 @@ pub mod notify;
 pub mod rules;
 pub mod secret;
 pub mod state;
+pub mod stream;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
 pub use ai::{AiConfig, AiOutcome, GptFallback};
-pub use bot::{Bot, BotError, BotErrorKind, BotHandler, BotSink, Replier, Reply};
+pub use bot::{Bot, BotError, BotErrorKind, BotHandler, BotSink, Replier, Reply, Running};
 pub use config::{Config, ConfigError};
 pub use dedup::{BotDedup, RedisDedup};
 pub use metrics::Metrics;
@@ -68,3 +70,27 @@ pub use state::{
     Conversation, ConversationKey, ConversationState, ConversationStore, HistoryMessage,
     MemoryStore, RedisStore, ResolveOutcome, Store, StoreError, StoreOptions,
 };
+pub use stream::{Role, StreamConfig, StreamSink, StreamWorkers};
+
+/// Resolves on the first SIGINT (Ctrl-C) or, on Unix, SIGTERM: the cue for a graceful
+/// shutdown (stop accepting, finish in-flight work, see [`Running::shutdown`]).
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT: shutting down"),
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
+}

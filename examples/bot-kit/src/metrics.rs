@@ -14,6 +14,13 @@
 //! | `botkit_gpt_calls_total` | counter | `outcome` (`reply`, `handoff`, `failed`, `disabled`) |
 //! | `botkit_gpt_latency_seconds` | histogram | — |
 //! | `botkit_errors_total` | counter | `kind` (e.g. `send`, `store`, `gpt`, `notify`) |
+//! | `botkit_send_failures_total` | counter | `kind` (the Send API error class, e.g. `rate_limited`, `outcome_unknown`, `auth`) |
+//! | `botkit_account_paused` | gauge | `account`: 1 while Meta rejects the account's token (code 190/102) |
+//! | `botkit_reply_latency_seconds` | histogram | — (delivery accepted → reply sent) |
+//! | `botkit_stream_enqueued_total` | counter | — (events a receiver added to Redis Streams) |
+//! | `botkit_stream_handled_total` | counter | `outcome` (`ok`, `duplicate`, `failed`, `dead`): stream entries a worker finished and acknowledged |
+//! | `botkit_stream_retries_total` | counter | — (entries left pending after a retryable failure) |
+//! | `botkit_stream_reclaimed_total` | counter | — (entries taken over from a consumer that stopped) |
 //!
 //! ```
 //! use std::time::Duration;
@@ -29,7 +36,7 @@
 //! assert!(text.contains("botkit_gpt_latency_seconds_bucket{le=\"0.5\"} 1\n"));
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -44,6 +51,11 @@ pub const MAX_LABEL_VALUES: usize = 64;
 /// Upper bounds (seconds) of the GPT latency histogram buckets.
 pub const GPT_LATENCY_BUCKETS: [f64; 9] = [0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
 
+/// Upper bounds (seconds) of the reply latency histogram buckets.
+pub const REPLY_LATENCY_BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
 /// The bot's metrics. Share it in an `Arc`.
 #[derive(Debug)]
 pub struct Metrics {
@@ -53,7 +65,14 @@ pub struct Metrics {
     replies: Labelled,
     gpt_calls: Labelled,
     errors: Labelled,
+    send_failures: Labelled,
     gpt_latency: Histogram,
+    reply_latency: Histogram,
+    paused_accounts: Mutex<BTreeSet<String>>,
+    stream_enqueued: AtomicU64,
+    stream_handled: Labelled,
+    stream_retries: AtomicU64,
+    stream_reclaimed: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -72,7 +91,14 @@ impl Metrics {
             replies: Labelled::default(),
             gpt_calls: Labelled::seeded(&["reply", "handoff", "failed", "disabled"]),
             errors: Labelled::default(),
-            gpt_latency: Histogram::default(),
+            send_failures: Labelled::default(),
+            gpt_latency: Histogram::new(&GPT_LATENCY_BUCKETS),
+            reply_latency: Histogram::new(&REPLY_LATENCY_BUCKETS),
+            paused_accounts: Mutex::new(BTreeSet::new()),
+            stream_enqueued: AtomicU64::new(0),
+            stream_handled: Labelled::seeded(&["ok", "duplicate", "failed", "dead"]),
+            stream_retries: AtomicU64::new(0),
+            stream_reclaimed: AtomicU64::new(0),
         }
     }
 
@@ -105,6 +131,55 @@ impl Metrics {
     /// One error of `kind`.
     pub fn record_error(&self, kind: &str) {
         self.errors.inc(kind);
+    }
+
+    /// One Send API failure of `kind` (a `SendErrorKind` label).
+    pub fn record_send_failure(&self, kind: &str) {
+        self.send_failures.inc(kind);
+    }
+
+    /// One reply sent `latency` after its delivery was accepted.
+    pub fn record_reply_latency(&self, latency: Duration) {
+        self.reply_latency.observe(latency);
+    }
+
+    /// Marks `account` paused (its token was rejected); `true` if it was not before.
+    pub fn pause_account(&self, account: &str) -> bool {
+        let mut paused = self
+            .paused_accounts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        paused.len() < MAX_LABEL_VALUES && paused.insert(account.to_owned())
+    }
+
+    /// The accounts marked paused, in order.
+    pub fn paused_accounts(&self) -> Vec<String> {
+        self.paused_accounts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// `n` events added to the durable stream.
+    pub fn record_enqueued(&self, n: u64) {
+        self.stream_enqueued.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// One stream entry finished with `outcome` (`ok`, `duplicate`, `failed`, `dead`).
+    pub fn record_handled(&self, outcome: &str) {
+        self.stream_handled.inc(outcome);
+    }
+
+    /// One stream entry left pending after a retryable failure.
+    pub fn record_stream_retry(&self) {
+        self.stream_retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `n` stream entries reclaimed from a stopped consumer.
+    pub fn record_reclaimed(&self, n: u64) {
+        self.stream_reclaimed.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Renders every metric in the Prometheus text format (version 0.0.4).
@@ -147,6 +222,53 @@ impl Metrics {
         );
         self.errors
             .render(&mut out, "botkit_errors_total", "Errors, by kind.", "kind");
+        self.send_failures.render(
+            &mut out,
+            "botkit_send_failures_total",
+            "Send API failures, by error kind.",
+            "kind",
+        );
+        let _ = writeln!(
+            out,
+            "# HELP botkit_account_paused 1 while Meta rejects the account's access token."
+        );
+        let _ = writeln!(out, "# TYPE botkit_account_paused gauge");
+        for account in self.paused_accounts() {
+            let _ = writeln!(
+                out,
+                "botkit_account_paused{{account=\"{}\"}} 1",
+                escape_label(&account)
+            );
+        }
+        self.reply_latency.render(
+            &mut out,
+            "botkit_reply_latency_seconds",
+            "Time from accepting a delivery to sending its reply.",
+        );
+        counter(
+            &mut out,
+            "botkit_stream_enqueued_total",
+            "Events added to the Redis stream by this receiver.",
+            self.stream_enqueued.load(Ordering::Relaxed),
+        );
+        self.stream_handled.render(
+            &mut out,
+            "botkit_stream_handled_total",
+            "Stream entries finished and acknowledged by this worker, by outcome.",
+            "outcome",
+        );
+        counter(
+            &mut out,
+            "botkit_stream_retries_total",
+            "Stream entries left pending for another attempt after a retryable failure.",
+            self.stream_retries.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "botkit_stream_reclaimed_total",
+            "Stream entries taken over from a consumer that stopped.",
+            self.stream_reclaimed.load(Ordering::Relaxed),
+        );
         out
     }
 }
@@ -193,21 +315,33 @@ impl Labelled {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Histogram {
-    /// Non-cumulative counts per bucket of [`GPT_LATENCY_BUCKETS`], then the overflow.
-    buckets: [AtomicU64; GPT_LATENCY_BUCKETS.len() + 1],
+    /// Upper bounds in seconds.
+    bounds: &'static [f64],
+    /// Non-cumulative counts per bucket of `bounds`, then the overflow.
+    buckets: Vec<AtomicU64>,
     sum_micros: AtomicU64,
     count: AtomicU64,
 }
 
 impl Histogram {
+    fn new(bounds: &'static [f64]) -> Self {
+        Self {
+            bounds,
+            buckets: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
+            sum_micros: AtomicU64::new(0),
+            count: AtomicU64::new(0),
+        }
+    }
+
     fn observe(&self, value: Duration) {
         let seconds = value.as_secs_f64();
-        let index = GPT_LATENCY_BUCKETS
+        let index = self
+            .bounds
             .iter()
             .position(|le| seconds <= *le)
-            .unwrap_or(GPT_LATENCY_BUCKETS.len());
+            .unwrap_or(self.bounds.len());
         if let Some(bucket) = self.buckets.get(index) {
             bucket.fetch_add(1, Ordering::Relaxed);
         }
@@ -220,7 +354,7 @@ impl Histogram {
         let _ = writeln!(out, "# HELP {name} {help}");
         let _ = writeln!(out, "# TYPE {name} histogram");
         let mut cumulative = 0u64;
-        for (le, bucket) in GPT_LATENCY_BUCKETS.iter().zip(&self.buckets) {
+        for (le, bucket) in self.bounds.iter().zip(&self.buckets) {
             cumulative += bucket.load(Ordering::Relaxed);
             let _ = writeln!(out, "{name}_bucket{{le=\"{le}\"}} {cumulative}");
         }

@@ -13,4 +13,5 @@ mod config_files;
 mod dedup;
 mod notify;
 mod redis_store;
+mod stream;
 mod testing_server;

@@ -1,0 +1,873 @@
+//! The worker side: shard leases, reading through the consumer group, handling, acking.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::Value;
+use redis::aio::ConnectionManager;
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+use super::codec::{self, Decoded};
+use super::{
+    DEAD_LETTER_KEY, DEAD_LETTER_MAX_LEN, GROUP, StreamConfig, WORKERS_KEY, connect, redis_reason,
+    scripts, shard_of,
+};
+use crate::bot::{Bot, BotError, BotErrorKind};
+use crate::dedup::{DEDUP_KEY_PREFIX, DEDUP_TTL};
+use crate::secret::Secret;
+
+/// How long one blocking read waits for new entries before looking at the stop signal.
+const BLOCK: Duration = Duration::from_millis(1000);
+/// Timeout of the supervisor's commands.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+/// First retry delay; doubled per attempt up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// Longest retry delay.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How often a shard loop waits for another consumer's pending entries to become
+/// reclaimable before it reads anything newer.
+const RECLAIM_POLL: Duration = Duration::from_millis(100);
+
+/// The running workers of one process: a supervisor that holds shard leases and one task
+/// per held shard (see the [module docs](super)).
+#[derive(Debug)]
+pub struct StreamWorkers {
+    stop: watch::Sender<bool>,
+    supervisor: JoinHandle<()>,
+    consumer: String,
+}
+
+/// Everything the tasks share.
+struct Ctx {
+    bot: Bot,
+    url: Secret,
+    config: StreamConfig,
+    consumer: String,
+    claim_ttl_ms: u64,
+    done_ttl_ms: u64,
+    scripts: Scripts,
+}
+
+struct Scripts {
+    heartbeat: redis::Script,
+    renew: redis::Script,
+    release: redis::Script,
+    trim: redis::Script,
+    claim: redis::Script,
+}
+
+impl StreamWorkers {
+    /// Creates the consumer group on every shard (if missing) and starts the supervisor.
+    /// Call from within a Tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`BotError`] ([`BotErrorKind::Store`]) when Redis cannot be reached.
+    pub async fn start(bot: Bot, url: &Secret, config: StreamConfig) -> Result<Self, BotError> {
+        let mut conn = connect(url, COMMAND_TIMEOUT).await?;
+        for shard in 0..config.shards {
+            create_group(&mut conn, shard).await.map_err(|e| {
+                BotError::new(
+                    BotErrorKind::Store,
+                    format!("creating the consumer group: {}", redis_reason(&e)),
+                )
+            })?;
+        }
+        let consumer = consumer_name();
+        let reclaim = u64::try_from(config.reclaim_idle.max(config.lease).as_millis())
+            .unwrap_or(u64::MAX / 4);
+        let ctx = Arc::new(Ctx {
+            bot,
+            url: url.clone(),
+            consumer: consumer.clone(),
+            claim_ttl_ms: reclaim.saturating_mul(2),
+            done_ttl_ms: u64::try_from(DEDUP_TTL.as_millis()).unwrap_or(u64::MAX),
+            config,
+            scripts: Scripts {
+                heartbeat: redis::Script::new(scripts::HEARTBEAT),
+                renew: redis::Script::new(scripts::LEASE_RENEW),
+                release: redis::Script::new(scripts::LEASE_RELEASE),
+                trim: redis::Script::new(scripts::TRIM),
+                claim: redis::Script::new(scripts::CLAIM),
+            },
+        });
+        let (stop, stop_rx) = watch::channel(false);
+        let supervisor = tokio::spawn(
+            Supervisor {
+                ctx,
+                conn,
+                held: HashMap::new(),
+            }
+            .run(stop_rx),
+        );
+        tracing::info!(consumer = %consumer, "stream workers started");
+        Ok(Self {
+            stop,
+            supervisor,
+            consumer,
+        })
+    }
+
+    /// This process' consumer name in the group (`host-pid-random`).
+    pub fn consumer(&self) -> &str {
+        &self.consumer
+    }
+
+    /// Stops taking new entries, lets each shard finish the entries it is handling, gives
+    /// the leases back and leaves the worker registry. Returns `false` if that took longer
+    /// than `timeout`: the unfinished entries stay pending and another worker reclaims them
+    /// after `STREAM_RECLAIM_IDLE_MS`.
+    pub async fn shutdown(self, timeout: Duration) -> bool {
+        let _ = self.stop.send(true);
+        let mut supervisor = self.supervisor;
+        if tokio::time::timeout(timeout, &mut supervisor).await.is_ok() {
+            true
+        } else {
+            supervisor.abort();
+            tracing::warn!("shutdown timeout: unfinished stream entries are left for reclaim");
+            false
+        }
+    }
+}
+
+/// Creates the consumer group of `shard` (and the stream) unless it exists, reading from
+/// the first entry.
+async fn create_group(conn: &mut ConnectionManager, shard: u16) -> Result<(), redis::RedisError> {
+    let created: Result<(), redis::RedisError> = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(StreamConfig::stream_key(shard))
+        .arg(GROUP)
+        .arg("0")
+        .arg("MKSTREAM")
+        .query_async(conn)
+        .await;
+    match created {
+        Err(e) if e.code() != Some("BUSYGROUP") => Err(e),
+        _ => Ok(()),
+    }
+}
+
+fn consumer_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty() && h.len() <= 64)
+        .unwrap_or_else(|| "bot".to_owned());
+    let mut bytes = [0u8; 4];
+    let _ = getrandom::fill(&mut bytes);
+    format!(
+        "{host}-{}-{:08x}",
+        std::process::id(),
+        u32::from_be_bytes(bytes)
+    )
+}
+
+struct Held {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    /// Told to stop (rebalancing or a lost lease); the lease goes back once it ended.
+    releasing: bool,
+}
+
+struct Supervisor {
+    ctx: Arc<Ctx>,
+    conn: ConnectionManager,
+    held: HashMap<u16, Held>,
+}
+
+impl Supervisor {
+    async fn run(mut self, mut stop: watch::Receiver<bool>) {
+        let tick = (self.ctx.config.lease / 3).max(Duration::from_millis(50));
+        loop {
+            self.tick().await;
+            tokio::select! {
+                () = tokio::time::sleep(tick) => {}
+                _ = stop.changed() => break,
+            }
+        }
+        // Shutdown: every shard finishes what it is handling, then the leases go back.
+        for held in self.held.values() {
+            let _ = held.stop.send(true);
+        }
+        let shards: Vec<u16> = self.held.keys().copied().collect();
+        for shard in shards {
+            if let Some(held) = self.held.remove(&shard) {
+                let _ = held.task.await;
+                self.release(shard).await;
+            }
+        }
+        let mut cmd = redis::cmd("ZREM");
+        cmd.arg(WORKERS_KEY).arg(&self.ctx.consumer);
+        let _ = self.query::<i64>(&cmd).await;
+        tracing::info!("stream workers stopped");
+    }
+
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Option<T> {
+        let mut conn = self.conn.clone();
+        match tokio::time::timeout(COMMAND_TIMEOUT, cmd.query_async::<T>(&mut conn)).await {
+            Ok(Ok(v)) => Some(v),
+            Ok(Err(e)) => {
+                tracing::warn!(reason = redis_reason(&e), "stream supervisor: Redis failed");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("stream supervisor: Redis timeout");
+                None
+            }
+        }
+    }
+
+    async fn script<T: redis::FromRedisValue>(
+        &self,
+        script: &redis::Script,
+        keys: &[&str],
+        args: &[&str],
+    ) -> Option<T> {
+        let mut invocation = script.prepare_invoke();
+        for key in keys {
+            invocation.key(*key);
+        }
+        for arg in args {
+            invocation.arg(*arg);
+        }
+        let mut conn = self.conn.clone();
+        match tokio::time::timeout(COMMAND_TIMEOUT, invocation.invoke_async::<T>(&mut conn)).await {
+            Ok(Ok(v)) => Some(v),
+            Ok(Err(e)) => {
+                tracing::warn!(reason = redis_reason(&e), "stream supervisor: Redis failed");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("stream supervisor: Redis timeout");
+                None
+            }
+        }
+    }
+
+    async fn release(&self, shard: u16) {
+        let key = StreamConfig::lease_key(shard);
+        let _ = self
+            .script::<i64>(&self.ctx.scripts.release, &[&key], &[&self.ctx.consumer])
+            .await;
+    }
+
+    async fn tick(&mut self) {
+        let lease_ms = self.ctx.config.lease.as_millis().to_string();
+        // Shard tasks that ended (told to, or after a lost lease) give their lease back.
+        let finished: Vec<u16> = self
+            .held
+            .iter()
+            .filter(|(_, h)| h.task.is_finished())
+            .map(|(s, _)| *s)
+            .collect();
+        for shard in finished {
+            self.held.remove(&shard);
+            self.release(shard).await;
+        }
+        // A worker counts as live for three lease periods after its last heartbeat.
+        let registry_ms = self
+            .ctx
+            .config
+            .lease
+            .saturating_mul(3)
+            .as_millis()
+            .to_string();
+        let Some(live) = self
+            .script::<u64>(
+                &self.ctx.scripts.heartbeat,
+                &[WORKERS_KEY],
+                &[&self.ctx.consumer, &registry_ms],
+            )
+            .await
+        else {
+            return;
+        };
+        // Renew what we hold (also shards still finishing a batch before they go back).
+        let shards: Vec<u16> = self.held.keys().copied().collect();
+        for shard in shards {
+            let key = StreamConfig::lease_key(shard);
+            let renewed = self
+                .script::<i64>(
+                    &self.ctx.scripts.renew,
+                    &[&key],
+                    &[&self.ctx.consumer, &lease_ms],
+                )
+                .await;
+            if renewed == Some(0)
+                && let Some(held) = self.held.get_mut(&shard)
+            {
+                if !held.releasing {
+                    tracing::warn!(shard, "shard lease lost: stopping after the current batch");
+                }
+                held.releasing = true;
+                let _ = held.stop.send(true);
+            }
+        }
+        let shards = u64::from(self.ctx.config.shards);
+        let fair = usize::try_from(shards.div_ceil(live.max(1))).unwrap_or(usize::MAX);
+        let mut active: Vec<u16> = self
+            .held
+            .iter()
+            .filter(|(_, h)| !h.releasing)
+            .map(|(s, _)| *s)
+            .collect();
+        // Give extra shards back so that a worker that joined gets its share.
+        active.sort_unstable();
+        while active.len() > fair {
+            let Some(shard) = active.pop() else { break };
+            if let Some(held) = self.held.get_mut(&shard) {
+                tracing::info!(shard, fair, "rebalancing: giving a shard back");
+                held.releasing = true;
+                let _ = held.stop.send(true);
+            }
+        }
+        // Take free shards up to the fair share, starting at a per-worker offset.
+        let start = u64::from(shard_of(&self.ctx.consumer, self.ctx.config.shards));
+        for i in 0..shards {
+            if active.len() >= fair {
+                break;
+            }
+            let shard = u16::try_from((start + i) % shards).unwrap_or(0);
+            if self.held.contains_key(&shard) {
+                continue;
+            }
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(StreamConfig::lease_key(shard))
+                .arg(&self.ctx.consumer)
+                .arg("NX")
+                .arg("PX")
+                .arg(&lease_ms);
+            if let Some(Some(_)) = self.query::<Option<String>>(&cmd).await {
+                tracing::info!(shard, "shard lease taken");
+                let (stop, stop_rx) = watch::channel(false);
+                let task = tokio::spawn(shard_loop(Arc::clone(&self.ctx), shard, stop_rx));
+                self.held.insert(
+                    shard,
+                    Held {
+                        stop,
+                        task,
+                        releasing: false,
+                    },
+                );
+                active.push(shard);
+            }
+        }
+    }
+}
+
+/// What became of one entry.
+enum Outcome {
+    /// Acknowledged (handled, duplicate, failed for good or dead-lettered).
+    Acked,
+    /// Left pending: the worker is stopping.
+    Left,
+}
+
+/// One decoded entry to handle.
+struct Job {
+    id: String,
+    decoded: Decoded,
+    fields: HashMap<String, String>,
+}
+
+/// One entry read from a shard.
+struct Entry {
+    id: String,
+    /// `None` when the entry no longer exists (deleted from the stream).
+    fields: Option<HashMap<String, String>>,
+}
+
+async fn shard_loop(ctx: Arc<Ctx>, shard: u16, mut stop: watch::Receiver<bool>) {
+    let key = StreamConfig::stream_key(shard);
+    let mut failures = 0u32;
+    let conn = loop {
+        match connect(&ctx.url, BLOCK + COMMAND_TIMEOUT).await {
+            Ok(conn) => break conn,
+            Err(_) => {
+                failures += 1;
+                if sleep_or_stop(&mut stop, backoff(failures)).await {
+                    return;
+                }
+            }
+        }
+    };
+    let mut shard_task = Shard {
+        ctx,
+        shard,
+        key,
+        conn,
+        stop: stop.clone(),
+    };
+    failures = 0;
+    while !*stop.borrow() {
+        match shard_task.step().await {
+            Ok(Step::Continue) => failures = 0,
+            Ok(Step::Stop) => break,
+            Err(error) if error.code() == Some("NOGROUP") => {
+                // Redis lost its data (restarted without persistence) or someone deleted
+                // the stream: recreate the group from the start of whatever is there.
+                tracing::warn!(shard, "consumer group missing: recreating it");
+                let _ = create_group(&mut shard_task.conn, shard).await;
+            }
+            Err(error) => {
+                failures += 1;
+                tracing::warn!(shard, reason = redis_reason(&error), "stream read failed");
+                if sleep_or_stop(&mut stop, backoff(failures)).await {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Sleeps `delay` unless stopped first; `true` when stopped.
+async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, delay: Duration) -> bool {
+    if *stop.borrow() {
+        return true;
+    }
+    tokio::select! {
+        () = tokio::time::sleep(delay) => *stop.borrow(),
+        _ = stop.changed() => true,
+    }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    FIRST_BACKOFF
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(10))
+        .min(MAX_BACKOFF)
+}
+
+enum Step {
+    Continue,
+    Stop,
+}
+
+struct Shard {
+    ctx: Arc<Ctx>,
+    shard: u16,
+    key: String,
+    conn: ConnectionManager,
+    stop: watch::Receiver<bool>,
+}
+
+impl Shard {
+    async fn step(&mut self) -> Result<Step, redis::RedisError> {
+        // 1. Entries other consumers left pending come first (they are older).
+        if self.others_pending().await? {
+            let claimed = self.reclaim().await?;
+            if claimed > 0 {
+                self.ctx.bot.metrics().record_reclaimed(claimed);
+                tracing::info!(
+                    shard = self.shard,
+                    claimed,
+                    "reclaimed entries of a stopped worker"
+                );
+            } else if self.others_pending().await? {
+                // Not idle long enough yet: wait rather than overtake them.
+                return Ok(if sleep_or_stop(&mut self.stop, RECLAIM_POLL).await {
+                    Step::Stop
+                } else {
+                    Step::Continue
+                });
+            }
+        }
+        // 2. Our own pending entries (retries, reclaimed ones), then 3. new ones.
+        let mut history = true;
+        let mut entries = self.read("0", None).await?;
+        if entries.is_empty() {
+            history = false;
+            entries = self.read(">", Some(BLOCK)).await?;
+        }
+        let Some(last) = entries.last().map(|e| e.id.clone()) else {
+            return Ok(Step::Continue);
+        };
+        if self.handle(entries, history).await {
+            self.trim(&last).await;
+            Ok(Step::Continue)
+        } else {
+            Ok(Step::Stop)
+        }
+    }
+
+    async fn others_pending(&mut self) -> Result<bool, redis::RedisError> {
+        let summary: Value = redis::cmd("XPENDING")
+            .arg(&self.key)
+            .arg(GROUP)
+            .query_async(&mut self.conn)
+            .await?;
+        let Value::Array(parts) = summary else {
+            return Ok(false);
+        };
+        let Some(Value::Array(consumers)) = parts.get(3) else {
+            return Ok(false);
+        };
+        Ok(consumers.iter().any(|c| match c {
+            Value::Array(pair) => pair
+                .first()
+                .and_then(text)
+                .is_some_and(|name| name != self.ctx.consumer),
+            _ => false,
+        }))
+    }
+
+    /// `XAUTOCLAIM`s every entry idle for `reclaim_idle`; returns how many.
+    async fn reclaim(&mut self) -> Result<u64, redis::RedisError> {
+        let idle = self.ctx.config.reclaim_idle.as_millis().to_string();
+        let mut start = "0-0".to_owned();
+        let mut claimed = 0u64;
+        for _ in 0..1000 {
+            let reply: Value = redis::cmd("XAUTOCLAIM")
+                .arg(&self.key)
+                .arg(GROUP)
+                .arg(&self.ctx.consumer)
+                .arg(&idle)
+                .arg(&start)
+                .arg("COUNT")
+                .arg(self.ctx.config.batch)
+                .arg("JUSTID")
+                .query_async(&mut self.conn)
+                .await?;
+            let Value::Array(parts) = reply else { break };
+            let next = parts.first().and_then(text).unwrap_or_default();
+            if let Some(Value::Array(ids)) = parts.get(1) {
+                claimed += ids.len() as u64;
+            }
+            if next == "0-0" || next.is_empty() {
+                break;
+            }
+            start = next;
+        }
+        Ok(claimed)
+    }
+
+    async fn read(
+        &mut self,
+        from: &str,
+        block: Option<Duration>,
+    ) -> Result<Vec<Entry>, redis::RedisError> {
+        let mut cmd = redis::cmd("XREADGROUP");
+        cmd.arg("GROUP")
+            .arg(GROUP)
+            .arg(&self.ctx.consumer)
+            .arg("COUNT")
+            .arg(self.ctx.config.batch);
+        if let Some(block) = block {
+            cmd.arg("BLOCK").arg(block.as_millis().to_string());
+        }
+        cmd.arg("STREAMS").arg(&self.key).arg(from);
+        let reply: Value = cmd.query_async(&mut self.conn).await?;
+        Ok(parse_read(reply))
+    }
+
+    /// Handles a batch; `false` if the worker is stopping and left entries pending.
+    async fn handle(&mut self, entries: Vec<Entry>, history: bool) -> bool {
+        // Group by conversation, keeping arrival order, then timestamp order per group.
+        let mut groups: Vec<(String, Vec<Job>)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for entry in entries {
+            let Some(fields) = entry.fields else {
+                tracing::error!(shard = self.shard, id = %entry.id, "pending entry no longer in the stream");
+                self.ctx.bot.metrics().record_error("stream_entry_missing");
+                let _ = self.ack(&entry.id).await;
+                continue;
+            };
+            match codec::decode(|name| fields.get(name).map(String::as_str)) {
+                Ok(decoded) => {
+                    let slot = *index
+                        .entry(decoded.conversation.clone())
+                        .or_insert_with(|| {
+                            groups.push((decoded.conversation.clone(), Vec::new()));
+                            groups.len() - 1
+                        });
+                    if let Some((_, group)) = groups.get_mut(slot) {
+                        group.push(Job {
+                            id: entry.id,
+                            decoded,
+                            fields,
+                        });
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(shard = self.shard, id = %entry.id, %error, "dead-lettering an unreadable entry");
+                    let _ = self
+                        .dead_letter(&entry.id, &fields, &error.to_string())
+                        .await;
+                }
+            }
+        }
+        let mut tasks = JoinSet::new();
+        for (_, mut group) in groups {
+            group.sort_by_key(|job| job.decoded.event.timestamp_ms().unwrap_or(0));
+            let mut worker = self.clone_for_task();
+            tasks.spawn(async move {
+                for job in group {
+                    if let Outcome::Left = worker.entry(&job, history).await {
+                        return false;
+                    }
+                }
+                true
+            });
+        }
+        let mut all_done = true;
+        while let Some(done) = tasks.join_next().await {
+            all_done &= done.unwrap_or(false);
+        }
+        all_done
+    }
+
+    fn clone_for_task(&self) -> Shard {
+        Shard {
+            ctx: Arc::clone(&self.ctx),
+            shard: self.shard,
+            key: self.key.clone(),
+            conn: self.conn.clone(),
+            stop: self.stop.clone(),
+        }
+    }
+
+    /// Handles one entry to its end (see the [module docs](super)).
+    async fn entry(&mut self, job: &Job, history: bool) -> Outcome {
+        let (id, decoded) = (job.id.as_str(), &job.decoded);
+        let dedup = format!("{DEDUP_KEY_PREFIX}{}", decoded.event.dedup_key());
+        let mut attempts = 0u32;
+        let mut waits = 0u32;
+        let mut takeover = history;
+        loop {
+            if waits > 0 && sleep_or_stop(&mut self.stop, backoff(waits)).await {
+                return Outcome::Left;
+            }
+            waits += 1;
+            match self.claim(&dedup, takeover).await {
+                Err(error) => {
+                    tracing::warn!(reason = redis_reason(&error), "dedup claim failed");
+                    continue;
+                }
+                Ok(0) => {
+                    self.ctx.bot.metrics().record_handled("duplicate");
+                    return self.finish(id, None).await;
+                }
+                Ok(1) => {}
+                Ok(_) => {
+                    // Another worker holds a claim: wait for it to finish, or for the claim
+                    // to outlive any handling (its owner died), then take it over.
+                    if u128::from(waits) * FIRST_BACKOFF.as_millis()
+                        > u128::from(self.ctx.claim_ttl_ms)
+                    {
+                        takeover = true;
+                    }
+                    continue;
+                }
+            }
+            takeover = true;
+            match self
+                .ctx
+                .bot
+                .handle_accepted(&decoded.event, decoded.accepted_at)
+                .await
+            {
+                Ok(()) => {
+                    self.ctx.bot.metrics().record_handled("ok");
+                    return self.finish(id, Some(&dedup)).await;
+                }
+                Err(error) if error.is_store() => {
+                    // The state store is down: not the event's fault, retry without limit.
+                    let _ = self.unclaim(&dedup).await;
+                    self.ctx.bot.metrics().record_stream_retry();
+                }
+                Err(error) if error.is_retryable() => {
+                    let _ = self.unclaim(&dedup).await;
+                    attempts += 1;
+                    if attempts >= self.ctx.config.max_deliveries {
+                        tracing::error!(%error, attempts, "giving up on an event: dead-lettered");
+                        self.ctx.bot.metrics().record_handled("dead");
+                        let _ = self.dead_letter(id, &job.fields, &error.to_string()).await;
+                        let _ = self.mark_done(&dedup).await;
+                        return Outcome::Acked;
+                    }
+                    self.ctx.bot.metrics().record_stream_retry();
+                }
+                Err(_) => {
+                    // Terminal (already logged by the bot): never retried.
+                    self.ctx.bot.metrics().record_handled("failed");
+                    return self.finish(id, Some(&dedup)).await;
+                }
+            }
+        }
+    }
+
+    async fn claim(&mut self, dedup: &str, takeover: bool) -> Result<i64, redis::RedisError> {
+        let ttl = self.ctx.claim_ttl_ms.to_string();
+        self.ctx
+            .scripts
+            .claim
+            .prepare_invoke()
+            .key(dedup)
+            .arg(ttl)
+            .arg(if takeover { "1" } else { "0" })
+            .invoke_async(&mut self.conn)
+            .await
+    }
+
+    async fn unclaim(&mut self, dedup: &str) -> Result<(), redis::RedisError> {
+        redis::cmd("DEL")
+            .arg(dedup)
+            .query_async::<i64>(&mut self.conn)
+            .await
+            .map(drop)
+    }
+
+    async fn mark_done(&mut self, dedup: &str) -> Result<(), redis::RedisError> {
+        redis::cmd("SET")
+            .arg(dedup)
+            .arg("2")
+            .arg("PX")
+            .arg(self.ctx.done_ttl_ms)
+            .query_async::<()>(&mut self.conn)
+            .await
+    }
+
+    async fn ack(&mut self, id: &str) -> Result<(), redis::RedisError> {
+        redis::cmd("XACK")
+            .arg(&self.key)
+            .arg(GROUP)
+            .arg(id)
+            .query_async::<i64>(&mut self.conn)
+            .await
+            .map(drop)
+    }
+
+    /// Marks the event done (if `dedup`) and acknowledges the entry, in one transaction;
+    /// retried until it works or the worker stops.
+    async fn finish(&mut self, id: &str, dedup: Option<&str>) -> Outcome {
+        let mut failures = 0u32;
+        loop {
+            let mut pipe = redis::pipe();
+            pipe.atomic();
+            if let Some(dedup) = dedup {
+                pipe.cmd("SET")
+                    .arg(dedup)
+                    .arg("2")
+                    .arg("PX")
+                    .arg(self.ctx.done_ttl_ms)
+                    .ignore();
+            }
+            pipe.cmd("XACK").arg(&self.key).arg(GROUP).arg(id).ignore();
+            match pipe.query_async::<()>(&mut self.conn).await {
+                Ok(()) => return Outcome::Acked,
+                Err(error) => {
+                    failures += 1;
+                    tracing::warn!(reason = redis_reason(&error), "ack failed; retrying");
+                    if sleep_or_stop(&mut self.stop, backoff(failures)).await {
+                        return Outcome::Left;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn dead_letter(
+        &mut self,
+        id: &str,
+        fields: &HashMap<String, String>,
+        reason: &str,
+    ) -> Result<(), redis::RedisError> {
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        let add = pipe
+            .cmd("XADD")
+            .arg(DEAD_LETTER_KEY)
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(DEAD_LETTER_MAX_LEN)
+            .arg("*")
+            .arg("shard")
+            .arg(self.shard)
+            .arg("id")
+            .arg(id)
+            .arg("reason")
+            .arg(reason);
+        for (name, value) in fields {
+            add.arg(name).arg(value);
+        }
+        add.ignore();
+        pipe.cmd("XACK").arg(&self.key).arg(GROUP).arg(id).ignore();
+        pipe.query_async::<()>(&mut self.conn).await
+    }
+
+    async fn trim(&mut self, last: &str) {
+        let result: Result<i64, _> = self
+            .ctx
+            .scripts
+            .trim
+            .prepare_invoke()
+            .key(&self.key)
+            .arg(GROUP)
+            .arg(last)
+            .invoke_async(&mut self.conn)
+            .await;
+        if let Err(error) = result {
+            tracing::debug!(
+                reason = redis_reason(&error),
+                "trim failed (retried next batch)"
+            );
+        }
+    }
+}
+
+/// The text of a string-ish value.
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::BulkString(bytes) => String::from_utf8(bytes.clone()).ok(),
+        Value::SimpleString(s) => Some(s.clone()),
+        Value::Int(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Parses an `XREADGROUP` reply (RESP2 arrays or RESP3 maps) for one stream.
+fn parse_read(reply: Value) -> Vec<Entry> {
+    let streams: Vec<Value> = match reply {
+        Value::Array(streams) => streams
+            .into_iter()
+            .filter_map(|s| match s {
+                Value::Array(mut pair) if pair.len() == 2 => pair.pop(),
+                _ => None,
+            })
+            .collect(),
+        Value::Map(pairs) => pairs.into_iter().map(|(_, entries)| entries).collect(),
+        _ => Vec::new(),
+    };
+    let mut out = Vec::new();
+    for entries in streams {
+        let Value::Array(entries) = entries else {
+            continue;
+        };
+        for entry in entries {
+            let Value::Array(parts) = entry else { continue };
+            let Some(id) = parts.first().and_then(text) else {
+                continue;
+            };
+            let fields = match parts.get(1) {
+                Some(Value::Array(kv)) => Some(
+                    kv.chunks(2)
+                        .filter_map(|pair| match pair {
+                            [k, v] => Some((text(k)?, text(v)?)),
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+                Some(Value::Map(kv)) => Some(
+                    kv.iter()
+                        .filter_map(|(k, v)| Some((text(k)?, text(v)?)))
+                        .collect(),
+                ),
+                _ => None,
+            };
+            out.push(Entry { id, fields });
+        }
+    }
+    out
+}

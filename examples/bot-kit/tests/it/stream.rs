@@ -1,0 +1,389 @@
+//! The Redis Streams hand-off against a real `redis-server`: receivers, workers, leases,
+//! reclaim, dead letters, backpressure, dedup and order.
+
+use std::time::{Duration, Instant};
+
+use bot_kit::stream::{DEAD_LETTER_KEY, GROUP, LEASE_KEY_PREFIX, StreamConfig, WORKERS_KEY};
+use bot_kit::testing::RedisServer;
+use bot_kit::{Bot, Config, ConversationKey, ConversationStore, Running};
+use meta_webhooks::tower::{Batch, Sink};
+use meta_webhooks::{AppSecret, Delivery, Verifier};
+use serde_json::{Value, json};
+
+const ACCOUNT: &str = "17841400000000000";
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+fn text(user: &str, mid: &str, text: &str, ts: u64) -> Value {
+    json!({"sender": {"id": user}, "recipient": {"id": ACCOUNT}, "timestamp": ts,
+           "message": {"mid": mid, "text": text}})
+}
+
+fn delivery(items: Vec<Value>) -> Value {
+    json!({"object": "instagram", "entry": [{"id": ACCOUNT, "time": now_ms(), "messaging": items}]})
+}
+
+fn batch(body: &Value) -> Batch {
+    let bytes = bytes::Bytes::from(serde_json::to_vec(body).unwrap());
+    let header = meta_webhooks::test_util::sign("stream-test-secret", &bytes);
+    let secret = AppSecret::new("stream-test-secret").unwrap();
+    let verified = Verifier::new(secret).verify(&bytes, &header).unwrap();
+    let delivery = Delivery::from_slice(&bytes).unwrap();
+    Batch::new(bytes, verified, delivery)
+}
+
+async fn start(redis: &RedisServer, role: &str, extra: &[(&str, &str)]) -> (Bot, Running) {
+    let url = redis.url();
+    let mut vars = vec![
+        ("REDIS_URL", url.as_str()),
+        ("BOT_ROLE", role),
+        ("STREAM_SHARDS", "4"),
+        ("STREAM_LEASE_MS", "600"),
+        ("STREAM_RECLAIM_IDLE_MS", "300"),
+        ("SHUTDOWN_TIMEOUT_SECS", "5"),
+    ];
+    vars.extend_from_slice(extra);
+    let config = Config::from_vars(vars).unwrap();
+    let bot = Bot::from_config(&config).await.unwrap();
+    let running = bot.start().await.unwrap();
+    (bot, running)
+}
+
+async fn redis_conn(redis: &RedisServer) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+/// Polls `check` every 50 ms until it is true or `within` passed.
+async fn wait_for<F: AsyncFnMut() -> bool>(within: Duration, mut check: F) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    check().await
+}
+
+fn metric(bot: &Bot, line_prefix: &str) -> u64 {
+    bot.metrics()
+        .render()
+        .lines()
+        .find_map(|l| l.strip_prefix(line_prefix).map(str::trim))
+        .map_or(0, |v| v.parse().unwrap())
+}
+
+async fn user_texts(bot: &Bot, user: &str) -> Vec<String> {
+    let key = ConversationKey::new(ACCOUNT, user);
+    bot.store()
+        .load(&key)
+        .await
+        .unwrap()
+        .map(|c| {
+            c.history
+                .iter()
+                .filter(|m| m.role == bot_kit::state::Role::User)
+                .map(|m| m.text.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn bot_replies(bot: &Bot, user: &str) -> usize {
+    let key = ConversationKey::new(ACCOUNT, user);
+    bot.store().load(&key).await.unwrap().map_or(0, |c| {
+        c.history
+            .iter()
+            .filter(|m| m.role == bot_kit::state::Role::Bot)
+            .count()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_share_the_shards_and_keep_each_conversation_in_order() {
+    let redis = RedisServer::start().unwrap();
+    let (receiver, r_running) = start(&redis, "receiver", &[]).await;
+    let (w1, w1_running) = start(&redis, "worker", &[]).await;
+    let (w2, w2_running) = start(&redis, "worker", &[]).await;
+    let sink = r_running.sink();
+
+    // 8 conversations × 6 messages, sent as 2-item deliveries interleaving two users.
+    let base = now_ms();
+    for round in 0..6u64 {
+        for pair in 0..4 {
+            let (a, b) = (format!("u{}", pair * 2), format!("u{}", pair * 2 + 1));
+            let body = delivery(vec![
+                text(
+                    &a,
+                    &format!("m-{a}-{round}"),
+                    &format!("{a} says {round}"),
+                    base + round,
+                ),
+                text(
+                    &b,
+                    &format!("m-{b}-{round}"),
+                    &format!("{b} says {round}"),
+                    base + round,
+                ),
+            ]);
+            sink.accept(batch(&body)).await.unwrap();
+        }
+    }
+    assert_eq!(metric(&receiver, "botkit_stream_enqueued_total"), 48);
+
+    let handled = || {
+        metric(&w1, "botkit_stream_handled_total{outcome=\"ok\"}")
+            + metric(&w2, "botkit_stream_handled_total{outcome=\"ok\"}")
+    };
+    assert!(
+        wait_for(Duration::from_secs(20), async || handled() == 48).await,
+        "handled {}",
+        handled()
+    );
+    for n in 0..8 {
+        let user = format!("u{n}");
+        let expected: Vec<String> = (0..6).map(|r| format!("{user} says {r}")).collect();
+        assert_eq!(user_texts(&receiver, &user).await, expected);
+        assert_eq!(bot_replies(&receiver, &user).await, 6, "{user}");
+    }
+    // The two workers end up with two shards each.
+    let mut conn = redis_conn(&redis).await;
+    let w1_name = w1_running.workers().unwrap().consumer().to_owned();
+    let w2_name = w2_running.workers().unwrap().consumer().to_owned();
+    assert!(
+        wait_for(Duration::from_secs(5), async || {
+            let owners: Vec<Option<String>> = redis::cmd("MGET")
+                .arg(
+                    (0..4)
+                        .map(|s| format!("{LEASE_KEY_PREFIX}{s}"))
+                        .collect::<Vec<_>>(),
+                )
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            let by = |n: &str| owners.iter().filter(|o| o.as_deref() == Some(n)).count();
+            by(&w1_name) == 2 && by(&w2_name) == 2
+        })
+        .await,
+        "leases not balanced"
+    );
+
+    // Nothing is left pending; the reply latency was measured.
+    for shard in 0..4 {
+        let summary: redis::Value = redis::cmd("XPENDING")
+            .arg(StreamConfig::stream_key(shard))
+            .arg(GROUP)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let redis::Value::Array(parts) = summary else {
+            panic!("{summary:?}")
+        };
+        assert_eq!(parts[0], redis::Value::Int(0), "shard {shard}");
+    }
+    let count = metric(&w1, "botkit_reply_latency_seconds_count")
+        + metric(&w2, "botkit_reply_latency_seconds_count");
+    assert_eq!(count, 48);
+
+    // Graceful shutdown gives the leases back and leaves the registry.
+    assert!(w1_running.shutdown().await);
+    assert!(w2_running.shutdown().await);
+    assert!(r_running.shutdown().await);
+    let leases: u64 = redis::cmd("EXISTS")
+        .arg(
+            (0..4)
+                .map(|s| format!("{LEASE_KEY_PREFIX}{s}"))
+                .collect::<Vec<_>>(),
+        )
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(leases, 0);
+    let workers: u64 = redis::cmd("ZCARD")
+        .arg(WORKERS_KEY)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(workers, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_mid_through_two_receivers_is_answered_once() {
+    let redis = RedisServer::start().unwrap();
+    let (r1, r1_running) = start(&redis, "receiver", &[]).await;
+    let (_r2, r2_running) = start(&redis, "receiver", &[]).await;
+    let body = delivery(vec![text("dup", "m-dup", "hello there", now_ms())]);
+    for _ in 0..3 {
+        r1_running.sink().accept(batch(&body)).await.unwrap();
+        r2_running.sink().accept(batch(&body)).await.unwrap();
+    }
+    let (w, w_running) = start(&redis, "worker", &[]).await;
+    assert!(
+        wait_for(Duration::from_secs(15), async || {
+            metric(&w, "botkit_stream_handled_total{outcome=\"ok\"}") == 1
+                && metric(&w, "botkit_stream_handled_total{outcome=\"duplicate\"}") == 5
+        })
+        .await,
+        "{}",
+        w.metrics().render()
+    );
+    assert_eq!(bot_replies(&r1, "dup").await, 1);
+    assert_eq!(user_texts(&r1, "dup").await, vec!["hello there"]);
+    w_running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_left_by_a_dead_consumer_are_reclaimed_and_handled_in_order() {
+    let redis = RedisServer::start().unwrap();
+    let (receiver, r_running) = start(&redis, "receiver", &[("STREAM_SHARDS", "1")]).await;
+    let base = now_ms();
+    for i in 0..3 {
+        let body = delivery(vec![text(
+            "ghosted",
+            &format!("g{i}"),
+            &format!("msg {i}"),
+            base + i,
+        )]);
+        r_running.sink().accept(batch(&body)).await.unwrap();
+    }
+    // A consumer reads them and dies without acknowledging.
+    let mut conn = redis_conn(&redis).await;
+    let _: redis::Value = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(StreamConfig::stream_key(0))
+        .arg(GROUP)
+        .arg("0")
+        .arg("MKSTREAM")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let _: redis::Value = redis::cmd("XREADGROUP")
+        .arg("GROUP")
+        .arg(GROUP)
+        .arg("ghost")
+        .arg("COUNT")
+        .arg(10)
+        .arg("STREAMS")
+        .arg(StreamConfig::stream_key(0))
+        .arg(">")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+
+    let (w, w_running) = start(&redis, "worker", &[("STREAM_SHARDS", "1")]).await;
+    assert!(
+        wait_for(Duration::from_secs(15), async || {
+            metric(&w, "botkit_stream_handled_total{outcome=\"ok\"}") == 3
+        })
+        .await,
+        "{}",
+        w.metrics().render()
+    );
+    assert_eq!(metric(&w, "botkit_stream_reclaimed_total"), 3);
+    assert_eq!(
+        user_texts(&receiver, "ghosted").await,
+        vec!["msg 0", "msg 1", "msg 2"]
+    );
+    w_running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_entry_is_dead_lettered_and_its_neighbours_are_handled() {
+    let redis = RedisServer::start().unwrap();
+    let (receiver, r_running) = start(&redis, "receiver", &[("STREAM_SHARDS", "1")]).await;
+    let mut conn = redis_conn(&redis).await;
+    r_running
+        .sink()
+        .accept(batch(&delivery(vec![text("n", "n1", "before", now_ms())])))
+        .await
+        .unwrap();
+    let _: String = redis::cmd("XADD")
+        .arg(StreamConfig::stream_key(0))
+        .arg("*")
+        .arg("o")
+        .arg("instagram")
+        .arg("r")
+        .arg("{not json")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    r_running
+        .sink()
+        .accept(batch(&delivery(vec![text(
+            "n",
+            "n2",
+            "after",
+            now_ms() + 1,
+        )])))
+        .await
+        .unwrap();
+    let (w, w_running) = start(&redis, "worker", &[("STREAM_SHARDS", "1")]).await;
+    assert!(
+        wait_for(Duration::from_secs(15), async || {
+            metric(&w, "botkit_stream_handled_total{outcome=\"ok\"}") == 2
+        })
+        .await
+    );
+    let dead: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
+        .arg(DEAD_LETTER_KEY)
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    let fields: std::collections::HashMap<_, _> = dead[0].1.iter().cloned().collect();
+    assert_eq!(fields["r"], "{not json");
+    assert!(fields["reason"].contains("missing field"), "{fields:?}");
+    assert_eq!(user_texts(&receiver, "n").await, vec!["before", "after"]);
+    w_running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_shard_and_a_stopped_redis_answer_503() {
+    let mut redis = RedisServer::start().unwrap();
+    let (_receiver, running) = start(
+        &redis,
+        "receiver",
+        &[("STREAM_SHARDS", "1"), ("STREAM_MAX_LEN", "2")],
+    )
+    .await;
+    let sink = running.sink();
+    for i in 0..2 {
+        let body = delivery(vec![text("full", &format!("f{i}"), "x", now_ms())]);
+        sink.accept(batch(&body)).await.unwrap();
+    }
+    let body = delivery(vec![text("full", "f2", "x", now_ms())]);
+    let error = sink.accept(batch(&body)).await.unwrap_err();
+    assert_eq!(error.status().as_u16(), 503);
+    let mut conn = redis_conn(&redis).await;
+    let len: u64 = redis::cmd("XLEN")
+        .arg(StreamConfig::stream_key(0))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(len, 2, "a refused delivery adds nothing");
+
+    redis.stop();
+    let error = sink.accept(batch(&body)).await.unwrap_err();
+    assert_eq!(error.status().as_u16(), 503);
+}
+
+#[tokio::test]
+async fn worker_role_refuses_webhook_deliveries() {
+    let redis = RedisServer::start().unwrap();
+    let (_w, running) = start(&redis, "worker", &[]).await;
+    let body = delivery(vec![text("x", "x1", "hi", now_ms())]);
+    let error = running.sink().accept(batch(&body)).await.unwrap_err();
+    assert_eq!(error.status().as_u16(), 503);
+    running.shutdown().await;
+}
