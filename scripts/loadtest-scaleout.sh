@@ -17,33 +17,42 @@
 # `greeting` rule).
 #
 # Load: one wrk process, two threads, thread k connected to receiver k (both to the single
-# process in its runs), CONNECTIONS in all, POSTing pre-signed ~590 B deliveries with
-# distinct mids from USERS senders (scripts/gen_bodies.py; fresh mids every round). Per
-# round and setup, two runs of DURATION:
-#   - paced: wrk offers about RATE deliveries/s in all (each connection waits between
-#     requests), a load both setups sustain, so the end-to-end latency means something;
-#     every request must be answered 2xx;
-#   - max (MAX=1): as fast as wrk can; answers of 503 are counted as "refused" (the
-#     bounded queue's backpressure, which Meta meets with retries), not as failures.
-# After each run the script waits (DRAIN_TIMEOUT) until every acknowledged delivery got its
-# reply at the mock. Setups alternate within a round, so the VM's speed swings hit both.
+# process in its runs), POSTing pre-signed ~590 B deliveries with distinct mids from USERS
+# senders (scripts/gen_bodies.py; fresh mids every round; both setups get the same ones,
+# each has its own dedup store). Per round and setup, two runs of DURATION:
+#   - paced: PACED_CONNECTIONS connections, each waiting PACED_CONNECTIONS / RATE s between
+#     an answer and its next request, so wrk offers about RATE deliveries/s in all (a bit
+#     less when answers are slow: the wait is long next to the acknowledgement latency),
+#     a load both setups sustain, so the end-to-end latency means something; every request
+#     must be answered 2xx;
+#   - max (MAX=1): CONNECTIONS connections as fast as they go; answers of 503 are counted
+#     as "refused" (the bounded queue's backpressure, which Meta meets with retries), not
+#     as failures. End-to-end latency here includes the backlog the receivers accept
+#     faster than the workers drain it.
+# Beside wrk, a prober (scripts/scaleout_probe.py) sends PROBE_RATE deliveries/s of its own,
+# each from a fresh sender, and mock-graph notes when each one's reply arrives: that
+# end-to-end latency (POST sent → Send request received) is measured outside the bots, the
+# same way for both setups. After each run the script waits (DRAIN_TIMEOUT) until every
+# acknowledged delivery got its reply. Setups alternate within a round, so the VM's speed
+# swings hit both.
 #
 # Reports per setup and load: deliveries/s acknowledged (2xx; both receivers together),
 # p50/p99 acknowledgement latency (wrk --latency, both threads together), end-to-end reply
-# latency p50/p99 from the reply-sending processes' `botkit_reply_latency_seconds`
-# histogram (receiver accept → Graph 200; interpolated within its buckets), replies
-# received by the mock vs deliveries acknowledged, and replies/s.
+# latency p50/p99 from the probes and, where the bots record it (the stream workers), from
+# their `botkit_reply_latency_seconds` histogram (receiver accept → Graph 200, interpolated
+# within its buckets), replies received by the mock vs deliveries acknowledged, replies/s.
 #
 # Exits non-zero on socket errors, non-2xx answers in paced runs, lost or extra replies
 # (replies must be between the acknowledged deliveries and those plus the requests still
-# in flight when wrk stopped), typing indicators or Graph errors (no model call
-# expected), worker-side failures, or a bot that does not exit 0 after SIGTERM.
+# in flight when wrk stopped; every acknowledged probe must be answered), typing
+# indicators or Graph errors (no model call expected), worker-side failures, or a bot that
+# does not exit 0 after SIGTERM.
 #
-# Knobs (environment): DURATION (10s) ROUNDS (3) WARMUP (2s) CONNECTIONS (32, in all)
-#   RATE (2000, paced runs, deliveries/s in all) MAX (1: also unpaced runs) USERS (2000)
-#   MAX_BODIES (15000 per second of DURATION; distinct deliveries per unpaced run)
-#   DRAIN_TIMEOUT (120 s) MODES ("single scaleout") BOT_LOG (error: the bots' RUST_LOG)
-#   KEEP (unset; 1 keeps the work directory with the logs)
+# Knobs (environment): DURATION (10s) ROUNDS (3) WARMUP (2s) RATE (1000, paced, in all)
+#   PACED_CONNECTIONS (256) CONNECTIONS (32, unpaced) MAX (1: also unpaced runs)
+#   USERS (2000) PROBE_RATE (50/s) MAX_BODIES (25000 per second of DURATION: distinct
+#   deliveries per unpaced run) DRAIN_TIMEOUT (120 s) MODES ("single scaleout")
+#   BOT_LOG (error: the bots' RUST_LOG) KEEP (1 keeps the work directory and the logs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,10 +60,13 @@ DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-2s}
 CONNECTIONS=${CONNECTIONS:-32}
-RATE=${RATE:-2000}
+PACED_CONNECTIONS=${PACED_CONNECTIONS:-256}
+RATE=${RATE:-1000}
 MAX=${MAX:-1}
 USERS=${USERS:-2000}
 DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-120}
+PROBE_RATE=${PROBE_RATE:-50}
+PROBE_BASE=0
 MODES=${MODES:-single scaleout}
 BOT_LOG=${BOT_LOG:-error}
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
@@ -68,7 +80,7 @@ secs() { # "10s" / "10" → 10
 }
 DURATION_S=$(secs "$DURATION")
 WARMUP_S=$(secs "$WARMUP")
-MAX_BODIES=${MAX_BODIES:-$((15000 * DURATION_S))}
+MAX_BODIES=${MAX_BODIES:-$((25000 * DURATION_S))}
 [ "$CONNECTIONS" -ge 2 ] || { echo "CONNECTIONS must be at least 2" >&2; exit 2; }
 
 if ! command -v wrk >/dev/null; then
@@ -113,7 +125,7 @@ stop() { # name: SIGTERM, wait up to 30 s, then SIGKILL; exit status in STOP_STA
 cleanup() {
     local name
     # Bots first (they may still talk to Redis and the mock), then Redis, then the mock.
-    for name in single receiver1 receiver2 worker1 worker2 redis mock; do
+    for name in prober single receiver1 receiver2 worker1 worker2 redis mock; do
         if [ -n "${PIDS[$name]:-}" ]; then stop "$name"; fi
     done
     if [ -n "${KEEP:-}" ]; then echo "work directory kept: $WORK" >&2; else rm -rf "$WORK"; fi
@@ -185,13 +197,15 @@ echo "==> mock-graph :$P_MOCK; modes: $MODES" >&2
 # each setup has its own dedup store, so they can share the same deliveries).
 gen() {
     local args=(--dir "$WORK" --name "$1" --secret "$SECRET" --count "$2" --threads 2
-        --users "$USERS" --account "$ACCOUNT" --connections "$CONNECTIONS")
-    [ -n "${3:-}" ] && args+=(--rate "$3")
+        --users "$USERS" --account "$ACCOUNT")
+    [ -n "${3:-}" ] && args+=(--rate "$3" --connections "$PACED_CONNECTIONS")
     python3 scripts/gen_bodies.py "${args[@]}" 2>>"$WORK/gen.log"
 }
 # run mode name duration load round: one wrk run + drain + record
 run() {
-    local mode=$1 name=$2 duration=$3 load=$4 round=$5 ports bots script
+    local mode=$1 name=$2 duration=$3 load=$4 round=$5 ports bots script connections
+    connections=$CONNECTIONS
+    [ "$load" = max ] || connections=$PACED_CONNECTIONS
     if [ "$mode" = single ]; then ports="$P_SINGLE,$P_SINGLE"; bots=("${SINGLE_BOTS[@]}")
     else ports=$SCALE_PORTS; bots=("${SCALE_BOTS[@]}"); fi
     # Point the two threads at this setup's receivers.
@@ -199,27 +213,42 @@ run() {
     sed "s/^local PREFIX, PORTS, DELAY_MS = \(\"[^\"]*\"\), {[^}]*}/local PREFIX, PORTS, DELAY_MS = \1, {\"${ports%,*}\", \"${ports#*,}\"}/" \
         "$WORK/$name.lua" >"$script"
     $PROBE snapshot "$WORK/before.json" "$P_MOCK" "${bots[@]}"
+    # End-to-end probes beside wrk: their own senders, timed at the mock.
+    PROBE_BASE=$((PROBE_BASE + 100000))
+    $PROBE probe "$WORK/probes.json" "$SECRET" "$ACCOUNT" "$ports" "$(secs "$duration")" \
+        "$PROBE_RATE" "$PROBE_BASE" &
+    PIDS[prober]=$!
     local line
-    line=$(wrk -t2 -c"$CONNECTIONS" -d"$duration" --latency -s "$script" \
+    line=$(wrk -t2 -c"$connections" -d"$duration" --latency -s "$script" \
         "http://127.0.0.1:${ports%,*}/webhook" | grep '^RESULT') || {
         echo "wrk failed ($mode $name)" >&2; exit 1; }
-    local requests non2xx
+    wait "${PIDS[prober]}" || { echo "the prober failed ($mode $name)" >&2; exit 1; }
+    unset "PIDS[prober]"
+    local requests non2xx probes_acked lower
     requests=$(sed 's/.* requests=\([0-9]*\).*/\1/' <<<"$line")
     non2xx=$(sed 's/.* non2xx=\([0-9]*\).*/\1/' <<<"$line")
-    if ! $PROBE drain "$WORK/before.json" "$P_MOCK" "$((requests - non2xx))" "$DRAIN_TIMEOUT" "${bots[@]}"; then
+    probes_acked=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["acked"])' "$WORK/probes.json")
+    lower=$((requests - non2xx + probes_acked))
+    # Mids sent twice (wrk went round its bodies) get one reply: wait for the replies to
+    # settle only; the run is reported as failed (raise MAX_BODIES).
+    [[ "$line" == *" wrapped=1"* ]] && lower=0
+    if ! $PROBE drain "$WORK/before.json" "$P_MOCK" "$lower" \
+        "$DRAIN_TIMEOUT" "${bots[@]}"; then
         echo "$mode $load round $round: $line" >&2
         exit 1
     fi
     $PROBE snapshot "$WORK/after.json" "$P_MOCK" "${bots[@]}"
     if [ "$load" != warmup ]; then
         $PROBE run "$WORK/before.json" "$WORK/after.json" "$line" "$mode" "$load" "$round" \
+            "$WORK/probes.json" \
             | tee -a "$WORK/runs.jsonl" | python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read())
-e = r["e2e"] or {}
-print("%-8s %-5s round %d: acked/s %.0f  ack p50 %.2f ms p99 %.2f ms  e2e p50 %s p99 %s  replies %d / acked %d  refused %d%s" % (
+e, p = r["e2e"] or {}, r["probe"]
+f = lambda v: "n/a" if v is None else "%.1f ms" % v
+print("%-8s %-5s round %d: acked/s %.0f  ack p50 %.2f ms p99 %.2f ms  e2e p50/p99 probes %s / %s, histogram %s / %s  replies %d / acked %d  refused %d%s" % (
     r["mode"], r["load"], r["round"], r["acked_per_s"], r["p50_ack_ms"], r["p99_ack_ms"],
-    "%.1f ms" % (1000 * e["p50"]) if e else "n/a", "%.1f ms" % (1000 * e["p99"]) if e else "n/a",
+    f(p["p50_ms"]), f(p["p99_ms"]), f(1000 * e["p50"] if e else None), f(1000 * e["p99"] if e else None),
     r["replies"], r["acked"], r["refused"], ("  PROBLEMS: " + "; ".join(r["problems"])) if r["problems"] else ""))
 ' >&2
     fi
@@ -229,7 +258,7 @@ echo "==> warm-up ($WARMUP per setup, paced)" >&2
 gen w0 $((RATE * WARMUP_S * 2 + 1000)) "$RATE"
 for mode in $MODES; do run "$mode" w0 "$WARMUP" warmup 0; done
 
-echo "==> $ROUNDS rounds: per setup a paced run (≈ $RATE/s)$([ "$MAX" = 1 ] && echo " and an unpaced run") of $DURATION, -t2 -c$CONNECTIONS" >&2
+echo "==> $ROUNDS rounds: per setup a paced run (≈ $RATE/s, -c$PACED_CONNECTIONS)$([ "$MAX" = 1 ] && echo " and an unpaced run (-c$CONNECTIONS)") of $DURATION each, wrk -t2" >&2
 : >"$WORK/runs.jsonl"
 for round in $(seq 1 "$ROUNDS"); do
     gen "p$round" $((RATE * DURATION_S * 3 / 2 + 1000)) "$RATE"
@@ -254,6 +283,6 @@ for name in single receiver1 receiver2 worker1 worker2; do
     fi
 done
 
-echo "(machine: $(nproc) vCPU, load average $(cut -d' ' -f1-3 /proc/loadavg); RATE=$RATE CONNECTIONS=$CONNECTIONS DURATION=$DURATION ROUNDS=$ROUNDS USERS=$USERS)"
+echo "(machine: $(nproc) vCPU, load average $(cut -d' ' -f1-3 /proc/loadavg); RATE=$RATE PACED_CONNECTIONS=$PACED_CONNECTIONS CONNECTIONS=$CONNECTIONS DURATION=$DURATION ROUNDS=$ROUNDS USERS=$USERS PROBE_RATE=$PROBE_RATE)"
 $PROBE table "$WORK/runs.jsonl"
 [ -z "$BAD_EXIT" ] || exit 1

@@ -14,12 +14,21 @@ Everything it contacts is on 127.0.0.1: the mock Graph API's `GET /stats` and th
         wait until the mock received at least LOWER replies since BEFORE, every entry the
         receivers enqueued since BEFORE was handled by a worker (when the bots export the
         stream metrics), and the reply count held still for a second; exit 1 at the deadline
-    scaleout_probe.py run BEFORE.json AFTER.json RESULT_LINE MODE LOAD ROUND
+    scaleout_probe.py probe OUT.json SECRET ACCOUNT PORTS DURATION_S RATE BASE
+        while wrk runs: POST about RATE signed deliveries/s for DURATION_S, alternating
+        over the comma-separated PORTS, each from its own sender 99999<BASE+n> (a fresh
+        conversation), noting when each was sent and its status; mock-graph keeps when
+        the reply to each such sender arrived (GET /probes), which times replies end to
+        end from outside the bots
+    scaleout_probe.py run BEFORE.json AFTER.json RESULT_LINE MODE LOAD ROUND PROBES.json
         print one JSON line describing a run (acks, replies, e2e latency, checks)
     scaleout_probe.py table RUNS.jsonl
         print the summary tables; exit 1 if any run failed its checks
 """
 
+import hashlib
+import hmac
+import http.client
 import json
 import socket
 import statistics
@@ -64,7 +73,7 @@ def total(metrics: dict[str, float], name: str, label: str = "") -> float:
 
 def snapshot(mock_port: int, bots: list[tuple[str, int]]) -> dict:
     _, stats = get(mock_port, "/stats")
-    out = {"t_ms": int(time.time() * 1000), "mock": json.loads(stats), "bots": {}}
+    out = {"t_ms": int(time.time() * 1000), "mock_port": mock_port, "mock": json.loads(stats), "bots": {}}
     for name, port in bots:
         status, text = get(port, "/metrics")
         out["bots"][name] = parse_metrics(text) if status == 200 else {}
@@ -130,6 +139,49 @@ def quantiles(before: dict, after: dict, role: str) -> dict[str, float] | None:
     return out
 
 
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))
+    return ordered[int(rank) - 1]
+
+
+def cmd_probe(out: str, secret: str, account: str, ports: str, duration: float, rate: float, base: int) -> None:
+    conns = {int(p): http.client.HTTPConnection("127.0.0.1", int(p), timeout=10) for p in ports.split(",")}
+    order = [int(p) for p in ports.split(",")]
+    probes, n = [], 0
+    start = time.time()
+    while time.time() - start < duration:
+        due = start + n / rate
+        if due > time.time():
+            time.sleep(due - time.time())
+        user = "99999%012d" % (base + n)
+        now_ms = int(time.time() * 1000)
+        body = json.dumps(
+            {"object": "instagram", "entry": [{"id": account, "time": now_ms, "messaging": [{
+                "sender": {"id": user}, "recipient": {"id": account}, "timestamp": now_ms,
+                "message": {"mid": f"probe.{base + n}", "text": "Hi! probe"}}]}]},
+            separators=(",", ":"),
+        ).encode()
+        sig = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        port = order[n % len(order)]
+        sent = time.time() * 1e6
+        try:
+            conn = conns[port]
+            conn.request("POST", "/webhook", body, {"Content-Type": "application/json",
+                                                    "X-Hub-Signature-256": sig})
+            resp = conn.getresponse()
+            resp.read()
+            status = resp.status
+        except OSError:
+            conns[port] = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            status = 0
+        probes.append({"user": user, "sent_us": sent, "status": status})
+        n += 1
+    acked = sum(1 for p in probes if 200 <= p["status"] < 300)
+    json.dump({"acked": acked, "probes": probes}, open(out, "w"))
+
+
 def cmd_healthy(port: int, timeout: float) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -178,13 +230,22 @@ def cmd_drain(before_path: str, mock_port: int, lower: int, deadline_s: float, b
         time.sleep(0.2)
 
 
-def cmd_run(before_path: str, after_path: str, result: str, mode: str, load: str, rnd: str) -> None:
+def cmd_run(before_path: str, after_path: str, result: str, mode: str, load: str, rnd: str, probes_path: str) -> None:
     before, after = json.load(open(before_path)), json.load(open(after_path))
+    probe_run = json.load(open(probes_path))
+    _, text = get(after["mock_port"], "/probes")
+    received = json.loads(text)
+    probe_acked = [p for p in probe_run["probes"] if 200 <= p["status"] < 300]
+    probe_lost = [p for p in probe_acked if p["user"] not in received]
+    probe_e2e = [(received[p["user"]] - p["sent_us"]) / 1000 for p in probe_acked if p["user"] in received]
+    probe_errors = sum(1 for p in probe_run["probes"] if p["status"] == 0)
+    probe_refused = len(probe_run["probes"]) - len(probe_acked) - probe_errors
     r = {k: float(v) for k, v in (f.split("=") for f in result.split()[1:])}
     requests, non2xx, sockerr = r["requests"], r["non2xx"], r["sockerr"]
     acked = requests - non2xx
     secs = requests / r["rps"] if r["rps"] else 0.0
-    replies = after["mock"]["messages"] - before["mock"]["messages"]
+    # The probes' replies are counted apart.
+    replies = after["mock"]["messages"] - before["mock"]["messages"] - (len(probe_acked) - len(probe_lost))
     in_flight = r["written"] - requests
     last_ms = after["mock"].get("last_ms") or before["t_ms"]
     worker_role = "worker" if mode == "scaleout" else "single"
@@ -208,9 +269,22 @@ def cmd_run(before_path: str, after_path: str, result: str, mode: str, load: str
         + delta(before, after, "botkit_stream_handled_total", 'outcome="dead"'),
         "errors": delta(before, after, "botkit_errors_total"),
         "e2e": quantiles(before, after, worker_role),
+        "probe": {
+            "sent": len(probe_run["probes"]),
+            "acked": len(probe_acked),
+            "refused": probe_refused,
+            "p50_ms": percentile(probe_e2e, 50) if probe_e2e else None,
+            "p99_ms": percentile(probe_e2e, 99) if probe_e2e else None,
+        },
         "wrapped": bool(r["wrapped"]),
     }
     problems = []
+    if probe_lost:
+        problems.append(f"lost replies: {len(probe_lost)} acknowledged probes got no reply")
+    if probe_errors:
+        problems.append(f"{probe_errors} probe requests failed")
+    if probe_refused and load != "max":
+        problems.append(f"{probe_refused} probes answered non-2xx")
     if sockerr:
         problems.append(f"{sockerr:.0f} socket errors")
     if non2xx and load != "max":
@@ -245,7 +319,7 @@ def cmd_table(path: str) -> None:
         print()
         print(
             "| setup | acked/s per round | acked/s (median) | ack p50 | ack p99 (median / max) "
-            "| e2e reply p50 | e2e reply p99 | replies / acked | refused (503) |"
+            "| e2e reply p50 / p99 (probes) | e2e reply p50 / p99 (histogram) | replies / acked | refused (503) |"
         )
         print("|---|---|---|---|---|---|---|---|---|")
         for mode in ("single", "scaleout"):
@@ -253,8 +327,19 @@ def cmd_table(path: str) -> None:
             if not rs:
                 continue
             e2e = [r["e2e"] for r in rs if r["e2e"]]
-            p50e = ms(1000 * statistics.median(e["p50"] for e in e2e)) if e2e else "n/a"
-            p99e = ms(1000 * statistics.median(e["p99"] for e in e2e)) if e2e else "n/a"
+            hist = (
+                f"{ms(1000 * statistics.median(e['p50'] for e in e2e))} / "
+                f"{ms(1000 * statistics.median(e['p99'] for e in e2e))}"
+                if e2e
+                else "n/a"
+            )
+            pr = [r["probe"] for r in rs if r["probe"]["p50_ms"] is not None]
+            probe = (
+                f"{ms(statistics.median(p['p50_ms'] for p in pr))} / "
+                f"{ms(statistics.median(p['p99_ms'] for p in pr))}"
+                if pr
+                else "n/a"
+            )
             p99s = [r["p99_ack_ms"] for r in rs]
             print(
                 f"| {names[mode]} ({load}) | "
@@ -262,7 +347,7 @@ def cmd_table(path: str) -> None:
                 + f" | {statistics.median(r['acked_per_s'] for r in rs):.0f}"
                 f" | {ms(statistics.median(r['p50_ack_ms'] for r in rs))}"
                 f" | {ms(statistics.median(p99s))} / {ms(max(p99s))}"
-                f" | {p50e} | {p99e}"
+                f" | {probe} | {hist}"
                 f" | {sum(r['replies'] for r in rs):.0f} / {sum(r['acked'] for r in rs):.0f}"
                 f" | {sum(r['refused'] for r in rs):.0f} |"
             )
@@ -273,6 +358,7 @@ def cmd_table(path: str) -> None:
                     f"\n{names[mode]} ({load}): replies/s from load start to last reply per round: "
                     + ", ".join(f"{r['replies_per_s']:.0f}" for r in rs)
                     + f"; duplicates counted by workers: {sum(r['duplicates'] for r in rs):.0f}"
+                    + f"; probes acked {sum(r['probe']['acked'] for r in rs)} of {sum(r['probe']['sent'] for r in rs)}"
                 )
     bad = [r for r in runs if r["problems"]]
     for r in bad:
@@ -294,8 +380,10 @@ def main() -> None:
         json.dump(snapshot(int(a[2]), bot_args(a[3:])), open(a[1], "w"))
     elif cmd == "drain":
         cmd_drain(a[1], int(a[2]), int(float(a[3])), float(a[4]), bot_args(a[5:]))
+    elif cmd == "probe":
+        cmd_probe(a[1], a[2], a[3], a[4], float(a[5]), float(a[6]), int(a[7]))
     elif cmd == "run":
-        cmd_run(*a[1:7])
+        cmd_run(*a[1:8])
     elif cmd == "table":
         cmd_table(a[1])
     else:

@@ -14,13 +14,18 @@
 //! - `GET /stats`: `{"messages":…,"sender_actions":…,"unauthorized":…,"other":…,
 //!   "first_ms":…,"last_ms":…}` — the counters and the Unix times (milliseconds) at which
 //!   the first and the last Send request arrived (`null` before the first).
+//! - `GET /probes`: `{"<recipient id>": <Unix µs>, …}` — when the first message to each
+//!   recipient whose id starts with [`PROBE_PREFIX`] arrived (the load script sends
+//!   deliveries from such senders to time replies end to end); at most
+//!   [`MAX_PROBES`] are kept.
 //! - anything else: `404` with a Graph-shaped error, counted as `other`.
 //!
 //! SIGTERM or Ctrl-C stops it; the final counters go to stderr.
 #![forbid(unsafe_code)]
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -30,6 +35,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
+
+/// Recipient ids starting with this are probes: their receipt times are kept.
+const PROBE_PREFIX: &str = "99999";
+/// Probe receipt times kept at most.
+const MAX_PROBES: usize = 100_000;
 
 /// What the mock counted.
 #[derive(Debug)]
@@ -42,6 +52,8 @@ struct Stats {
     first_ms: AtomicU64,
     /// Unix ms of the last Send request (0 before the first).
     last_ms: AtomicU64,
+    /// Probe recipient → Unix µs of its first message.
+    probes: Mutex<HashMap<String, u64>>,
 }
 
 impl Stats {
@@ -53,6 +65,7 @@ impl Stats {
             other: AtomicU64::new(0),
             first_ms: AtomicU64::new(u64::MAX),
             last_ms: AtomicU64::new(0),
+            probes: Mutex::new(HashMap::new()),
         }
     }
 
@@ -70,10 +83,10 @@ impl Stats {
     }
 }
 
-fn now_ms() -> u64 {
+fn now_us() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
@@ -102,9 +115,9 @@ async fn send(State(stats): State<Arc<Stats>>, headers: HeaderMap, body: Bytes) 
         stats.unauthorized.fetch_add(1, Ordering::Relaxed);
         return graph_error(StatusCode::UNAUTHORIZED, 190, "Invalid OAuth access token.");
     }
-    let now = now_ms();
-    stats.first_ms.fetch_min(now, Ordering::Relaxed);
-    stats.last_ms.fetch_max(now, Ordering::Relaxed);
+    let now = now_us();
+    stats.first_ms.fetch_min(now / 1000, Ordering::Relaxed);
+    stats.last_ms.fetch_max(now / 1000, Ordering::Relaxed);
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let counter = if body.get("message").is_some() {
         &stats.messages
@@ -117,6 +130,12 @@ async fn send(State(stats): State<Arc<Stats>>, headers: HeaderMap, body: Bytes) 
         .and_then(|r| r.get("id"))
         .cloned()
         .unwrap_or(Value::Null);
+    if let Some(id) = recipient.as_str().filter(|id| id.starts_with(PROBE_PREFIX)) {
+        let mut probes = stats.probes.lock().unwrap_or_else(PoisonError::into_inner);
+        if probes.len() < MAX_PROBES {
+            probes.entry(id.to_owned()).or_insert(now);
+        }
+    }
     json_response(
         StatusCode::OK,
         &json!({"recipient_id": recipient, "message_id": format!("m_mock_{n}")}),
@@ -125,6 +144,15 @@ async fn send(State(stats): State<Arc<Stats>>, headers: HeaderMap, body: Bytes) 
 
 async fn stats_handler(State(stats): State<Arc<Stats>>) -> Response {
     json_response(StatusCode::OK, &stats.json())
+}
+
+async fn probes(State(stats): State<Arc<Stats>>) -> Response {
+    let probes = stats
+        .probes
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    json_response(StatusCode::OK, &json!(probes))
 }
 
 async fn other(State(stats): State<Arc<Stats>>) -> Response {
@@ -165,6 +193,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = Router::new()
         .route("/{version}/{node}/messages", post(send))
         .route("/stats", get(stats_handler))
+        .route("/probes", get(probes))
         .fallback(other)
         .with_state(Arc::clone(&stats));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
