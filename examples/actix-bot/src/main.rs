@@ -30,13 +30,9 @@ struct AppState {
 }
 
 fn main() -> ExitCode {
-    init_tracing();
-    let config = match Config::from_env() {
+    let config = match bot_kit::init_from_env() {
         Ok(config) => config,
-        Err(error) => {
-            eprintln!("configuration error: {error}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     match actix_web::rt::System::new().block_on(run(config)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -45,15 +41,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {

@@ -94,3 +94,23 @@ pub async fn shutdown_signal() {
         () = terminate => tracing::info!("SIGTERM: shutting down"),
     }
 }
+
+/// What both bot binaries do first: logs to stderr filtered by `RUST_LOG` (default
+/// `info`), then the configuration from the environment. A bad configuration is printed
+/// as its one-line error and becomes exit code 2.
+///
+/// # Errors
+///
+/// The exit code to end the process with when the configuration is invalid.
+pub fn init_from_env() -> Result<Config, std::process::ExitCode> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    Config::from_env().map_err(|error| {
+        eprintln!("configuration error: {error}");
+        std::process::ExitCode::from(2)
+    })
+}

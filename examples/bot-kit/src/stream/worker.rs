@@ -26,6 +26,8 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// Longest retry delay.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Idle time after which a consumer with nothing pending is removed from the group.
+const PRUNE_IDLE: Duration = Duration::from_secs(3600);
 /// How often a shard loop waits for another consumer's pending entries to become
 /// reclaimable before it reads anything newer.
 const RECLAIM_POLL: Duration = Duration::from_millis(100);
@@ -401,6 +403,7 @@ async fn shard_loop(ctx: Arc<Ctx>, shard: u16, mut stop: watch::Receiver<bool>) 
         conn,
         stop: stop.clone(),
     };
+    shard_task.prune_consumers().await;
     failures = 0;
     while !*stop.borrow() {
         match shard_task.step().await {
@@ -489,6 +492,56 @@ impl Shard {
             Ok(Step::Continue)
         } else {
             Ok(Step::Stop)
+        }
+    }
+
+    /// Forgets consumers of this shard's group that have nothing pending and were idle for
+    /// [`PRUNE_IDLE`] (every process start adds one), so `XINFO` and `XPENDING` stay small.
+    async fn prune_consumers(&mut self) {
+        let Ok(Value::Array(consumers)) = redis::cmd("XINFO")
+            .arg("CONSUMERS")
+            .arg(&self.key)
+            .arg(GROUP)
+            .query_async::<Value>(&mut self.conn)
+            .await
+        else {
+            return;
+        };
+        let prune_ms = i64::try_from(PRUNE_IDLE.as_millis()).unwrap_or(i64::MAX);
+        for consumer in consumers {
+            let fields: HashMap<String, Value> = match consumer {
+                Value::Array(kv) => kv
+                    .chunks(2)
+                    .filter_map(|pair| match pair {
+                        [k, v] => Some((text(k)?, v.clone())),
+                        _ => None,
+                    })
+                    .collect(),
+                Value::Map(kv) => kv
+                    .into_iter()
+                    .filter_map(|(k, v)| Some((text(&k)?, v)))
+                    .collect(),
+                _ => continue,
+            };
+            let int = |name: &str| match fields.get(name) {
+                Some(Value::Int(n)) => Some(*n),
+                _ => None,
+            };
+            let Some(name) = fields.get("name").and_then(text) else {
+                continue;
+            };
+            if name != self.ctx.consumer
+                && int("pending") == Some(0)
+                && int("idle").is_some_and(|idle| idle > prune_ms)
+            {
+                let _: Result<i64, _> = redis::cmd("XGROUP")
+                    .arg("DELCONSUMER")
+                    .arg(&self.key)
+                    .arg(GROUP)
+                    .arg(&name)
+                    .query_async(&mut self.conn)
+                    .await;
+            }
         }
     }
 
