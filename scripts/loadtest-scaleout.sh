@@ -44,9 +44,12 @@
 #
 # Exits non-zero on socket errors, non-2xx answers in paced runs, lost or extra replies
 # (replies must be between the acknowledged deliveries and those plus the requests still
-# in flight when wrk stopped; every acknowledged probe must be answered), typing
-# indicators or Graph errors (no model call expected), worker-side failures, or a bot that
-# does not exit 0 after SIGTERM.
+# in flight when wrk stopped — plus, for the receivers, the deliveries refused because Redis
+# did not confirm the XADD within STREAM_ACK_TIMEOUT_MS: Redis may still have stored them,
+# and Meta's retry would be dropped as a duplicate; every acknowledged probe must be
+# answered), typing indicators, Graph errors (no model call expected), worker-side
+# failures, bot errors other than the refusals of unpaced runs, or a bot that does not
+# exit 0 after SIGTERM.
 #
 # Knobs (environment): DURATION (10s) ROUNDS (3) WARMUP (2s) RATE (1000, paced, in all)
 #   PACED_CONNECTIONS (256) CONNECTIONS (32, unpaced) MAX (1: also unpaced runs)
