@@ -40,6 +40,10 @@
 //!   production notes on AOF): an entry leaves the stream only after a worker handled and
 //!   acknowledged it, or dead-lettered it (`botkit:dead`) after `STREAM_MAX_DELIVERIES`
 //!   retryable failures. Trimming removes only entries that no consumer has pending.
+//! - **A 503 is not proof that nothing was stored**: when Redis answers later than
+//!   `STREAM_ACK_TIMEOUT_MS`, the receiver answers 503 although the `XADD` may still
+//!   complete. Meta then retries a delivery that is already queued, and the retry's events
+//!   are dropped as duplicates.
 //! - **Memory is bounded**: acknowledged entries are trimmed (`XTRIM MINID`); a receiver
 //!   answers 503 once a shard holds `STREAM_MAX_LEN` entries (workers far behind), and Meta
 //!   retries later.
