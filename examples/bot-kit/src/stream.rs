@@ -5,8 +5,8 @@
 //! entry per event and answers `200` only after Redis stored all of them (one atomic Lua
 //! call, bounded by `STREAM_ACK_TIMEOUT_MS`, else `503` so Meta retries). **Workers**
 //! ([`StreamWorkers`]) read the entries through a consumer group, handle them with
-//! [`Bot::handle_accepted`] and `XACK` them. One binary plays either part or both
-//! (`BOT_ROLE`, see [`Role`]).
+//! [`Bot::handle_accepted`](crate::Bot::handle_accepted) and `XACK` them. One binary plays
+//! either part or both (`BOT_ROLE`, see [`Role`]).
 //!
 //! # Per-conversation order: shards owned through leases
 //!
