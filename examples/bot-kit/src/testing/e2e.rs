@@ -165,13 +165,14 @@ impl BotProcess {
         let _ = self.child.wait();
     }
 
-    /// Sends `SIGTERM` with `kill -TERM <pid>` (the process is not reaped; see
-    /// [`wait_exit`](Self::wait_exit)).
+    /// Sends `SIGTERM` with `kill -TERM <pid>` (the shell's builtin: no `procps` needed;
+    /// the process is not reaped, see [`wait_exit`](Self::wait_exit)).
     pub fn terminate(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -TERM {}", self.pid()))
             .status()
-            .expect("run kill -TERM");
+            .expect("run sh -c 'kill -TERM <pid>'");
         assert!(status.success(), "kill -TERM {} failed", self.pid());
     }
 
