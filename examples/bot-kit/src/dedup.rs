@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use meta_webhooks::tower::{Claim, Dedup, DedupError, MemoryDedup};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
+
+use crate::stream::redis_reason;
 
 use crate::secret::Secret;
 use crate::state::{Backend, StoreError, StoreErrorKind};
@@ -48,17 +50,14 @@ impl RedisDedup {
     /// [`StoreError`] for an invalid URL or when Redis cannot be reached. The error never
     /// contains the URL.
     pub async fn connect(url: &Secret) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url.expose())
-            .map_err(|_| StoreError::new(StoreErrorKind::Config, "invalid Redis URL"))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(REDIS_TIMEOUT))
-            .set_response_timeout(Some(REDIS_TIMEOUT))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(200));
-        let conn = ConnectionManager::new_with_config(client, config)
+        let conn = crate::stream::connect(url, REDIS_TIMEOUT)
             .await
-            .map_err(|_| {
-                StoreError::new(StoreErrorKind::Unavailable, "dedup: Redis unreachable")
+            .map_err(|e| {
+                if e.kind() == StoreErrorKind::Config {
+                    e
+                } else {
+                    StoreError::new(StoreErrorKind::Unavailable, "dedup: Redis unreachable")
+                }
             })?;
         Ok(Self {
             conn,
@@ -77,17 +76,6 @@ impl RedisDedup {
             Ok(Err(error)) => Err(DedupError::new(redis_reason(&error))),
             Err(_) => Err(DedupError::new("redis timeout")),
         }
-    }
-}
-
-fn redis_reason(error: &redis::RedisError) -> &'static str {
-    if error.is_timeout() {
-        "redis timeout"
-    } else if error.is_connection_refusal() || error.is_connection_dropped() || error.is_io_error()
-    {
-        "redis unavailable"
-    } else {
-        "redis error"
     }
 }
 

@@ -172,6 +172,21 @@ fn consumer_name() -> String {
     )
 }
 
+/// A supervisor command within [`COMMAND_TIMEOUT`]; a failure is logged and is `None`.
+async fn bounded<T>(command: impl Future<Output = redis::RedisResult<T>>) -> Option<T> {
+    match tokio::time::timeout(COMMAND_TIMEOUT, command).await {
+        Ok(Ok(v)) => Some(v),
+        Ok(Err(e)) => {
+            tracing::warn!(reason = redis_reason(&e), "stream supervisor: Redis failed");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("stream supervisor: Redis timeout");
+            None
+        }
+    }
+}
+
 struct Held {
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
@@ -214,17 +229,7 @@ impl Supervisor {
 
     async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Option<T> {
         let mut conn = self.conn.clone();
-        match tokio::time::timeout(COMMAND_TIMEOUT, cmd.query_async::<T>(&mut conn)).await {
-            Ok(Ok(v)) => Some(v),
-            Ok(Err(e)) => {
-                tracing::warn!(reason = redis_reason(&e), "stream supervisor: Redis failed");
-                None
-            }
-            Err(_) => {
-                tracing::warn!("stream supervisor: Redis timeout");
-                None
-            }
-        }
+        bounded(cmd.query_async::<T>(&mut conn)).await
     }
 
     async fn script<T: redis::FromRedisValue>(
@@ -241,17 +246,7 @@ impl Supervisor {
             invocation.arg(*arg);
         }
         let mut conn = self.conn.clone();
-        match tokio::time::timeout(COMMAND_TIMEOUT, invocation.invoke_async::<T>(&mut conn)).await {
-            Ok(Ok(v)) => Some(v),
-            Ok(Err(e)) => {
-                tracing::warn!(reason = redis_reason(&e), "stream supervisor: Redis failed");
-                None
-            }
-            Err(_) => {
-                tracing::warn!("stream supervisor: Redis timeout");
-                None
-            }
-        }
+        bounded(invocation.invoke_async::<T>(&mut conn)).await
     }
 
     async fn release(&self, shard: u16) {
