@@ -47,6 +47,8 @@ use crate::payload::{
 };
 
 pub use classify::{classify, messaging_kind};
+#[cfg(feature = "tower")]
+pub(crate) use classify::{classify_owned, count};
 
 /// The normalized kind of an event (spec §7.1). `Copy`; [`EventKind::as_str`] gives the
 /// spec's exact names. Error items are not events: see [`EventError`] (kind `"error"`).

@@ -110,6 +110,11 @@ impl<T> Spanned<T> {
     pub fn raw_json(&self) -> &RawJson {
         &self.raw
     }
+
+    /// The item and its raw JSON, taken apart.
+    pub(crate) fn into_parts(self) -> (T, RawJson) {
+        (self.inner, self.raw)
+    }
 }
 
 impl<T> Deref for Spanned<T> {
@@ -224,6 +229,11 @@ impl Delivery {
     /// [`ItemError`] in its place.
     pub fn entries(&self) -> &[Result<Entry, ItemError>] {
         &self.entries
+    }
+
+    /// The entries, taken out (for the classification that consumes the delivery).
+    pub(crate) fn into_entries(self) -> std::vec::IntoIter<Result<Entry, ItemError>> {
+        self.entries.into_iter()
     }
 
     /// The body, as received.
