@@ -232,6 +232,7 @@ impl Delivery {
     }
 
     /// The entries, taken out (for the classification that consumes the delivery).
+    #[cfg(feature = "tower")]
     pub(crate) fn into_entries(self) -> std::vec::IntoIter<Result<Entry, ItemError>> {
         self.entries.into_iter()
     }

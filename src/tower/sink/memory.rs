@@ -1,5 +1,6 @@
 //! [`MemorySink`]: a bounded in-memory queue with worker tasks calling a [`Handler`].
 
+use std::any::TypeId;
 use std::fmt;
 use std::future::Future;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -563,7 +564,12 @@ impl<H: Handler, D: Dedup> Worker<H, D> {
 
     async fn event(&self, event: Event) {
         let kind = event.kind().as_str();
-        let key = event.dedup_key();
+        // `NoDedup` ignores keys: do not build one for it.
+        let key = if TypeId::of::<D>() == TypeId::of::<NoDedup>() {
+            String::new()
+        } else {
+            event.dedup_key().into_string()
+        };
         let key = key.as_str();
         let claimed = match self.claim(key).await {
             Ok(Claim::Claimed) => true,
