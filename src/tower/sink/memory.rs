@@ -238,7 +238,7 @@ pub struct MemorySink {
 }
 
 struct Shared {
-    senders: RwLock<Option<Arc<[mpsc::Sender<Job>]>>>,
+    senders: RwLock<Option<Box<[mpsc::Sender<Job>]>>>,
     workers: tokio::sync::Mutex<Vec<JoinHandle<()>>>,
     worker_count: usize,
     counters: Arc<Counters>,
@@ -330,14 +330,6 @@ impl MemorySink {
         }
     }
 
-    fn senders(&self) -> Option<Arc<[mpsc::Sender<Job>]>> {
-        self.shared
-            .senders
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
     /// Queues the items, whole or not at all.
     fn enqueue(&self, mut items: Vec<Item>) -> Result<(), SinkError> {
         let counters = &self.shared.counters;
@@ -350,7 +342,14 @@ impl MemorySink {
     }
 
     fn try_enqueue(&self, items: &mut Vec<Item>) -> Result<(), SinkError> {
-        let senders = self.senders().ok_or(SinkError::Closed)?;
+        // Held only while queueing (no await): `shutdown` waits for it, and no reference
+        // count is touched per delivery.
+        let senders = self
+            .shared
+            .senders
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let senders = senders.as_deref().ok_or(SinkError::Closed)?;
         let shards = senders.len();
         if items.is_empty() {
             return Ok(());
