@@ -46,9 +46,10 @@ use crate::payload::{
     StoryInsights, TakeThreadControl, Timestamp,
 };
 
-pub use classify::{classify, messaging_kind};
+pub(crate) use classify::classify_owned;
 #[cfg(feature = "tower")]
-pub(crate) use classify::{classify_owned, count};
+pub(crate) use classify::count;
+pub use classify::{classify, messaging_kind};
 
 /// The normalized kind of an event (spec §7.1). `Copy`; [`EventKind::as_str`] gives the
 /// spec's exact names. Error items are not events: see [`EventError`] (kind `"error"`).

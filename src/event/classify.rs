@@ -44,7 +44,6 @@ pub fn classify(delivery: &Delivery) -> Vec<Result<Event, EventError>> {
     classify_entries(delivery.entries().iter().cloned())
 }
 
-#[cfg(feature = "tower")]
 /// [`classify`] of a delivery that is not needed afterwards: the events take the
 /// delivery's data over instead of copying it.
 pub(crate) fn classify_owned(delivery: Delivery) -> Vec<Result<Event, EventError>> {
