@@ -4,10 +4,11 @@
 //! Run with: `cargo bench --bench tower --features tower,test-util`
 //!
 //! - `verify_parse_classify`: `Verifier::verify_headers` + `Delivery::from_slice` +
-//!   `classify` on the raw bytes — the work any correct endpoint must do.
+//!   `Delivery::into_events` on the raw bytes — the work any correct endpoint must do.
 //! - `service_noop_sink`: build the `http::Request`, call the service (method dispatch,
-//!   `Content-Length` pre-check, body collection, the same verify/parse/classify, the
-//!   `Batch`, a sink that drops it, the inner `Acknowledge`, the response). The future
+//!   `Content-Length` pre-check, body collection, the same verify/parse, the `Batch`, a
+//!   sink that classifies it with `Batch::into_items` and drops the items, the inner
+//!   `Acknowledge`, the response). The future
 //!   completes without waiting, so it is polled once with a no-op waker, no runtime.
 //! - `service_memory_sink`: the same with `MemorySink` (4 workers, no-op handler), called
 //!   from a task on a two-thread Tokio runtime as a server would: the hand-off to the
@@ -36,18 +37,19 @@ use http_body_util::Full;
 use meta_webhooks::payload::Delivery;
 use meta_webhooks::test_util::sign;
 use meta_webhooks::tower::{Batch, MemorySink, Sink, SinkError, Webhook, handler_fn};
-use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken, classify};
+use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
 use serde_json::json;
 use tower::{Service, ServiceExt};
 
 const SECRET: &str = "6f1d0c2e9a8b47f3b5c4d2e1f0a9b8c7";
 
-/// A sink that drops what it gets: measures the middleware alone.
+/// A sink that takes the classified items and drops them: the middleware alone, with
+/// the classification every sink needs.
 struct Discard;
 
 impl Sink for Discard {
     async fn accept(&self, batch: Batch) -> Result<(), SinkError> {
-        black_box(batch);
+        black_box(batch.into_items());
         Ok(())
     }
 }
@@ -145,7 +147,7 @@ fn bench(c: &mut Criterion) {
                 b.iter(|| {
                     verifier.verify_headers(black_box(body), &headers).unwrap();
                     let delivery = Delivery::from_slice(black_box(body)).unwrap();
-                    black_box(classify(&delivery))
+                    black_box(delivery.into_events())
                 })
             },
         );

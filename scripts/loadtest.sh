@@ -8,13 +8,19 @@
 # secret (N_BODIES distinct ones, so dedup sees fresh and repeated mids alike). The two
 # endpoints alternate for ROUNDS rounds of DURATION each, with the same connections and
 # threads, so the VM's speed swings hit both alike. Prints rps, p50 and p99 latency per
-# run and the ratio of webhook to plain rps (median over rounds), then stops the server
-# by its PID. Nothing but 127.0.0.1 is contacted; every run is bounded by DURATION.
+# run and the ratio of each endpoint's rps to plain's (median, min and max over the
+# rounds), then stops the server by its PID. Nothing but 127.0.0.1 is contacted; every
+# run is bounded by DURATION.
+#
+# Beside rps it reports the CPU time the server used per request and the requests per
+# CPU-second of server + wrk (from /proc and bash's `time`): wrk and the server share the
+# machine's cores, so on a machine other work is also using, rps swings with that work
+# while the CPU per request does not.
 #
 # Endpoints: plain (200, body not read), webhook (the tower endpoint with MemorySink and
 # MemoryDedup), plain-read (200 after reading the body), webhook-discard (the tower
-# endpoint over a sink that drops deliveries). Exits non-zero if any request failed or
-# got a non-2xx answer.
+# endpoint over a sink that classifies the delivery and drops the items). Exits non-zero
+# if any request failed or got a non-2xx answer.
 #
 # Knobs (environment): DURATION (10s) CONNECTIONS (16) THREADS (1) ROUNDS (3) WARMUP (2s)
 #                      PORT (39871) N_BODIES (5000) ENDPOINTS (all four, plain first)
@@ -116,9 +122,20 @@ for _ in $(seq 1 100); do
 done
 kill -0 "$SERVER_PID" || { cat "$WORK/server.log" >&2; exit 1; }
 
-run() { # endpoint duration → RESULT line
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency -s "$WORK/$1.lua" \
-        "http://127.0.0.1:$PORT/$1" | grep '^RESULT'
+cpu_ticks() { # CPU time (user + system, clock ticks) a process used so far; 0 off Linux
+    if [ -r "/proc/$1/stat" ]; then awk '{print $14 + $15}' "/proc/$1/stat"; else echo 0; fi
+}
+TICK_MS=$((1000 / $(getconf CLK_TCK 2>/dev/null || echo 100)))
+TIMEFORMAT='%U %S'
+run() { # endpoint duration → RESULT line, plus the CPU time the server and wrk used
+    local before after
+    before=$(cpu_ticks "$SERVER_PID")
+    { time wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency -s "$WORK/$1.lua" \
+        "http://127.0.0.1:$PORT/$1" >"$WORK/wrk.out"; } 2>"$WORK/wrk.time"
+    after=$(cpu_ticks "$SERVER_PID")
+    echo "$(grep '^RESULT' "$WORK/wrk.out")" \
+        "server_cpu_ms=$(( (after - before) * TICK_MS ))" \
+        "wrk_cpu_ms=$(awk '{printf "%d", ($1 + $2) * 1000}' "$WORK/wrk.time")"
 }
 
 echo "==> warm-up" >&2
@@ -145,25 +162,34 @@ for line in open(sys.argv[1]):
     endpoint, rnd, _, *fields = line.split()
     rows.setdefault(endpoint, []).append({k: float(v) for k, v in (f.split("=") for f in fields)})
 def fmt_us(us): return f"{us / 1000:.2f} ms"
-print("| endpoint | rps per round | rps median | p50 (median) | p99 (median / max) | non-2xx |")
-print("|---|---|---|---|---|---|")
-med = {}
-for endpoint in rows:
-    r = rows[endpoint]
-    med[endpoint] = statistics.median(x["rps"] for x in r)
+def cpu_us(x): return x["server_cpu_ms"] * 1000 / max(x["requests"], 1)
+def per_cpu_s(x): return x["requests"] / max((x["server_cpu_ms"] + x["wrk_cpu_ms"]) / 1000, 1e-9)
+def spread(values, fmt): return " / ".join(fmt(v) for v in (min(values), statistics.median(values), max(values)))
+print("| endpoint | rps per round | rps median | p50 (median) | p99 (median / max) | non-2xx "
+      "| server CPU per request (min / median / max) | requests per CPU-second (median) |")
+print("|---|---|---|---|---|---|---|---|")
+for endpoint, r in rows.items():
     p99s = [x["p99_us"] for x in r]
-    per_round = " / ".join("%.0f" % x["rps"] for x in r)
-    p50 = statistics.median(x["p50_us"] for x in r)
     bad = int(sum(x["non2xx"] + x["sockerr"] for x in r))
-    print(f"| {endpoint} | {per_round} | {med[endpoint]:.0f} | {fmt_us(p50)} "
-          f"| {fmt_us(statistics.median(p99s))} / {fmt_us(max(p99s))} | {bad} |")
+    print(f"| {endpoint} | {' / '.join('%.0f' % x['rps'] for x in r)} "
+          f"| {statistics.median(x['rps'] for x in r):.0f} "
+          f"| {fmt_us(statistics.median(x['p50_us'] for x in r))} "
+          f"| {fmt_us(statistics.median(p99s))} / {fmt_us(max(p99s))} | {bad} "
+          f"| {spread([cpu_us(x) for x in r], lambda v: f'{v:.1f} µs')} "
+          f"| {statistics.median(per_cpu_s(x) for x in r):.0f} |")
 print()
+def ratios(endpoint, metric):
+    return [metric(w) / metric(p) for p, w in zip(rows["plain"], rows[endpoint])]
 for endpoint in rows:
     if endpoint == "plain":
         continue
-    pairs = [w["rps"] / p["rps"] for p, w in zip(rows["plain"], rows[endpoint])]
-    print(f"{endpoint} / plain rps: {med[endpoint] / med['plain']:.2f} (medians); "
-          "per round: " + ", ".join("%.2f" % x for x in pairs))
+    rps = ratios(endpoint, lambda x: x["rps"])
+    print(f"{endpoint} / plain rps: {statistics.median(rps):.2f} (median of rounds; "
+          f"min {min(rps):.2f}, max {max(rps):.2f}; per round: "
+          + ", ".join("%.2f" % x for x in rps) + ")")
+    cpu = ratios(endpoint, per_cpu_s)
+    print(f"    requests per CPU-second (server + wrk) / plain: {statistics.median(cpu):.2f} "
+          f"(min {min(cpu):.2f}, max {max(cpu):.2f})")
 print(f"sink during the run: {sys.argv[2].strip()}")
 print(f"server at exit: {sys.argv[3].strip()}")
 failed = sum(x["non2xx"] + x["sockerr"] for r in rows.values() for x in r)

@@ -34,7 +34,7 @@
 
 mod classify;
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
@@ -46,6 +46,9 @@ use crate::payload::{
     StoryInsights, TakeThreadControl, Timestamp,
 };
 
+pub(crate) use classify::classify_owned;
+#[cfg(feature = "tower")]
+pub(crate) use classify::count;
 pub use classify::{classify, messaging_kind};
 
 /// The normalized kind of an event (spec §7.1). `Copy`; [`EventKind::as_str`] gives the
@@ -452,15 +455,22 @@ impl Event {
     /// A missing part is written `-`.
     pub fn dedup_key(&self) -> DedupKey {
         let account = self.account.as_ref().map_or("-", AccountId::as_str);
-        let body = self.dedup_body();
-        DedupKey(format!(
-            "{account}:{}",
-            body.unwrap_or_else(|| self.digest())
-        ))
+        // One allocation: the account, then the kind's part written in place.
+        let mut key = String::with_capacity(account.len() + 32 + self.mid().map_or(0, str::len));
+        key.push_str(account);
+        key.push(':');
+        let prefix = key.len();
+        if self.write_dedup_body(&mut key).is_none() {
+            key.truncate(prefix);
+            key.push_str("sha256:");
+            key.push_str(&hex::encode(Sha256::digest(self.raw.as_str().as_bytes())));
+        }
+        DedupKey(key)
     }
 
-    fn dedup_body(&self) -> Option<String> {
-        let dash = |s: Option<&str>| s.unwrap_or("-").to_owned();
+    /// Appends the part of the dedup key after `account:`; `None` (with `out` partly
+    /// written) when the event has none and the digest of the raw item stands in.
+    fn write_dedup_body(&self, out: &mut String) -> Option<()> {
         if let Some(field) = self.field.as_ref().filter(|_| self.is_plain_change()) {
             let id = match &self.data {
                 EventData::Comment(_) | EventData::Mention(_) | EventData::StoryInsights(_) => {
@@ -468,35 +478,44 @@ impl Event {
                 }
                 _ => value_id(self.raw.as_str()),
             }?;
-            return Some(format!("change:{field}:{id}"));
+            return write!(out, "change:{field}:{id}").ok();
         }
         match &self.data {
             EventData::Reaction(r) => {
                 let mid = r.mid.as_ref()?;
                 let action = r.action.as_ref().map_or("-", |a| a.as_str());
-                let ts = self
-                    .timestamp
-                    .map_or_else(|| "-".to_owned(), |t| t.to_string());
-                Some(format!(
-                    "reaction:{mid}:{action}:{ts}:{}",
-                    dash(self.sender())
-                ))
+                write!(out, "reaction:{mid}:{action}:").ok()?;
+                match self.timestamp {
+                    Some(t) => write!(out, "{t}").ok()?,
+                    None => out.push('-'),
+                }
+                write!(out, ":{}", self.sender().unwrap_or("-")).ok()
             }
             EventData::Read(r) => {
-                let what = match (&r.mid, r.watermark) {
-                    (Some(mid), _) => mid.to_string(),
-                    (None, Some(w)) => format!("w{w}"),
-                    (None, None) => return None,
-                };
-                Some(format!("read:{}:{what}", dash(self.sender())))
+                write!(out, "read:{}:", self.sender().unwrap_or("-")).ok()?;
+                match (&r.mid, r.watermark) {
+                    (Some(mid), _) => write!(out, "{mid}").ok(),
+                    (None, Some(w)) => write!(out, "w{w}").ok(),
+                    (None, None) => None,
+                }
             }
             EventData::Edit(e) => {
                 let mid = e.mid.as_ref()?;
-                let n = e.num_edit.map_or_else(|| "-".to_owned(), |n| n.to_string());
-                Some(format!("edit:{mid}:{n}"))
+                write!(out, "edit:{mid}:").ok()?;
+                match e.num_edit {
+                    Some(n) => write!(out, "{n}").ok(),
+                    None => {
+                        out.push('-');
+                        Some(())
+                    }
+                }
             }
             EventData::Message(_) | EventData::Postback(_) | EventData::Referral { .. } => {
-                Some(format!("{}:{}", self.kind, self.mid()?))
+                let mid = self.mid()?;
+                out.push_str(self.kind.as_str());
+                out.push(':');
+                out.push_str(mid);
+                Some(())
             }
             _ => None,
         }
@@ -511,13 +530,6 @@ impl Event {
                     | EventData::StoryInsights(_)
                     | EventData::Other
             )
-    }
-
-    fn digest(&self) -> String {
-        format!(
-            "sha256:{}",
-            hex::encode(Sha256::digest(self.raw.as_str().as_bytes()))
-        )
     }
 
     /// How long before `now` the event happened ([`Event::timestamp_ms`]); `None` without

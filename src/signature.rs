@@ -204,10 +204,45 @@ fn parse_header(value: &[u8]) -> Result<[u8; 32], VerifyError> {
             len: hex.len(),
         }));
     }
+    decode_hex(hex).ok_or(VerifyError::Malformed(Malformed::NotHex))
+}
+
+/// The value of each byte as a hex digit (either case), or `0xFF`.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: an index out of range fails the build, not a request"
+)]
+const HEX_DIGITS: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Decodes 64 hex digits without branching on each digit (a table lookup per digit;
+/// invalid digits are collected in one flag and checked once).
+fn decode_hex(hex: &[u8]) -> Option<[u8; 32]> {
+    let digit = |b: u8| HEX_DIGITS.get(usize::from(b)).copied().unwrap_or(0xFF);
     let mut digest = [0u8; 32];
-    hex::decode_to_slice(hex, &mut digest)
-        .map_err(|_| VerifyError::Malformed(Malformed::NotHex))?;
-    Ok(digest)
+    let mut invalid = 0u8;
+    for (byte, pair) in digest.iter_mut().zip(hex.chunks_exact(2)) {
+        let (high, low) = match *pair {
+            [high, low] => (digit(high), digit(low)),
+            _ => (0xFF, 0xFF),
+        };
+        invalid |= high | low;
+        *byte = (high << 4) | (low & 0x0F);
+    }
+    (invalid & 0xF0 == 0 && hex.len() == 2 * digest.len()).then_some(digest)
 }
 
 /// A successful verification.
@@ -326,6 +361,22 @@ mod tests {
         ] {
             assert!(v.verify(b"x", &bad).unwrap_err().is_malformed(), "{bad}");
         }
+    }
+
+    #[test]
+    fn hex_decoding_agrees_with_the_hex_crate_on_every_byte() {
+        let base = *b"00112233445566778899aabbccddeeffAABBCCDDEEFF0123456789abcdef0f1e";
+        for position in [0, 1, 30, 63] {
+            for byte in 0..=u8::MAX {
+                let mut hex = base;
+                hex[position] = byte;
+                let mut expected = [0u8; 32];
+                let expected = hex::decode_to_slice(hex, &mut expected).map(|()| expected);
+                assert_eq!(decode_hex(&hex), expected.ok(), "{byte:#04x} at {position}");
+            }
+        }
+        assert_eq!(decode_hex(&base[..62]), None);
+        assert_eq!(decode_hex(&[b'0'; 66]), None);
     }
 
     #[test]

@@ -30,6 +30,51 @@
 //! lost if the process crashes. The example bots provide a durable sink (Redis Streams)
 //! implementing the same [`Sink`] trait.
 //!
+//! # Timeouts
+//!
+//! The middleware sets **no timeout on reading the request body**: a client that sends
+//! headers and then trickles (or never finishes) the body keeps its request, and the
+//! connection, open for as long as the server lets it. Bound it where the server is
+//! built: tower-http's `TimeoutLayer` around the service (e.g.
+//! `TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(10))`),
+//! hyper's `header_read_timeout` for the head, or your proxy's body timeout. A deadline that fires before [`Sink::accept`] returned loses nothing (no
+//! `200` was sent, Meta retries); one that fires after it only costs a redelivery,
+//! which [`Dedup`] absorbs. The same with axum's own middleware, no extra dependency:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use axum::extract::Request;
+//! use axum::http::StatusCode;
+//! use axum::middleware::{self, Next};
+//! use axum::response::{IntoResponse, Response};
+//! use axum::Router;
+//! # use meta_webhooks::tower::{MemorySink, Webhook, handler_fn};
+//! # use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
+//!
+//! /// The whole request, body included, within 10 s; else `408` (Meta retries).
+//! async fn deadline(request: Request, next: Next) -> Response {
+//!     tokio::time::timeout(Duration::from_secs(10), next.run(request))
+//!         .await
+//!         .unwrap_or_else(|_| StatusCode::REQUEST_TIMEOUT.into_response())
+//! }
+//!
+//! # async fn app() -> Result<Router, Box<dyn std::error::Error>> {
+//! # let sink = MemorySink::builder().start(handler_fn(|_event| async {
+//! #     Ok::<(), std::convert::Infallible>(())
+//! # }))?;
+//! # let webhook = Webhook::new(
+//! #     Verifier::new(AppSecret::new("app-secret")?),
+//! #     Handshake::new(VerifyToken::new("verify-token")?),
+//! #     sink,
+//! # );
+//! let app = Router::new()
+//!     .route_service("/webhook", webhook)
+//!     .layer(middleware::from_fn(deadline));
+//! # Ok(app)
+//! # }
+//! ```
+//!
 //! # With axum
 //!
 //! ```no_run

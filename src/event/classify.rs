@@ -6,8 +6,8 @@
 
 use super::{Event, EventData, EventError, EventKind, Handover, Position, Source};
 use crate::payload::{
-    AccountId, Change, ChangeField, ChangeValue, Delivery, Entry, ItemError, Message, MessageEdit,
-    MessagingEvent, Optin, Party, Postback, Reaction, Read, Referral, Spanned,
+    AccountId, Change, ChangeField, ChangeValue, Delivery, Entry, ItemError, Message,
+    MessagingEvent, Party, RawJson, Spanned, Timestamp,
 };
 
 /// Classifies every item of a delivery, in the spec's order (§7.3): for each entry in
@@ -39,48 +39,106 @@ use crate::payload::{
 /// # Ok::<(), meta_webhooks::ParseError>(())
 /// ```
 pub fn classify(delivery: &Delivery) -> Vec<Result<Event, EventError>> {
-    let count = delivery
-        .entries()
-        .iter()
-        .map(|e| {
-            e.as_ref()
-                .map_or(1, |e| e.messaging.len() + e.standby.len() + e.changes.len())
-        })
-        .sum();
-    let mut out = Vec::with_capacity(count);
-    for (index, entry) in delivery.entries().iter().enumerate() {
+    // Each entry is cloned and then taken apart: what a borrowed classification must copy
+    // (ids, the matched payload) is copied once, and both paths share one walk.
+    classify_entries(delivery.entries().iter().cloned())
+}
+
+/// [`classify`] of a delivery that is not needed afterwards: the events take the
+/// delivery's data over instead of copying it.
+pub(crate) fn classify_owned(delivery: Delivery) -> Vec<Result<Event, EventError>> {
+    classify_entries(delivery.into_entries())
+}
+
+#[cfg(feature = "tower")]
+/// How many events and how many errors [`classify`] yields for `delivery`, without
+/// classifying: every item that parsed becomes an event, every entry or item that did
+/// not an error.
+pub(crate) fn count(delivery: &Delivery) -> (usize, usize) {
+    let (mut events, mut errors) = (0, 0);
+    for entry in delivery.entries() {
+        let Ok(entry) = entry else {
+            errors += 1;
+            continue;
+        };
+        for item in entry.messaging.iter().chain(&entry.standby) {
+            if item.is_ok() {
+                events += 1
+            } else {
+                errors += 1
+            }
+        }
+        for item in &entry.changes {
+            if item.is_ok() {
+                events += 1
+            } else {
+                errors += 1
+            }
+        }
+    }
+    (events, errors)
+}
+
+/// The walk of spec §7.3 over owned entries.
+fn classify_entries(
+    entries: impl ExactSizeIterator<Item = Result<Entry, ItemError>>,
+) -> Vec<Result<Event, EventError>> {
+    let mut out = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.enumerate() {
         let entry = match entry {
             Ok(entry) => entry,
             Err(error) => {
                 out.push(Err(EventError::from_item(
-                    error,
+                    &error,
                     None,
                     Position::entry(index),
                 )));
                 continue;
             }
         };
-        for (source, items) in [
-            (Source::Messaging, &entry.messaging),
-            (Source::Standby, &entry.standby),
-        ] {
-            for (i, item) in items.iter().enumerate() {
+        let Entry {
+            id,
+            time,
+            messaging,
+            standby,
+            changes,
+            ..
+        } = entry;
+        let origin = Origin { account: id, time };
+        out.reserve(messaging.len() + standby.len() + changes.len());
+        for (source, items) in [(Source::Messaging, messaging), (Source::Standby, standby)] {
+            for (i, item) in items.into_iter().enumerate() {
                 let position = Position::item(index, source, i);
                 out.push(match item {
-                    Ok(event) => Ok(from_messaging(entry, event, event, source, position, None)),
-                    Err(error) => Err(item_error(entry, error, position)),
+                    Ok(item) => {
+                        let (event, raw) = item.into_parts();
+                        Ok(from_messaging(&origin, event, raw, source, position, None))
+                    }
+                    Err(error) => Err(origin.error(&error, position)),
                 });
             }
         }
-        for (i, item) in entry.changes.iter().enumerate() {
+        for (i, item) in changes.into_iter().enumerate() {
             let position = Position::item(index, Source::Change, i);
             out.push(match item {
-                Ok(change) => Ok(from_change(entry, change, position)),
-                Err(error) => Err(item_error(entry, error, position)),
+                Ok(change) => Ok(from_change(&origin, change, position)),
+                Err(error) => Err(origin.error(&error, position)),
             });
         }
     }
     out
+}
+
+/// What every event of an entry shares.
+struct Origin {
+    account: Option<AccountId>,
+    time: Option<Timestamp>,
+}
+
+impl Origin {
+    fn error(&self, error: &ItemError, position: Position) -> EventError {
+        EventError::from_item(error, self.account.as_ref(), position)
+    }
 }
 
 /// The kind of one messaging event, by the precedence of spec §7.4. First match wins:
@@ -139,34 +197,33 @@ pub fn messaging_kind(event: &MessagingEvent) -> EventKind {
     decide(event).0
 }
 
-/// What matched, borrowed from the event; turned into owned [`EventData`] by `data`.
-enum Matched<'a> {
-    StoryMentionReferral(&'a Referral, Option<&'a Message>),
-    Message(&'a Message),
-    Edit(&'a MessageEdit),
-    Reaction(&'a Reaction),
-    Postback(&'a Postback),
-    Referral(&'a Referral),
-    Read(&'a Read),
-    Optin(&'a Optin),
+/// Which payload of the event matched; taken out of the event by `data`.
+#[derive(Clone, Copy)]
+enum Pick {
+    /// Rule 0: the `STORY_MENTION` referral, with the message if there is one.
+    StoryMentionReferral,
+    Message,
+    Edit,
+    Reaction,
+    Postback,
+    Referral,
+    Read,
+    Optin,
     Handover,
     Other,
 }
 
 /// Spec §7.4, event level. The one place the precedence is written.
-fn decide(ev: &MessagingEvent) -> (EventKind, Matched<'_>) {
+fn decide(ev: &MessagingEvent) -> (EventKind, Pick) {
     // Rule 0 wins over the message rules.
-    if let Some(referral) = ev.referral.as_ref().filter(|r| r.is_story_mention()) {
-        return (
-            EventKind::StoryMention,
-            Matched::StoryMentionReferral(referral, ev.message.as_deref()),
-        );
+    if ev.referral.as_ref().is_some_and(|r| r.is_story_mention()) {
+        return (EventKind::StoryMention, Pick::StoryMentionReferral);
     }
     if let Some(message) = &ev.message {
-        return (message_kind(message), Matched::Message(message));
+        return (message_kind(message), Pick::Message);
     }
-    if let Some(edit) = &ev.message_edit {
-        return (EventKind::Edit, Matched::Edit(edit));
+    if ev.message_edit.is_some() {
+        return (EventKind::Edit, Pick::Edit);
     }
     if let Some(reaction) = &ev.reaction {
         let kind = if reaction.is_unreact() {
@@ -174,10 +231,10 @@ fn decide(ev: &MessagingEvent) -> (EventKind, Matched<'_>) {
         } else {
             EventKind::Reaction
         };
-        return (kind, Matched::Reaction(reaction));
+        return (kind, Pick::Reaction);
     }
-    if let Some(postback) = &ev.postback {
-        return (EventKind::Postback, Matched::Postback(postback));
+    if ev.postback.is_some() {
+        return (EventKind::Postback, Pick::Postback);
     }
     if let Some(referral) = &ev.referral {
         let kind = if referral.product.is_some() {
@@ -187,18 +244,18 @@ fn decide(ev: &MessagingEvent) -> (EventKind, Matched<'_>) {
         } else {
             EventKind::Referral
         };
-        return (kind, Matched::Referral(referral));
+        return (kind, Pick::Referral);
     }
-    if let Some(read) = &ev.read {
-        return (EventKind::Read, Matched::Read(read));
+    if ev.read.is_some() {
+        return (EventKind::Read, Pick::Read);
     }
-    if let Some(optin) = &ev.optin {
-        return (EventKind::Optin, Matched::Optin(optin));
+    if ev.optin.is_some() {
+        return (EventKind::Optin, Pick::Optin);
     }
     if ev.is_handover() {
-        return (EventKind::Handover, Matched::Handover);
+        return (EventKind::Handover, Pick::Handover);
     }
-    (EventKind::Unknown, Matched::Other)
+    (EventKind::Unknown, Pick::Other)
 }
 
 /// Spec §7.4, message rules.
@@ -228,81 +285,85 @@ fn message_kind(m: &Message) -> EventKind {
     }
 }
 
-fn data(ev: &MessagingEvent, matched: Matched<'_>) -> EventData {
-    match matched {
-        Matched::StoryMentionReferral(referral, message) => EventData::Referral {
-            referral: Box::new(referral.clone()),
-            message: message.map(|m| Box::new(m.clone())),
-        },
-        Matched::Message(m) => EventData::Message(Box::new(m.clone())),
-        Matched::Edit(e) => EventData::Edit(Box::new(e.clone())),
-        Matched::Reaction(r) => EventData::Reaction(Box::new(r.clone())),
-        Matched::Postback(p) => EventData::Postback(Box::new(p.clone())),
-        Matched::Referral(r) => EventData::Referral {
-            referral: Box::new(r.clone()),
-            message: None,
-        },
-        Matched::Read(r) => EventData::Read(r.clone()),
-        Matched::Optin(o) => EventData::Optin(Box::new(o.clone())),
-        Matched::Handover => EventData::Handover(Box::new(handover(ev))),
-        Matched::Other => EventData::Other,
+/// Takes the payload `decide` picked out of the event. (A picked payload is always
+/// there; were it not, the event would carry no data rather than panic.)
+fn data(ev: MessagingEvent, pick: Pick) -> EventData {
+    let other = || EventData::Other;
+    match pick {
+        Pick::StoryMentionReferral => {
+            ev.referral
+                .map_or_else(other, |referral| EventData::Referral {
+                    referral,
+                    message: ev.message,
+                })
+        }
+        Pick::Message => ev.message.map_or_else(other, EventData::Message),
+        Pick::Edit => ev.message_edit.map_or_else(other, EventData::Edit),
+        Pick::Reaction => ev.reaction.map_or_else(other, EventData::Reaction),
+        Pick::Postback => ev.postback.map_or_else(other, EventData::Postback),
+        Pick::Referral => ev
+            .referral
+            .map_or_else(other, |referral| EventData::Referral {
+                referral,
+                message: None,
+            }),
+        Pick::Read => ev.read.map_or_else(other, EventData::Read),
+        Pick::Optin => ev.optin.map_or_else(other, EventData::Optin),
+        Pick::Handover => EventData::Handover(Box::new(handover(ev))),
+        Pick::Other => EventData::Other,
     }
 }
 
-fn handover(ev: &MessagingEvent) -> Handover {
-    if let Some(p) = &ev.pass_thread_control {
-        Handover::Pass((**p).clone())
-    } else if let Some(t) = &ev.take_thread_control {
-        Handover::Take((**t).clone())
-    } else if let Some(r) = &ev.request_thread_control {
-        Handover::Request((**r).clone())
+fn handover(ev: MessagingEvent) -> Handover {
+    if let Some(p) = ev.pass_thread_control {
+        Handover::Pass(*p)
+    } else if let Some(t) = ev.take_thread_control {
+        Handover::Take(*t)
+    } else if let Some(r) = ev.request_thread_control {
+        Handover::Request(*r)
     } else {
-        Handover::AppRoles(ev.app_roles.clone().unwrap_or_default())
+        Handover::AppRoles(ev.app_roles.unwrap_or_default())
     }
 }
 
-/// `item` carries the raw JSON (the messaging item, or the change item that wraps `ev`).
-fn from_messaging<T>(
-    entry: &Entry,
-    item: &Spanned<T>,
-    ev: &MessagingEvent,
+/// `raw` is the raw JSON of the item (the messaging item, or the change item that wraps
+/// `ev`).
+fn from_messaging(
+    origin: &Origin,
+    mut ev: MessagingEvent,
+    raw: RawJson,
     source: Source,
     position: Position,
-    field: Option<&ChangeField>,
+    field: Option<ChangeField>,
 ) -> Event {
-    let (kind, matched) = decide(ev);
+    let (kind, pick) = decide(&ev);
     Event {
         kind,
         source,
         position,
-        account: entry.id.clone(),
-        sender: ev.sender.clone(),
-        recipient: ev.recipient.as_ref().map(|p| Party {
-            id: p.id.clone(),
+        account: origin.account.clone(),
+        sender: ev.sender.take(),
+        recipient: ev.recipient.take().map(|p| Party {
+            id: p.id,
             user_ref: None,
         }),
         timestamp: ev.timestamp,
-        entry_time: entry.time,
-        field: field.cloned(),
-        data: data(ev, matched),
-        raw: item.raw_json().clone(),
+        entry_time: origin.time,
+        field,
+        data: data(ev, pick),
+        raw,
     }
 }
 
-fn from_change(entry: &Entry, change: &Spanned<Change>, position: Position) -> Event {
-    if let ChangeValue::Messaging(ev) = &change.value {
-        return from_messaging(
-            entry,
-            change,
-            ev,
-            Source::Change,
-            position,
-            change.field.as_ref(),
-        );
-    }
-    let (kind, sender, data) = match &change.value {
+fn from_change(origin: &Origin, change: Spanned<Change>, position: Position) -> Event {
+    let (change, raw) = change.into_parts();
+    let Change { field, value, .. } = change;
+    let (kind, sender, data) = match value {
+        ChangeValue::Messaging(ev) => {
+            return from_messaging(origin, *ev, raw, Source::Change, position, field);
+        }
         ChangeValue::Comment(c) => {
-            let kind = if change.field == Some(ChangeField::LiveComments) {
+            let kind = if field == Some(ChangeField::LiveComments) {
                 EventKind::LiveComment
             } else {
                 EventKind::Comment
@@ -311,39 +372,31 @@ fn from_change(entry: &Entry, change: &Spanned<Change>, position: Position) -> E
                 id: Some(id.clone()),
                 user_ref: None,
             });
-            (kind, sender, EventData::Comment(c.clone()))
+            (kind, sender, EventData::Comment(c))
         }
-        ChangeValue::Mention(m) => (EventKind::Mention, None, EventData::Mention(m.clone())),
-        ChangeValue::StoryInsights(s) => (
-            EventKind::MediaChange,
-            None,
-            EventData::StoryInsights(s.clone()),
-        ),
-        ChangeValue::Messaging(_) | ChangeValue::Other => {
-            (EventKind::Unknown, None, EventData::Other)
+        ChangeValue::Mention(m) => (EventKind::Mention, None, EventData::Mention(m)),
+        ChangeValue::StoryInsights(s) => {
+            (EventKind::MediaChange, None, EventData::StoryInsights(s))
         }
+        ChangeValue::Other => (EventKind::Unknown, None, EventData::Other),
     };
     Event {
         kind,
         source: Source::Change,
         position,
-        account: entry.id.clone(),
-        sender,
         // Spec §7.5: the recipient of a change is the account (`entry.id`).
-        recipient: entry.id.as_ref().map(|id| Party {
+        recipient: origin.account.as_ref().map(|id| Party {
             id: Some(id.as_str().into()),
             user_ref: None,
         }),
+        account: origin.account.clone(),
+        sender,
         timestamp: None,
-        entry_time: entry.time,
-        field: change.field.clone(),
+        entry_time: origin.time,
+        field,
         data,
-        raw: change.raw_json().clone(),
+        raw,
     }
-}
-
-fn item_error(entry: &Entry, error: &ItemError, position: Position) -> EventError {
-    EventError::from_item(error, entry.id.as_ref(), position)
 }
 
 impl EventError {

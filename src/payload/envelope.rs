@@ -83,6 +83,62 @@ fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
     Ok(())
 }
 
+/// `impl DeserializeSeed` for a seed that is its own visitor: `deserialize` hands the
+/// deserializer the seed through `$method` (`deserialize_map`, `deserialize_any`, …).
+/// Generic parameters besides `'de` go in the leading brackets.
+macro_rules! seed {
+    ([$($generics:tt)*] $seed:ty => $value:ty, $method:ident) => {
+        impl<'de, $($generics)*> serde::de::DeserializeSeed<'de> for $seed {
+            type Value = $value;
+
+            fn deserialize<D: serde::de::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<$value, D::Error> {
+                d.$method(self)
+            }
+        }
+    };
+}
+pub(super) use seed;
+
+/// The `visit_*` methods of a careful visitor for the JSON types it does not expect:
+/// each consumes the value (draining arrays and objects) and returns `$value`, never an
+/// error. Name the types to cover: `bool i64 u64 f64 str unit seq map`.
+macro_rules! other_types {
+    ($value:expr; $($kind:ident)+) => { $(other_types!(@$kind $value);)+ };
+    (@bool $value:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> { Ok($value) }
+    };
+    (@i64 $value:expr) => {
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> { Ok($value) }
+    };
+    (@u64 $value:expr) => {
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> { Ok($value) }
+    };
+    (@f64 $value:expr) => {
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> { Ok($value) }
+    };
+    (@str $value:expr) => {
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> { Ok($value) }
+    };
+    (@unit $value:expr) => {
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> { Ok($value) }
+    };
+    (@seq $value:expr) => {
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            drain_seq(seq)?;
+            Ok($value)
+        }
+    };
+    (@map $value:expr) => {
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            drain_map(map)?;
+            Ok($value)
+        }
+    };
+}
+
 /// Top-level keys we read, without allocating for the others.
 pub(super) enum TopKey {
     Object,
@@ -114,13 +170,7 @@ struct TopSeed<'b> {
     body: &'b Arc<Body>,
 }
 
-impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
-    type Value = Top;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+seed!([] TopSeed<'_> => Top, deserialize_any);
 
 impl<'de> Visitor<'de> for TopSeed<'_> {
     type Value = Top;
@@ -144,39 +194,12 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
         Ok(Top::Envelope { object, entries })
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Top, E> {
-        Ok(Top::NotAnObject)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Top, E> {
-        Ok(Top::NotAnObject)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Top, E> {
-        Ok(Top::NotAnObject)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Top, E> {
-        Ok(Top::NotAnObject)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Top, E> {
-        Ok(Top::NotAnObject)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Top, E> {
-        Ok(Top::NotAnObject)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Top, A::Error> {
-        drain_seq(seq)?;
-        Ok(Top::NotAnObject)
-    }
+    other_types!(Top::NotAnObject; bool i64 u64 f64 str unit seq);
 }
 
 struct ObjectSeed;
 
-impl<'de> DeserializeSeed<'de> for ObjectSeed {
-    type Value = Field<Object>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+seed!([] ObjectSeed => Field<Object>, deserialize_any);
 
 impl<'de> Visitor<'de> for ObjectSeed {
     type Value = Field<Object>;
@@ -189,42 +212,14 @@ impl<'de> Visitor<'de> for ObjectSeed {
         Ok(Field::Valid(Object::from_wire(v)))
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Field::Invalid)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Field::Invalid)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Field::Invalid)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Field::Invalid)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Field::Invalid)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        drain_seq(seq)?;
-        Ok(Field::Invalid)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        drain_map(map)?;
-        Ok(Field::Invalid)
-    }
+    other_types!(Field::Invalid; bool i64 u64 f64 unit seq map);
 }
 
 struct EntriesSeed<'b> {
     body: &'b Arc<Body>,
 }
 
-impl<'de> DeserializeSeed<'de> for EntriesSeed<'_> {
-    type Value = Field<Vec<EntrySlot>>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+seed!([] EntriesSeed<'_> => Field<Vec<EntrySlot>>, deserialize_any);
 
 impl<'de> Visitor<'de> for EntriesSeed<'_> {
     type Value = Field<Vec<EntrySlot>>;
@@ -241,28 +236,7 @@ impl<'de> Visitor<'de> for EntriesSeed<'_> {
         Ok(Field::Valid(slots))
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Field::Invalid)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Field::Invalid)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Field::Invalid)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Field::Invalid)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Field::Invalid)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Field::Invalid)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        drain_map(map)?;
-        Ok(Field::Invalid)
-    }
+    other_types!(Field::Invalid; bool i64 u64 f64 str unit map);
 }
 
 pub(super) enum EntryKey {
@@ -301,13 +275,7 @@ struct EntrySeed<'b> {
     body: &'b Arc<Body>,
 }
 
-impl<'de> DeserializeSeed<'de> for EntrySeed<'_> {
-    type Value = EntrySlot;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<EntrySlot, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+seed!([] EntrySeed<'_> => EntrySlot, deserialize_any);
 
 /// `entry.id`: absent/null, a valid id, or of another JSON type.
 struct EntryId(Field<AccountId>);
@@ -332,20 +300,7 @@ impl<'de> Deserialize<'de> for EntryId {
             fn visit_unit<E: de::Error>(self) -> Result<EntryId, E> {
                 Ok(EntryId(Field::Missing))
             }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<EntryId, E> {
-                Ok(EntryId(Field::Invalid))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<EntryId, E> {
-                Ok(EntryId(Field::Invalid))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<EntryId, A::Error> {
-                drain_seq(seq)?;
-                Ok(EntryId(Field::Invalid))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<EntryId, A::Error> {
-                drain_map(map)?;
-                Ok(EntryId(Field::Invalid))
-            }
+            other_types!(EntryId(Field::Invalid); bool f64 seq map);
         }
         d.deserialize_any(V)
     }
@@ -401,28 +356,7 @@ impl<'de> Visitor<'de> for EntrySeed<'_> {
         })
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<EntrySlot, E> {
-        Ok(EntrySlot::NotAnObject)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<EntrySlot, E> {
-        Ok(EntrySlot::NotAnObject)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<EntrySlot, E> {
-        Ok(EntrySlot::NotAnObject)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<EntrySlot, E> {
-        Ok(EntrySlot::NotAnObject)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<EntrySlot, E> {
-        Ok(EntrySlot::NotAnObject)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<EntrySlot, E> {
-        Ok(EntrySlot::NotAnObject)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<EntrySlot, A::Error> {
-        drain_seq(seq)?;
-        Ok(EntrySlot::NotAnObject)
-    }
+    other_types!(EntrySlot::NotAnObject; bool i64 u64 f64 str unit seq);
 }
 
 impl PendingEntry {
@@ -494,13 +428,7 @@ impl<'b, T> ItemsSeed<'b, T> {
     }
 }
 
-impl<'de, T: ItemKind> DeserializeSeed<'de> for ItemsSeed<'_, T> {
-    type Value = Field<Vec<Result<Spanned<T>, ItemError>>>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+seed!([T: ItemKind] ItemsSeed<'_, T> => Field<Vec<Result<Spanned<T>, ItemError>>>, deserialize_any);
 
 impl<'de, T: ItemKind> Visitor<'de> for ItemsSeed<'_, T> {
     type Value = Field<Vec<Result<Spanned<T>, ItemError>>>;
@@ -521,25 +449,7 @@ impl<'de, T: ItemKind> Visitor<'de> for ItemsSeed<'_, T> {
         Ok(Field::Missing)
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Field::Invalid)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Field::Invalid)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Field::Invalid)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Field::Invalid)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Field::Invalid)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        drain_map(map)?;
-        Ok(Field::Invalid)
-    }
+    other_types!(Field::Invalid; bool i64 u64 f64 str map);
 }
 
 /// Turns entry slots into entries, filling in the raw JSON of malformed entry-level values.

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::changes::ChangeParts;
-use super::envelope::{EntryKey, EntryTime, TopKey};
+use super::envelope::{EntryKey, EntryTime, TopKey, seed};
 use super::raw::{Array, Body};
 use super::{AccountId, Change, Entry, ItemError, MessagingEvent, Object, RawJson, Spanned};
 
@@ -39,13 +39,7 @@ struct TopSeed<'b> {
     body: &'b Arc<Body>,
 }
 
-impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
-    type Value = Parsed;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Parsed, D::Error> {
-        d.deserialize_map(self)
-    }
-}
+seed!([] TopSeed<'_> => Parsed, deserialize_map);
 
 impl<'de> Visitor<'de> for TopSeed<'_> {
     type Value = Parsed;
@@ -79,13 +73,7 @@ struct EntriesSeed<'b> {
     body: &'b Arc<Body>,
 }
 
-impl<'de> DeserializeSeed<'de> for EntriesSeed<'_> {
-    type Value = Vec<Result<Entry, ItemError>>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_seq(self)
-    }
-}
+seed!([] EntriesSeed<'_> => Vec<Result<Entry, ItemError>>, deserialize_seq);
 
 impl<'de> Visitor<'de> for EntriesSeed<'_> {
     type Value = Vec<Result<Entry, ItemError>>;
@@ -111,13 +99,7 @@ struct EntrySeed<'b> {
     index: usize,
 }
 
-impl<'de> DeserializeSeed<'de> for EntrySeed<'_> {
-    type Value = Entry;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Entry, D::Error> {
-        d.deserialize_map(self)
-    }
-}
+seed!([] EntrySeed<'_> => Entry, deserialize_map);
 
 impl<'b> EntrySeed<'b> {
     fn items<T>(&self, array: Array) -> ItemsSeed<'b, T> {
@@ -199,13 +181,7 @@ struct ItemsSeed<'b, T> {
     kind: PhantomData<T>,
 }
 
-impl<'de, T: FastItem> DeserializeSeed<'de> for ItemsSeed<'_, T> {
-    type Value = Vec<Result<Spanned<T>, ItemError>>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_option(self)
-    }
-}
+seed!([T: FastItem] ItemsSeed<'_, T> => Vec<Result<Spanned<T>, ItemError>>, deserialize_option);
 
 impl<'de, T: FastItem> Visitor<'de> for ItemsSeed<'_, T> {
     type Value = Vec<Result<Spanned<T>, ItemError>>;

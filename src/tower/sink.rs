@@ -36,14 +36,14 @@ mod memory;
 
 use std::borrow::Cow;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::StatusCode;
 use thiserror::Error;
 
-use crate::event::{Event, EventError, classify};
+use crate::event::{Event, EventError, classify, classify_owned, count};
 use crate::payload::Delivery;
 use crate::signature::Verified;
 
@@ -58,18 +58,24 @@ pub use memory::{
 /// copied), the typed [`Delivery`], and one item per `messaging`/`standby`/`changes`
 /// entry in the spec's order: an [`Event`], or an [`EventError`] for an item that could
 /// not be classified (it keeps the raw item; never drop it silently).
+///
+/// The items are classified when first asked for: [`items`](Self::items),
+/// [`events`](Self::events) and [`errors`](Self::errors) classify once and keep the
+/// result; [`into_items`](Self::into_items) on a batch whose items were not looked at
+/// moves the delivery's data into the events instead of copying it (what
+/// [`MemorySink`] does). Either way the items are the same.
 #[derive(Debug)]
 pub struct Batch {
     body: Bytes,
     verified: Verified,
     delivery: Delivery,
-    items: Vec<Result<Event, EventError>>,
+    items: OnceLock<Vec<Result<Event, EventError>>>,
     received_at: SystemTime,
 }
 
 impl Batch {
-    /// Classifies `delivery` (parsed from `body`, whose signature was `verified`) into a
-    /// batch received now.
+    /// The batch of `delivery` (parsed from `body`, whose signature was `verified`),
+    /// received now; its items are classified on first use.
     ///
     /// ```
     /// use bytes::Bytes;
@@ -90,13 +96,24 @@ impl Batch {
     /// assert_eq!(batch.errors().count(), 0);
     /// ```
     pub fn new(body: Bytes, verified: Verified, delivery: Delivery) -> Self {
-        let items = classify(&delivery);
         Self {
             body,
             verified,
             delivery,
-            items,
+            items: OnceLock::new(),
             received_at: SystemTime::now(),
+        }
+    }
+
+    /// How many items classify into events and how many into errors, without
+    /// classifying them.
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        match self.items.get() {
+            Some(items) => {
+                let errors = items.iter().filter(|item| item.is_err()).count();
+                (items.len() - errors, errors)
+            }
+            None => count(&self.delivery),
         }
     }
 
@@ -117,17 +134,17 @@ impl Batch {
 
     /// Every item in order: events and per-item errors.
     pub fn items(&self) -> &[Result<Event, EventError>] {
-        &self.items
+        self.items.get_or_init(|| classify(&self.delivery))
     }
 
     /// The items that classified.
     pub fn events(&self) -> impl Iterator<Item = &Event> {
-        self.items.iter().filter_map(|item| item.as_ref().ok())
+        self.items().iter().filter_map(|item| item.as_ref().ok())
     }
 
     /// The items that did not classify.
     pub fn errors(&self) -> impl Iterator<Item = &EventError> {
-        self.items.iter().filter_map(|item| item.as_ref().err())
+        self.items().iter().filter_map(|item| item.as_ref().err())
     }
 
     /// When the service received the delivery.
@@ -137,12 +154,19 @@ impl Batch {
 
     /// Takes the items out, in order.
     pub fn into_items(self) -> Vec<Result<Event, EventError>> {
-        self.items
+        match self.items.into_inner() {
+            Some(items) => items,
+            None => classify_owned(self.delivery),
+        }
     }
 
     /// Splits the batch into its raw body, delivery and items.
     pub fn into_parts(self) -> (Bytes, Delivery, Vec<Result<Event, EventError>>) {
-        (self.body, self.delivery, self.items)
+        let items = match self.items.into_inner() {
+            Some(items) => items,
+            None => classify(&self.delivery),
+        };
+        (self.body, self.delivery, items)
     }
 }
 

@@ -6,8 +6,9 @@
 //! - `POST /webhook`: the tower [`Webhook`] endpoint as a bot would run it — verify,
 //!   parse, classify, dedup ([`MemoryDedup`]) and hand off to a [`MemorySink`] whose
 //!   handler does nothing but count;
-//! - `POST /webhook-discard`: the same endpoint over a sink that drops every delivery
-//!   (the middleware's own cost, without the hand-off to workers);
+//! - `POST /webhook-discard`: the same endpoint over a sink that classifies each
+//!   delivery and drops the items (the middleware's own cost, without the hand-off to
+//!   workers);
 //! - `POST /plain`: a plain axum handler answering `200` with an empty body, the baseline;
 //! - `POST /plain-read`: the same, but it reads the whole body first (what any endpoint
 //!   that looks at the delivery pays for on top of `/plain`);
@@ -29,12 +30,13 @@ use meta_webhooks::tower::{
 };
 use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
 
-/// A sink that accepts and drops every delivery.
+/// A sink that accepts every delivery, classifies it (as every sink must to use it) and
+/// drops the items.
 struct Discard;
 
 impl Sink for Discard {
     async fn accept(&self, batch: Batch) -> Result<(), SinkError> {
-        std::hint::black_box(batch);
+        std::hint::black_box(batch.into_items());
         Ok(())
     }
 }

@@ -347,3 +347,56 @@ fn standby_uses_the_same_rules() {
         .collect();
     assert_eq!(kinds, [K::Postback, K::Echo]);
 }
+
+/// The classification that consumes the delivery (used by `Batch::into_items`) and the
+/// count that skips classifying (used for `Accepted`) agree with `classify` on every
+/// fixture, including the malformed ones.
+#[cfg(feature = "tower")]
+#[test]
+fn owned_classification_and_count_agree_with_classify_on_the_fixture_corpus() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "json")
+                && !path.to_string_lossy().ends_with(".expected.json")
+            {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
+        &mut files,
+    );
+    let (mut deliveries, mut with_errors) = (0, 0);
+    for file in &files {
+        let Ok(delivery) = Delivery::from_slice(&std::fs::read(file).unwrap()) else {
+            continue;
+        };
+        deliveries += 1;
+        let borrowed = classify(&delivery);
+        let errors = borrowed.iter().filter(|item| item.is_err()).count();
+        with_errors += usize::from(errors > 0);
+        assert_eq!(
+            count(&delivery),
+            (borrowed.len() - errors, errors),
+            "{}",
+            file.display()
+        );
+        let owned = classify_owned(delivery);
+        assert_eq!(
+            format!("{owned:?}"),
+            format!("{borrowed:?}"),
+            "{}",
+            file.display()
+        );
+    }
+    assert!(deliveries >= 40, "only {deliveries} fixtures parsed");
+    assert!(
+        with_errors >= 3,
+        "only {with_errors} fixtures with item errors"
+    );
+}

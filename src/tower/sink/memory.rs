@@ -1,5 +1,6 @@
 //! [`MemorySink`]: a bounded in-memory queue with worker tasks calling a [`Handler`].
 
+use std::any::TypeId;
 use std::fmt;
 use std::future::Future;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -237,7 +238,7 @@ pub struct MemorySink {
 }
 
 struct Shared {
-    senders: RwLock<Option<Arc<[mpsc::Sender<Job>]>>>,
+    senders: RwLock<Option<Box<[mpsc::Sender<Job>]>>>,
     workers: tokio::sync::Mutex<Vec<JoinHandle<()>>>,
     worker_count: usize,
     counters: Arc<Counters>,
@@ -329,14 +330,6 @@ impl MemorySink {
         }
     }
 
-    fn senders(&self) -> Option<Arc<[mpsc::Sender<Job>]>> {
-        self.shared
-            .senders
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
     /// Queues the items, whole or not at all.
     fn enqueue(&self, mut items: Vec<Item>) -> Result<(), SinkError> {
         let counters = &self.shared.counters;
@@ -349,7 +342,14 @@ impl MemorySink {
     }
 
     fn try_enqueue(&self, items: &mut Vec<Item>) -> Result<(), SinkError> {
-        let senders = self.senders().ok_or(SinkError::Closed)?;
+        // Held only while queueing (no await): `shutdown` waits for it, and no reference
+        // count is touched per delivery.
+        let senders = self
+            .shared
+            .senders
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let senders = senders.as_deref().ok_or(SinkError::Closed)?;
         let shards = senders.len();
         if items.is_empty() {
             return Ok(());
@@ -563,7 +563,12 @@ impl<H: Handler, D: Dedup> Worker<H, D> {
 
     async fn event(&self, event: Event) {
         let kind = event.kind().as_str();
-        let key = event.dedup_key();
+        // `NoDedup` ignores keys: do not build one for it.
+        let key = if TypeId::of::<D>() == TypeId::of::<NoDedup>() {
+            String::new()
+        } else {
+            event.dedup_key().into_string()
+        };
         let key = key.as_str();
         let claimed = match self.claim(key).await {
             Ok(Claim::Claimed) => true,
