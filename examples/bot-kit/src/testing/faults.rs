@@ -57,6 +57,18 @@ fn user(prefix: &str, i: usize) -> String {
     format!("{prefix}{i:05}")
 }
 
+/// `n` users of one scenario (`user(prefix, i)`) and one `price?` DM from each, with mids
+/// `m_<tag>_<i>`.
+fn price_texts(prefix: &str, tag: &str, n: usize) -> (Vec<String>, Vec<Value>) {
+    let users: Vec<String> = (0..n).map(|i| user(prefix, i)).collect();
+    let deliveries = users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| text(ACCOUNT, u, &format!("m_{tag}_{i}"), PRICE))
+        .collect();
+    (users, deliveries)
+}
+
 /// A deterministic shuffle (xorshift), so a failure replays the same order.
 fn shuffle<T>(items: &mut [T], mut seed: u64) {
     for i in (1..items.len()).rev() {
@@ -249,12 +261,7 @@ pub async fn worker_sigkill(bin: &Path) {
     let w2 = c.spawn(Role::Worker, "w2", &[]).await;
     c.wait_balanced(&[&w1, &w2]).await;
 
-    let users: Vec<String> = (0..N).map(|i| user("720", i)).collect();
-    let deliveries = users
-        .iter()
-        .enumerate()
-        .map(|(i, u)| text(ACCOUNT, u, &format!("m_kill_{i}"), PRICE))
-        .collect();
+    let (users, deliveries) = price_texts("720", "kill", N);
     let feeding = feed(
         c.http(),
         vec![r1.url("/webhook")],
@@ -799,12 +806,7 @@ pub async fn sigterm_drain(bin: &Path) {
     let w2 = c.spawn(Role::Worker, "w2", &[]).await;
     c.wait_balanced(&[&w1, &w2]).await;
 
-    let users: Vec<String> = (0..N).map(|i| user("760", i)).collect();
-    let deliveries = users
-        .iter()
-        .enumerate()
-        .map(|(i, u)| text(ACCOUNT, u, &format!("m_term_{i}"), PRICE))
-        .collect();
+    let (users, deliveries) = price_texts("760", "term", N);
     let feeding = feed(
         c.http(),
         vec![r2.url("/webhook"), r1.url("/webhook")],
