@@ -19,11 +19,13 @@
 #
 # Endpoints: plain (200, body not read), webhook (the tower endpoint with MemorySink and
 # MemoryDedup), plain-read (200 after reading the body), webhook-discard (the tower
-# endpoint over a sink that classifies the delivery and drops the items). Exits non-zero
-# if any request failed or got a non-2xx answer.
+# endpoint over a sink that classifies the delivery and drops the items), floor (a plain
+# handler that only reads, verifies, parses and classifies: the work no correct endpoint
+# can skip, without tower, batch, sink or dedup). Exits non-zero if any request failed or
+# got a non-2xx answer.
 #
 # Knobs (environment): DURATION (10s) CONNECTIONS (16) THREADS (1) ROUNDS (3) WARMUP (2s)
-#                      PORT (39871) N_BODIES (5000) ENDPOINTS (all four, plain first)
+#                      PORT (39871) N_BODIES (5000) ENDPOINTS (all five, plain first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +37,7 @@ WARMUP=${WARMUP:-2s}
 PORT=${PORT:-39871}
 N_BODIES=${N_BODIES:-5000}
 # plain must come first: the ratio is webhook / plain.
-ENDPOINTS=${ENDPOINTS:-plain webhook plain-read webhook-discard}
+ENDPOINTS=${ENDPOINTS:-plain webhook plain-read webhook-discard floor}
 SECRET=loadtest-secret
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 
@@ -84,7 +86,7 @@ for i in range(n):
     bodies.append((body, sig))
 sizes = sorted(len(b) for b, _ in bodies)
 print(f"bodies: {n}, {sizes[0]}-{sizes[-1]} B", file=sys.stderr)
-for name in ("webhook", "webhook-discard", "plain", "plain-read"):
+for name in ("webhook", "webhook-discard", "plain", "plain-read", "floor"):
     with open(f"{work}/{name}.lua", "w") as f:
         f.write("local bodies = {\n")
         for body, sig in bodies:

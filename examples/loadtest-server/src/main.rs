@@ -12,6 +12,10 @@
 //! - `POST /plain`: a plain axum handler answering `200` with an empty body, the baseline;
 //! - `POST /plain-read`: the same, but it reads the whole body first (what any endpoint
 //!   that looks at the delivery pays for on top of `/plain`);
+//! - `POST /floor`: a plain axum handler doing only the work no correct endpoint can skip —
+//!   read the body, verify `X-Hub-Signature-256`, parse and classify — and answering
+//!   `200` (`401`/`400` otherwise), with no tower service, batch, sink or dedup: the floor
+//!   under the webhook endpoint's cost;
 //! - `GET /stats`: the sink's counters, so the script can check every acknowledged
 //!   delivery was accepted and none refused.
 //!
@@ -23,10 +27,13 @@ use std::convert::Infallible;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::Request;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use meta_webhooks::event::Event;
+use meta_webhooks::payload::Delivery;
 use meta_webhooks::tower::{
-    Batch, MemoryDedup, MemorySink, Sink, SinkError, SinkStats, Webhook, handler_fn,
+    Batch, DEFAULT_BODY_LIMIT, MemoryDedup, MemorySink, Sink, SinkError, SinkStats, Webhook, handler_fn,
 };
 use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
 
@@ -38,6 +45,20 @@ impl Sink for Discard {
     async fn accept(&self, batch: Batch) -> Result<(), SinkError> {
         std::hint::black_box(batch.into_items());
         Ok(())
+    }
+}
+
+/// The work every correct endpoint must do before acknowledging: verify, parse, classify.
+fn floor(verifier: &Verifier, headers: &HeaderMap, body: &[u8]) -> StatusCode {
+    if verifier.verify_headers(body, headers).is_err() {
+        return StatusCode::UNAUTHORIZED;
+    }
+    match Delivery::from_slice(body) {
+        Ok(delivery) => {
+            std::hint::black_box(delivery.into_events());
+            StatusCode::OK
+        }
+        Err(_) => StatusCode::BAD_REQUEST,
     }
 }
 
@@ -101,12 +122,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Handshake::new(VerifyToken::new("loadtest-token")?),
         Discard,
     );
+    // Shared, as the webhook's is: the handler is cloned per request.
+    let floor_verifier = std::sync::Arc::new(Verifier::new(AppSecret::new(secret.clone())?));
     let stats = sink.clone();
     let app = Router::new()
         .route_service("/webhook", webhook)
         .route_service("/webhook-discard", discard)
         .route("/plain", post(|| async {}))
         .route("/plain-read", post(|body: Bytes| async move { drop(body) }))
+        .route(
+            "/floor",
+            post(move |request: Request| async move {
+                // The parts are taken, not cloned (the `HeaderMap` extractor would clone).
+                let (parts, body) = request.into_parts();
+                match axum::body::to_bytes(body, DEFAULT_BODY_LIMIT).await {
+                    Ok(body) => floor(&floor_verifier, &parts.headers, &body),
+                    Err(_) => StatusCode::BAD_REQUEST,
+                }
+            }),
+        )
         .route(
             "/stats",
             get(move || {
