@@ -321,6 +321,11 @@ pub trait ConversationStore: Send + Sync {
     /// message, refreshes the TTL and returns the record as it is after the update — so
     /// a caller learns the state (e.g. handoff) and the history in the same step.
     ///
+    /// A message equal to one still in the history (same role, text and time to the
+    /// millisecond) is not appended again, so an event handled a second time (retried
+    /// after a failed reply, or redelivered) does not show up twice in what the GPT
+    /// fallback is given.
+    ///
     /// # Errors
     ///
     /// [`StoreError`] when the backend fails; nothing is appended then.

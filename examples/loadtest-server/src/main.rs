@@ -33,7 +33,8 @@ use axum::routing::{get, post};
 use meta_webhooks::event::Event;
 use meta_webhooks::payload::Delivery;
 use meta_webhooks::tower::{
-    Batch, DEFAULT_BODY_LIMIT, MemoryDedup, MemorySink, Sink, SinkError, SinkStats, Webhook, handler_fn,
+    Batch, DEFAULT_BODY_LIMIT, MemoryDedup, MemorySink, Sink, SinkError, SinkStats, Webhook,
+    handler_fn,
 };
 use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
 

@@ -120,7 +120,12 @@ impl ConversationStore for MemoryStore {
     ) -> Result<Conversation, StoreError> {
         let cap = self.inner.options.history_cap;
         Ok(self.write(key, |c| {
-            c.history.extend_from_slice(messages);
+            for message in messages {
+                // The same event handled again (a retry, a redelivery) appends nothing.
+                if !c.history.contains(message) {
+                    c.history.push(message.clone());
+                }
+            }
             let excess = c.history.len().saturating_sub(cap);
             c.history.drain(..excess);
             let latest_inbound = messages

@@ -15,7 +15,9 @@ use super::{
 use crate::secret::Secret;
 
 /// Appends messages. KEYS: meta, history. ARGV: ttl_ms, cap, now_ms, inbound_ms or "",
-/// then one JSON message per argument. Returns {HGETALL meta, LRANGE history}.
+/// then one JSON message per argument. A message whose JSON is already in the history
+/// (same role, text and millisecond: the same event handled again) is not pushed again.
+/// Returns {HGETALL meta, LRANGE history}.
 const APPEND_LUA: &str = r"
 local ttl = tonumber(ARGV[1])
 local cap = tonumber(ARGV[2])
@@ -24,8 +26,15 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], 'state', 'active')
 end
 if #ARGV >= 5 then
+  local present = {}
+  for _, message in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+    present[message] = true
+  end
   for i = 5, #ARGV do
-    redis.call('RPUSH', KEYS[2], ARGV[i])
+    if not present[ARGV[i]] then
+      redis.call('RPUSH', KEYS[2], ARGV[i])
+      present[ARGV[i]] = true
+    end
   end
   redis.call('LTRIM', KEYS[2], -cap, -1)
 end

@@ -391,3 +391,41 @@ async fn connecting_to_nothing_is_an_unavailable_error_without_the_url() {
     assert_eq!(err.kind(), StoreErrorKind::Config);
     assert!(!err.to_string().contains("hunter2"));
 }
+
+/// An event handled twice (a retry after a failed reply, a redelivery) appends the same
+/// messages again: the history keeps one copy, other messages still go in.
+async fn repeated_messages_are_appended_once(store: &impl ConversationStore) {
+    let question = HistoryMessage::user("Do you ship to Vienna?", at(1_700_000_000_000));
+    let human = HistoryMessage::human("Yes, in 3 days.", at(1_700_000_001_000));
+    store
+        .append(&key(), std::slice::from_ref(&question))
+        .await
+        .unwrap();
+    let c = store
+        .append(&key(), &[question.clone(), human.clone(), human.clone()])
+        .await
+        .unwrap();
+    assert_eq!(c.history, [question.clone(), human.clone()]);
+    // The same text at another time is another message.
+    let again = HistoryMessage::user("Do you ship to Vienna?", at(1_700_000_002_000));
+    let c = store
+        .append(&key(), std::slice::from_ref(&again))
+        .await
+        .unwrap();
+    assert_eq!(c.history, [question, human, again]);
+    assert_eq!(
+        store.load(&key()).await.unwrap().unwrap().history,
+        c.history
+    );
+}
+
+#[tokio::test]
+async fn redis_appends_a_repeated_message_once() {
+    let server = RedisServer::start().expect("redis-server must be installed");
+    repeated_messages_are_appended_once(&store(&server, StoreOptions::default()).await).await;
+}
+
+#[tokio::test]
+async fn memory_appends_a_repeated_message_once() {
+    repeated_messages_are_appended_once(&bot_kit::MemoryStore::new(StoreOptions::default())).await;
+}
