@@ -9,7 +9,7 @@
 //! | `story_mention` | thanks and a repost permission request; the story id and CDN URL are recorded (not the media) |
 //! | `media` | a short acknowledgement |
 //! | `comment`, `live_comment` matching a rule | one private reply DM to the commenter (comment-to-DM) |
-//! | `echo` this bot did not send | a human answered from the inbox: the conversation goes to HANDOFF |
+//! | `echo` this bot did not send | a human answered from the inbox: the conversation goes to HANDOFF (told apart by `app_id` with `IG_APP_ID`, else by mid and text) |
 //! | anything else (reaction, read, deleted, unknown, …) | nothing |
 //!
 //! A conversation in HANDOFF gets no automatic reply until it is resolved
@@ -325,6 +325,7 @@ struct Inner {
     max_event_age: Duration,
     admin_token: Option<Secret>,
     sent_mids: Mutex<SentMids>,
+    app_id: Option<String>,
     backend: Backend,
     role: Role,
     stream: StreamConfig,
@@ -334,6 +335,16 @@ struct Inner {
 tokio::task_local! {
     /// When the delivery being handled was accepted (for the reply latency).
     static ACCEPTED_AT: SystemTime;
+}
+
+/// Who sent an echo, as far as its `app_id` tells ([`Bot::echo_sender`]).
+enum EchoSender {
+    /// This bot's app.
+    ThisApp,
+    /// Another app: the inbox, where a human typed it, or another tool.
+    OtherApp,
+    /// No `app_id` on the echo, or no `IG_APP_ID` configured.
+    Unknown,
 }
 
 #[derive(Default)]
@@ -389,6 +400,7 @@ impl Bot {
                 max_event_age: config.max_event_age,
                 admin_token: config.admin_token.clone(),
                 sent_mids: Mutex::new(SentMids::default()),
+                app_id: config.app_id.clone(),
                 backend: config.state.clone(),
                 role: config.role,
                 stream: config.stream.clone(),
@@ -711,19 +723,15 @@ impl Bot {
         let Some(user) = event.recipient() else {
             return Ok(());
         };
-        if event.mid().is_some_and(|mid| self.sent(mid)) {
-            return Ok(());
-        }
         let key = ConversationKey::new(account.clone(), Igsid::new(user));
         let text = event.text().unwrap_or_default();
-        // A bot reply from another process sharing the store: its text is in the history.
-        if let Some(conversation) = self.inner.store.load(&key).await? {
-            let ours = conversation
-                .recent(6)
-                .iter()
-                .any(|m| m.role == crate::state::Role::Bot && !text.is_empty() && m.text == text);
-            if ours {
-                return Ok(());
+        match self.echo_sender(event) {
+            EchoSender::ThisApp => return Ok(()),
+            EchoSender::OtherApp => {}
+            EchoSender::Unknown => {
+                if self.is_own_echo(&key, event, text).await? {
+                    return Ok(());
+                }
             }
         }
         tracing::info!("echo not sent by this bot: a human answered, conversation in handoff");
@@ -733,6 +741,43 @@ impl Bot {
             .await?;
         self.inner.store.set_handoff(&key, "inbox_reply").await?;
         Ok(())
+    }
+
+    /// Who sent an echo, by its `app_id` (Meta sets it to the sending app; messages typed
+    /// in the inbox carry the inbox app's id). Decides only when `IG_APP_ID` is configured
+    /// and the echo has an `app_id`: then it holds even for an echo that arrives before
+    /// the Send API answered, whose mid this bot cannot know yet.
+    fn echo_sender(&self, event: &Event) -> EchoSender {
+        let echo_app = match event.data() {
+            EventData::Message(message) => message.app_id.as_ref(),
+            _ => None,
+        };
+        match (self.inner.app_id.as_deref(), echo_app) {
+            (Some(ours), Some(sender)) if sender.as_str() == ours => EchoSender::ThisApp,
+            (Some(_), Some(_)) => EchoSender::OtherApp,
+            _ => EchoSender::Unknown,
+        }
+    }
+
+    /// Without an `app_id` to go by: the echo is this bot's when its mid is one this
+    /// process sent, or its text is a recent bot reply in the shared history (a reply
+    /// sent by another process).
+    async fn is_own_echo(
+        &self,
+        key: &ConversationKey,
+        event: &Event,
+        text: &str,
+    ) -> Result<bool, BotError> {
+        if event.mid().is_some_and(|mid| self.sent(mid)) {
+            return Ok(true);
+        }
+        if let Some(conversation) = self.inner.store.load(key).await? {
+            return Ok(conversation
+                .recent(6)
+                .iter()
+                .any(|m| m.role == crate::state::Role::Bot && !text.is_empty() && m.text == text));
+        }
+        Ok(false)
     }
 
     async fn escalate(

@@ -12,6 +12,7 @@
 //! | `IG_VERIFY_TOKEN` | generated dev value | the handshake's `hub.verify_token` |
 //! | `IG_PAGE_TOKEN` | unset → dry-run sender | access token of the account `IG_BUSINESS_ID` |
 //! | `IG_BUSINESS_ID` | — | Instagram professional account id (digits), required with `IG_PAGE_TOKEN` |
+//! | `IG_APP_ID` | unset | this bot's Meta app id (digits): an echo whose `app_id` is another app's (the inbox) is a human's; unset → echoes are told apart by mid and text only |
 //! | `ACCOUNTS_FILE` | — | TOML file of more accounts (below) |
 //! | `GRAPH_API_BASE` | `https://graph.facebook.com` | scheme and host only; the client adds the version path |
 //! | `GRAPH_TIMEOUT_SECS` | `30` | timeout of one Send API request, 1–120; a send that hits it is "outcome unknown", never retried |
@@ -120,6 +121,8 @@ pub mod vars {
     pub const IG_PAGE_TOKEN: &str = "IG_PAGE_TOKEN";
     /// Instagram professional account id.
     pub const IG_BUSINESS_ID: &str = "IG_BUSINESS_ID";
+    /// This bot's Meta app id.
+    pub const IG_APP_ID: &str = "IG_APP_ID";
     /// Accounts file.
     pub const ACCOUNTS_FILE: &str = "ACCOUNTS_FILE";
     /// Graph API scheme and host.
@@ -170,11 +173,12 @@ pub mod vars {
     pub const SHUTDOWN_TIMEOUT_SECS: &str = "SHUTDOWN_TIMEOUT_SECS";
 
     /// Every variable the configuration reads.
-    pub const ALL: [&str; 28] = [
+    pub const ALL: [&str; 29] = [
         IG_APP_SECRET,
         IG_VERIFY_TOKEN,
         IG_PAGE_TOKEN,
         IG_BUSINESS_ID,
+        IG_APP_ID,
         ACCOUNTS_FILE,
         GRAPH_API_BASE,
         GRAPH_TIMEOUT_SECS,
@@ -262,6 +266,8 @@ pub struct Config {
     pub verify_token: VerifyToken,
     /// Which of the two were generated.
     pub generated: Generated,
+    /// `IG_APP_ID`: this bot's Meta app id, to recognize its own echoes by `app_id`.
+    pub app_id: Option<String>,
     /// Dry-run or live, with the accounts.
     pub sending: Sending,
     /// `GRAPH_API_BASE`: scheme, host and optional port, no path.
@@ -402,6 +408,17 @@ impl Config {
                 generated.verify_token = true;
                 VerifyToken::new(format!("dev-{}", random_hex(vars::IG_VERIFY_TOKEN, 12)?))
                     .map_err(|_| ConfigError::empty(vars::IG_VERIFY_TOKEN))?
+            }
+        };
+
+        let app_id = match env.get(vars::IG_APP_ID)? {
+            None => None,
+            Some(v) if is_account_id(v) => Some(v.to_owned()),
+            Some(v) => {
+                return Err(ConfigError::invalid(
+                    vars::IG_APP_ID,
+                    format!("expected the app id's digits, got {v:?}"),
+                ));
             }
         };
 
@@ -554,6 +571,7 @@ impl Config {
             app_secret,
             verify_token,
             generated,
+            app_id,
             sending,
             graph_api_base,
             graph_timeout,
@@ -1095,6 +1113,11 @@ mod tests {
                 "PORT: is set but empty (unset it to use the default)",
             ),
             (&[("BIND_ADDR", "localhost")], "BIND_ADDR", ""),
+            (
+                &[("IG_APP_ID", "my-app")],
+                "IG_APP_ID",
+                r#"IG_APP_ID: expected the app id's digits, got "my-app""#,
+            ),
             (&[("MAX_EVENT_AGE_SECS", "-1")], "MAX_EVENT_AGE_SECS", ""),
             (&[("MAX_EVENT_AGE_SECS", "1.5")], "MAX_EVENT_AGE_SECS", ""),
             (&[("OPENAI_TIMEOUT_SECS", "0")], "OPENAI_TIMEOUT_SECS", ""),

@@ -82,6 +82,80 @@ async fn an_echo_the_bot_did_not_send_hands_off_and_silences_the_bot() {
     );
 }
 
+fn echo(user: &str, mid: &str, text: &str, app_id: Option<u64>) -> Event {
+    let mut message = json!({"mid": mid, "text": text, "is_echo": true});
+    if let Some(app_id) = app_id {
+        message["app_id"] = json!(app_id);
+    }
+    let body = json!({"object": "instagram", "entry": [{"id": "1784", "time": now_ms(), "messaging": [{
+        "sender": {"id": "1784"}, "recipient": {"id": user}, "timestamp": now_ms(),
+        "message": message}]}]});
+    events(&body).remove(0)
+}
+
+#[tokio::test]
+async fn with_ig_app_id_an_echo_is_told_apart_by_its_app_id() {
+    const OURS: u64 = 1_517_776_481_860_111;
+    const INBOX: u64 = 263_902_037_430_900;
+    let config = Config::from_vars([("PORT", "3000"), ("IG_APP_ID", "1517776481860111")]).unwrap();
+    let bot = Bot::from_config(&config).await.unwrap();
+
+    // This app's echo whose mid the bot has not learned yet (it came before the Send
+    // API's answer) and whose text is in no history: still this bot's, no handoff.
+    bot.handle(&echo("46", "early", "Hello from the bot", Some(OURS)))
+        .await
+        .unwrap();
+    let key = ConversationKey::new("1784", "46");
+    assert!(bot.store().load(&key).await.unwrap().is_none());
+
+    // A human typing in the inbox the very text the bot just sent: the app id says human.
+    bot.handle(
+        &events(&item(
+            "47",
+            json!({"message": {"mid": "m5", "text": "price?"}}),
+        ))[0],
+    )
+    .await
+    .unwrap();
+    let key = ConversationKey::new("1784", "47");
+    let reply = bot.store().load(&key).await.unwrap().unwrap().history[1]
+        .text
+        .clone();
+    bot.handle(&echo("47", "inbox1", &reply, Some(INBOX)))
+        .await
+        .unwrap();
+    assert!(bot.store().load(&key).await.unwrap().unwrap().is_handoff());
+
+    // No app_id on the echo: mid and text decide, as without IG_APP_ID.
+    bot.handle(&echo("48", "noapp", "Ana here", None))
+        .await
+        .unwrap();
+    let key = ConversationKey::new("1784", "48");
+    assert!(bot.store().load(&key).await.unwrap().unwrap().is_handoff());
+}
+
+#[tokio::test]
+async fn without_ig_app_id_an_echo_of_a_recent_bot_reply_is_the_bots() {
+    let bot = bot().await;
+    bot.handle(
+        &events(&item(
+            "49",
+            json!({"message": {"mid": "m6", "text": "price?"}}),
+        ))[0],
+    )
+    .await
+    .unwrap();
+    let key = ConversationKey::new("1784", "49");
+    let reply = bot.store().load(&key).await.unwrap().unwrap().history[1]
+        .text
+        .clone();
+    // An app_id is ignored when the bot does not know its own.
+    bot.handle(&echo("49", "other-process", &reply, Some(1)))
+        .await
+        .unwrap();
+    assert!(!bot.store().load(&key).await.unwrap().unwrap().is_handoff());
+}
+
 #[tokio::test]
 async fn media_is_acknowledged_and_stale_events_are_recorded_only() {
     let bot = bot().await;
