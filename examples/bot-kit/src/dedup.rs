@@ -1,10 +1,21 @@
 //! Event deduplication for the bots: in memory, or shared in Redis.
 //!
-//! [`RedisDedup`] claims each event's dedup key with `SET key 1 NX PX ttl` (TTL
-//! [`DEDUP_TTL`], 48 h, above Meta's 36-hour retry horizon), so several bot processes
-//! sharing one Redis handle a delivery sent to all of them exactly once. A Redis error is
-//! a [`DedupError`], never a duplicate. [`BotDedup`] picks Redis when `REDIS_URL` is set
-//! and [`MemoryDedup`] otherwise.
+//! [`RedisDedup`] is the [`Dedup`] contract in Redis, so several processes that each feed a
+//! [`MemorySink`](meta_webhooks::tower::MemorySink) from one Redis handle an event sent to
+//! all of them once:
+//!
+//! - **claim**: `SET key 1 NX PX claim_ttl` ([`DEDUP_CLAIM_TTL`], 5 min). The claim
+//!   expires by itself, so a process that dies while handling does not leave the event
+//!   marked for 48 h: a redelivery after the claim expired is handled;
+//! - **complete**: `SET key 2 PX ttl` ([`DEDUP_TTL`], 48 h, above Meta's 36-hour retry
+//!   horizon);
+//! - **release** (the handler failed): deletes the key only while it is still a claim
+//!   (`1`), so a late release never erases another process' completed mark.
+//!
+//! A Redis error is a [`DedupError`], never a duplicate. [`BotDedup`] picks Redis when
+//! asked for it and [`MemoryDedup`] otherwise; the bots themselves use [`MemoryDedup`] with
+//! the in-memory queue and, with Redis, the stream workers' own claim (see
+//! [`crate::stream`]), which follows the same states.
 
 use std::fmt;
 use std::sync::Arc;
@@ -21,6 +32,19 @@ use crate::state::{Backend, StoreError, StoreErrorKind};
 /// How long a claimed or completed key is remembered: 48 hours.
 pub const DEDUP_TTL: Duration = Duration::from_secs(48 * 60 * 60);
 
+/// How long a claim holds when it is neither completed nor released (its handler died):
+/// 5 minutes, well above one event's handling (a GPT call and a Send API request, each
+/// bounded by its timeout).
+pub const DEDUP_CLAIM_TTL: Duration = Duration::from_secs(5 * 60);
+
+/// Deletes KEYS[1] only while it holds a claim (`1`), not a completed mark (`2`).
+const RELEASE_LUA: &str = r"
+if redis.call('GET', KEYS[1]) == '1' then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+";
+
 /// The Redis key prefix of dedup keys.
 pub const DEDUP_KEY_PREFIX: &str = "botkit:dedup:";
 
@@ -32,12 +56,15 @@ const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
 pub struct RedisDedup {
     conn: ConnectionManager,
     ttl_ms: u64,
+    claim_ttl_ms: u64,
+    release: Arc<redis::Script>,
 }
 
 impl fmt::Debug for RedisDedup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisDedup")
             .field("ttl_ms", &self.ttl_ms)
+            .field("claim_ttl_ms", &self.claim_ttl_ms)
             .finish_non_exhaustive()
     }
 }
@@ -61,8 +88,18 @@ impl RedisDedup {
             })?;
         Ok(Self {
             conn,
-            ttl_ms: u64::try_from(DEDUP_TTL.as_millis()).unwrap_or(u64::MAX),
+            ttl_ms: millis(DEDUP_TTL),
+            claim_ttl_ms: millis(DEDUP_CLAIM_TTL),
+            release: Arc::new(redis::Script::new(RELEASE_LUA)),
         })
+    }
+
+    /// Sets how long an unfinished claim holds (default [`DEDUP_CLAIM_TTL`]; at least
+    /// 1 ms). Keep it above the longest time one event's handling can take.
+    #[must_use]
+    pub fn with_claim_ttl(mut self, ttl: Duration) -> Self {
+        self.claim_ttl_ms = millis(ttl).max(1);
+        self
     }
 
     fn key(key: &str) -> String {
@@ -71,11 +108,7 @@ impl RedisDedup {
 
     async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Result<T, DedupError> {
         let mut conn = self.conn.clone();
-        match tokio::time::timeout(REDIS_TIMEOUT, cmd.query_async::<T>(&mut conn)).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(DedupError::new(redis_reason(&error))),
-            Err(_) => Err(DedupError::new("redis timeout")),
-        }
+        bounded(cmd.query_async::<T>(&mut conn)).await
     }
 }
 
@@ -86,7 +119,7 @@ impl Dedup for RedisDedup {
             .arg("1")
             .arg("NX")
             .arg("PX")
-            .arg(self.ttl_ms);
+            .arg(self.claim_ttl_ms);
         let answer: Option<String> = self.run(cmd).await?;
         Ok(if answer.is_some() {
             Claim::Claimed
@@ -103,11 +136,24 @@ impl Dedup for RedisDedup {
     }
 
     async fn release(&self, key: &str) -> Result<(), DedupError> {
-        let mut cmd = redis::cmd("DEL");
-        cmd.arg(Self::key(key));
-        let _: i64 = self.run(cmd).await?;
+        let mut conn = self.conn.clone();
+        let invocation = self.release.key(Self::key(key));
+        bounded(invocation.invoke_async::<i64>(&mut conn)).await?;
         Ok(())
     }
+}
+
+/// One Redis call within [`REDIS_TIMEOUT`]; a failure or timeout is a [`DedupError`].
+async fn bounded<T>(call: impl Future<Output = redis::RedisResult<T>>) -> Result<T, DedupError> {
+    match tokio::time::timeout(REDIS_TIMEOUT, call).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(DedupError::new(redis_reason(&error))),
+        Err(_) => Err(DedupError::new("redis timeout")),
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The bots' dedup store: in memory, or in Redis when `REDIS_URL` is set.
