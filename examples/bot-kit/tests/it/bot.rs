@@ -93,6 +93,21 @@ fn echo(user: &str, mid: &str, text: &str, app_id: Option<u64>) -> Event {
     events(&body).remove(0)
 }
 
+/// Has `user` ask "price?" and returns the bot's (rule) reply from the history.
+async fn price_reply(bot: &Bot, user: &str, mid: &str) -> String {
+    bot.handle(
+        &events(&item(
+            user,
+            json!({"message": {"mid": mid, "text": "price?"}}),
+        ))[0],
+    )
+    .await
+    .unwrap();
+    let key = ConversationKey::new("1784", user);
+    let history = bot.store().load(&key).await.unwrap().unwrap().history;
+    history[1].text.clone()
+}
+
 #[tokio::test]
 async fn with_ig_app_id_an_echo_is_told_apart_by_its_app_id() {
     const OURS: u64 = 1_517_776_481_860_111;
@@ -109,18 +124,8 @@ async fn with_ig_app_id_an_echo_is_told_apart_by_its_app_id() {
     assert!(bot.store().load(&key).await.unwrap().is_none());
 
     // A human typing in the inbox the very text the bot just sent: the app id says human.
-    bot.handle(
-        &events(&item(
-            "47",
-            json!({"message": {"mid": "m5", "text": "price?"}}),
-        ))[0],
-    )
-    .await
-    .unwrap();
     let key = ConversationKey::new("1784", "47");
-    let reply = bot.store().load(&key).await.unwrap().unwrap().history[1]
-        .text
-        .clone();
+    let reply = price_reply(&bot, "47", "m5").await;
     bot.handle(&echo("47", "inbox1", &reply, Some(INBOX)))
         .await
         .unwrap();
@@ -137,18 +142,8 @@ async fn with_ig_app_id_an_echo_is_told_apart_by_its_app_id() {
 #[tokio::test]
 async fn without_ig_app_id_an_echo_of_a_recent_bot_reply_is_the_bots() {
     let bot = bot().await;
-    bot.handle(
-        &events(&item(
-            "49",
-            json!({"message": {"mid": "m6", "text": "price?"}}),
-        ))[0],
-    )
-    .await
-    .unwrap();
     let key = ConversationKey::new("1784", "49");
-    let reply = bot.store().load(&key).await.unwrap().unwrap().history[1]
-        .text
-        .clone();
+    let reply = price_reply(&bot, "49", "m6").await;
     // An app_id is ignored when the bot does not know its own.
     bot.handle(&echo("49", "other-process", &reply, Some(1)))
         .await

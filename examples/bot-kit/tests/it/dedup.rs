@@ -42,17 +42,8 @@ async fn complete_keeps_release_frees_and_ttl_covers_metas_retry_horizon() {
     dedup.release("k2").await.unwrap();
     assert_eq!(dedup.claim("k2").await.unwrap(), Claim::Claimed);
 
-    let mut conn = redis::Client::open(server.url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let pttl: i64 = redis::cmd("PTTL")
-        .arg("botkit:dedup:k1")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    assert!(pttl > 36 * 3600 * 1000, "ttl {pttl} ms");
+    let ttl = pttl(&server, "k1").await;
+    assert!(ttl > 36 * 3600 * 1000, "ttl {ttl} ms");
 }
 
 #[tokio::test(flavor = "multi_thread")]
