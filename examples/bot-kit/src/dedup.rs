@@ -29,7 +29,7 @@ use crate::stream::redis_reason;
 use crate::secret::Secret;
 use crate::state::{Backend, StoreError, StoreErrorKind};
 
-/// How long a claimed or completed key is remembered: 48 hours.
+/// How long a completed key is remembered: 48 hours, above Meta's 36-hour retry horizon.
 pub const DEDUP_TTL: Duration = Duration::from_secs(48 * 60 * 60);
 
 /// How long a claim holds when it is neither completed nor released (its handler died):
