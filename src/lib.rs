@@ -58,6 +58,8 @@ pub mod handshake;
 pub mod payload;
 pub mod secret;
 pub mod signature;
+#[cfg(test)]
+mod test_fixtures;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod test_util;

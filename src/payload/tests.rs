@@ -357,23 +357,7 @@ fn observe(
 
 #[test]
 fn fast_and_careful_paths_agree_on_the_fixture_corpus() {
-    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "json")
-                && !path.to_string_lossy().ends_with(".expected.json")
-            {
-                out.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
-        &mut files,
-    );
+    let files = crate::test_fixtures::fixture_files();
     let mut fast_taken = 0;
     for file in &files {
         let bytes = std::fs::read(file).unwrap();

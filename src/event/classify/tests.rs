@@ -354,23 +354,7 @@ fn standby_uses_the_same_rules() {
 #[cfg(feature = "tower")]
 #[test]
 fn owned_classification_and_count_agree_with_classify_on_the_fixture_corpus() {
-    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "json")
-                && !path.to_string_lossy().ends_with(".expected.json")
-            {
-                out.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
-        &mut files,
-    );
+    let files = crate::test_fixtures::fixture_files();
     let (mut deliveries, mut with_errors) = (0, 0);
     for file in &files {
         let Ok(delivery) = Delivery::from_slice(&std::fs::read(file).unwrap()) else {
