@@ -58,6 +58,7 @@
 #   BOT_LOG (error: the bots' RUST_LOG) KEEP (1 keeps the work directory and the logs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-3}
@@ -86,17 +87,7 @@ WARMUP_S=$(secs "$WARMUP")
 MAX_BODIES=${MAX_BODIES:-$((25000 * DURATION_S))}
 [ "$CONNECTIONS" -ge 2 ] || { echo "CONNECTIONS must be at least 2" >&2; exit 2; }
 
-if ! command -v wrk >/dev/null; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "==> installing wrk (Debian package)" >&2
-        apt-get install -y -qq wrk >/dev/null 2>&1 || {
-            apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null
-        }
-    else
-        echo "wrk is required: apt-get install wrk" >&2
-        exit 1
-    fi
-fi
+need_wrk
 command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 1; }
 command -v redis-server >/dev/null || { echo "redis-server is required: apt-get install redis-server" >&2; exit 1; }
 

@@ -28,6 +28,7 @@
 #                      PORT (39871) N_BODIES (5000) ENDPOINTS (all five, plain first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-16}
@@ -41,17 +42,7 @@ ENDPOINTS=${ENDPOINTS:-plain webhook plain-read webhook-discard floor}
 SECRET=loadtest-secret
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 
-if ! command -v wrk >/dev/null; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "==> installing wrk (Debian package)" >&2
-        apt-get install -y -qq wrk >/dev/null 2>&1 || {
-            apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null
-        }
-    else
-        echo "wrk is required: apt-get install wrk" >&2
-        exit 1
-    fi
-fi
+need_wrk
 command -v python3 >/dev/null || { echo "python3 is required (to sign the bodies)" >&2; exit 1; }
 
 echo "==> building loadtest-server (release)" >&2

@@ -52,6 +52,15 @@ const PRICE: &str = "price?";
 /// How long a scenario waits for replies, drains, exits.
 const WAIT: Duration = Duration::from_secs(30);
 
+/// Stream settings under which a dead worker's shards and entries move on within about
+/// two seconds (the SIGKILL and SIGTERM scenarios): 4 shards, batches of 8.
+const FAST_FAILOVER: [(&str, &str); 4] = [
+    ("STREAM_SHARDS", "4"),
+    ("STREAM_BATCH", "8"),
+    ("STREAM_LEASE_MS", "1000"),
+    ("STREAM_RECLAIM_IDLE_MS", "1500"),
+];
+
 /// `IGSID`s of one scenario: `<prefix><i>`, distinct across scenarios.
 fn user(prefix: &str, i: usize) -> String {
     format!("{prefix}{i:05}")
@@ -87,6 +96,18 @@ fn duplicates(delivered: &BTreeMap<String, usize>) -> BTreeMap<String, usize> {
         .filter(|(_, n)| **n > 1)
         .map(|(u, n)| (u.clone(), *n))
         .collect()
+}
+
+/// Waits until each of `users` got a reply and the streams are drained, then a little
+/// longer so a late duplicate would show; returns the replies per user.
+async fn settled<'a>(
+    c: &Cluster,
+    users: impl IntoIterator<Item = &'a str>,
+) -> BTreeMap<String, usize> {
+    c.graph.wait_delivered(users, WAIT).await;
+    c.wait_quiescent(WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    c.graph.delivered()
 }
 
 fn statuses(posted: &[Posted]) -> BTreeMap<u16, usize> {
@@ -188,13 +209,7 @@ pub async fn duplicate_storm(bin: &Path) {
         "every delivery accepted"
     );
 
-    c.graph
-        .wait_delivered(users.iter().map(String::as_str), WAIT)
-        .await;
-    c.wait_quiescent(WAIT).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-
-    let delivered = c.graph.delivered();
+    let delivered = settled(&c, users.iter().map(String::as_str)).await;
     let dups = duplicates(&delivered);
     assert!(dups.is_empty(), "one reply per mid, duplicates: {dups:?}");
     assert_eq!(delivered.len(), N);
@@ -241,19 +256,8 @@ pub async fn worker_sigkill(bin: &Path) {
     let _serial = SERIAL.lock().await;
     let started = Instant::now();
     const N: usize = 120;
-    const BATCH: usize = 8;
-    let c = Cluster::start(
-        bin,
-        "sigkill",
-        false,
-        &[
-            ("STREAM_SHARDS", "4"),
-            ("STREAM_BATCH", "8"),
-            ("STREAM_LEASE_MS", "1000"),
-            ("STREAM_RECLAIM_IDLE_MS", "1500"),
-        ],
-    )
-    .await;
+    const BATCH: usize = 8; // STREAM_BATCH in FAST_FAILOVER
+    let c = Cluster::start(bin, "sigkill", false, &FAST_FAILOVER).await;
     c.graph
         .set_default(GraphAnswer::ok().delayed(Duration::from_millis(150)));
     let r1 = c.spawn(Role::Receiver, "r1", &[]).await;
@@ -290,13 +294,7 @@ pub async fn worker_sigkill(bin: &Path) {
 
     let posted = feeding.await.unwrap();
     assert_eq!(statuses(&posted), BTreeMap::from([(200, N)]));
-    c.graph
-        .wait_delivered(users.iter().map(String::as_str), WAIT)
-        .await;
-    c.wait_quiescent(WAIT).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-
-    let delivered = c.graph.delivered();
+    let delivered = settled(&c, users.iter().map(String::as_str)).await;
     assert_eq!(delivered.len(), N, "every accepted delivery answered");
     let dups = duplicates(&delivered);
     // A duplicate is an event the killed worker sent before it died (Graph 200, no ack).
@@ -425,11 +423,7 @@ pub async fn redis_outage(bin: &Path) {
         .chain(down.iter().map(|(u, _)| u))
         .map(String::as_str)
         .collect();
-    c.graph.wait_delivered(all.iter().copied(), WAIT).await;
-    c.wait_quiescent(WAIT).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-
-    let delivered = c.graph.delivered();
+    let delivered = settled(&c, all.iter().copied()).await;
     assert_eq!(delivered.len(), all.len(), "nothing accepted was lost");
     let dups = duplicates(&delivered);
     // A duplicate can only be an event a worker held when Redis died: accepted before the
@@ -785,19 +779,8 @@ pub async fn sigterm_drain(bin: &Path) {
     let started = Instant::now();
     const N: usize = 100;
     const SHUTDOWN: Duration = Duration::from_secs(5);
-    let c = Cluster::start(
-        bin,
-        "sigterm",
-        false,
-        &[
-            ("STREAM_SHARDS", "4"),
-            ("STREAM_BATCH", "8"),
-            ("STREAM_LEASE_MS", "1000"),
-            ("STREAM_RECLAIM_IDLE_MS", "1500"),
-            ("SHUTDOWN_TIMEOUT_SECS", "5"),
-        ],
-    )
-    .await;
+    let env = [&FAST_FAILOVER[..], &[("SHUTDOWN_TIMEOUT_SECS", "5")]].concat();
+    let c = Cluster::start(bin, "sigterm", false, &env).await;
     c.graph
         .set_default(GraphAnswer::ok().delayed(Duration::from_millis(200)));
     let r1 = c.spawn(Role::Receiver, "r1", &[]).await;
@@ -838,12 +821,7 @@ pub async fn sigterm_drain(bin: &Path) {
 
     let posted = feeding.await.unwrap();
     assert_eq!(statuses(&posted), BTreeMap::from([(200, N)]));
-    c.graph
-        .wait_delivered(users.iter().map(String::as_str), WAIT)
-        .await;
-    c.wait_quiescent(WAIT).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let delivered = c.graph.delivered();
+    let delivered = settled(&c, users.iter().map(String::as_str)).await;
     let dups = duplicates(&delivered);
     assert!(dups.is_empty(), "exactly once after SIGTERM: {dups:?}");
     assert_eq!(delivered.len(), N);

@@ -63,6 +63,13 @@ async fn redis_conn(redis: &RedisServer) -> redis::aio::MultiplexedConnection {
 }
 
 /// Polls `check` every 50 ms until it is true or `within` passed.
+/// The lease keys of shards `0..shards`.
+fn lease_keys(shards: usize) -> Vec<String> {
+    (0..shards)
+        .map(|s| format!("{LEASE_KEY_PREFIX}{s}"))
+        .collect()
+}
+
 async fn wait_for<F: AsyncFnMut() -> bool>(within: Duration, mut check: F) -> bool {
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
@@ -162,11 +169,7 @@ async fn two_workers_share_the_shards_and_keep_each_conversation_in_order() {
     assert!(
         wait_for(Duration::from_secs(5), async || {
             let owners: Vec<Option<String>> = redis::cmd("MGET")
-                .arg(
-                    (0..4)
-                        .map(|s| format!("{LEASE_KEY_PREFIX}{s}"))
-                        .collect::<Vec<_>>(),
-                )
+                .arg(lease_keys(4))
                 .query_async(&mut conn)
                 .await
                 .unwrap();
@@ -199,11 +202,7 @@ async fn two_workers_share_the_shards_and_keep_each_conversation_in_order() {
     assert!(w2_running.shutdown().await);
     assert!(r_running.shutdown().await);
     let leases: u64 = redis::cmd("EXISTS")
-        .arg(
-            (0..4)
-                .map(|s| format!("{LEASE_KEY_PREFIX}{s}"))
-                .collect::<Vec<_>>(),
-        )
+        .arg(lease_keys(4))
         .query_async(&mut conn)
         .await
         .unwrap();

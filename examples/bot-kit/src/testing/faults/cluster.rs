@@ -1,12 +1,5 @@
 //! [`Cluster`]: one Redis, one [`GraphMock`] and any number of bot processes
 //! (`BOT_ROLE=receiver|worker|all`) started by the test, each stopped by PID on drop.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "test support: failures are assertions"
-)]
 
 use std::collections::BTreeMap;
 use std::fs::File;

@@ -1,11 +1,4 @@
 //! [`GraphMock`]: a scriptable, recording mock of the Graph API.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "test support: failures are assertions"
-)]
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
