@@ -35,8 +35,9 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use http::{HeaderMap, HeaderValue, Request};
 use http_body_util::Full;
 use meta_webhooks::payload::Delivery;
+use meta_webhooks::sink::{Batch, MemorySink, Sink, SinkError, handler_fn};
 use meta_webhooks::test_util::sign;
-use meta_webhooks::tower::{Batch, MemorySink, Sink, SinkError, Webhook, handler_fn};
+use meta_webhooks::tower::Webhook;
 use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
 use serde_json::json;
 use tower::{Service, ServiceExt};

@@ -47,7 +47,7 @@ use crate::payload::{
 };
 
 pub(crate) use classify::classify_owned;
-#[cfg(feature = "tower")]
+#[cfg(feature = "sink")]
 pub(crate) use classify::count;
 pub use classify::{classify, messaging_kind};
 

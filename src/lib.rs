@@ -45,7 +45,8 @@
 //! |-------------|---------|--------------|
 //! | *(core)*    | yes     | [`signature`], [`handshake`], [`payload`], [`event`], [`secret`] |
 //! | `client`    | no      | [`client`]: Send/Graph API client (reqwest + tokio), typed errors, retries, rate limits |
-//! | `tower`     | no      | Tower middleware: verify, acknowledge fast, hand off to workers |
+//! | `sink`      | no      | `sink`: sinks, handlers, dedup and in-memory workers (tokio), no framework needed |
+//! | `tower`     | no      | Tower adapter of the endpoint (turns on `sink`) |
 //! | `test-util` | no      | `test_util::sign` and other helpers for tests and local tools |
 //! | `full`      | no      | all of the above |
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -58,6 +59,9 @@ pub mod handshake;
 pub mod payload;
 pub mod secret;
 pub mod signature;
+#[cfg(feature = "sink")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sink")))]
+pub mod sink;
 #[cfg(test)]
 mod test_fixtures;
 #[cfg(feature = "test-util")]

@@ -10,25 +10,25 @@
 //! | `POST` body over the limit (default 4 MiB) | `413`, from `Content-Length` or while reading, before any hashing |
 //! | `POST` bad or missing `X-Hub-Signature-256` | `401`, nothing parsed |
 //! | `POST` verified body that is not a delivery | `400` |
-//! | `POST` delivery the [`Sink`] refused (full, closed, failing) | `503`, so Meta retries |
+//! | `POST` delivery the [`Sink`](crate::sink::Sink) refused (full, closed, failing) | `503`, so Meta retries |
 //! | `POST` delivery the sink accepted | `200` (from the inner service, [`Acknowledge`]) |
 //! | any other method | `405` |
 //!
-//! A `200` is sent only after [`Sink::accept`] returned `Ok`: nothing acknowledged is
+//! A `200` is sent only after [`Sink::accept`](crate::sink::Sink::accept) returned `Ok`: nothing acknowledged is
 //! lost to a full queue. Rejections are small (status + reason phrase; pluggable with
 //! [`RejectionResponse`]), carry their [`Rejection`] in the response extensions, and are
 //! logged with `tracing` at `warn` without secrets, signatures or body contents.
 //!
 //! The layout follows tower-http: [`WebhookLayer`] (configuration, a
 //! [`tower_layer::Layer`]), [`Webhook`] (the service), [`ResponseFuture`] /
-//! [`ResponseBody`], and [`Rejection`]. Behind the service sit the [`Sink`] trait and
-//! [`MemorySink`] (bounded queue, per-conversation ordered workers calling your
-//! [`Handler`], graceful drain), and the [`Dedup`] trait with [`MemoryDedup`] (claim →
+//! [`ResponseBody`], and [`Rejection`]. Behind the service sit the [`Sink`](crate::sink::Sink) trait and
+//! [`MemorySink`](crate::sink::MemorySink) (bounded queue, per-conversation ordered workers calling your
+//! [`Handler`](crate::sink::Handler), graceful drain), and the [`Dedup`](crate::sink::Dedup) trait with [`MemoryDedup`](crate::sink::MemoryDedup) (claim →
 //! complete, released on failure, TTL-bounded) so a redelivered event is handled once.
 //!
-//! **[`MemorySink`] is not durable**: deliveries it accepted but has not handled yet are
+//! **[`MemorySink`](crate::sink::MemorySink) is not durable**: deliveries it accepted but has not handled yet are
 //! lost if the process crashes. The example bots provide a durable sink (Redis Streams)
-//! implementing the same [`Sink`] trait.
+//! implementing the same [`Sink`](crate::sink::Sink) trait.
 //!
 //! # Timeouts
 //!
@@ -37,9 +37,9 @@
 //! connection, open for as long as the server lets it. Bound it where the server is
 //! built: tower-http's `TimeoutLayer` around the service (e.g.
 //! `TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(10))`),
-//! hyper's `header_read_timeout` for the head, or your proxy's body timeout. A deadline that fires before [`Sink::accept`] returned loses nothing (no
+//! hyper's `header_read_timeout` for the head, or your proxy's body timeout. A deadline that fires before [`Sink::accept`](crate::sink::Sink::accept) returned loses nothing (no
 //! `200` was sent, Meta retries); one that fires after it only costs a redelivery,
-//! which [`Dedup`] absorbs. The same with axum's own middleware, no extra dependency:
+//! which [`Dedup`](crate::sink::Dedup) absorbs. The same with axum's own middleware, no extra dependency:
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -49,7 +49,7 @@
 //! use axum::middleware::{self, Next};
 //! use axum::response::{IntoResponse, Response};
 //! use axum::Router;
-//! # use meta_webhooks::tower::{MemorySink, Webhook, handler_fn};
+//! # use meta_webhooks::{sink::{MemorySink, handler_fn}, tower::Webhook};
 //! # use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
 //!
 //! /// The whole request, body included, within 10 s; else `408` (Meta retries).
@@ -82,7 +82,8 @@
 //!
 //! use axum::Router;
 //! use meta_webhooks::event::Event;
-//! use meta_webhooks::tower::{MemoryDedup, MemorySink, Webhook, handler_fn};
+//! use meta_webhooks::sink::{MemoryDedup, MemorySink, handler_fn};
+//! use meta_webhooks::tower::Webhook;
 //! use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
 //!
 //! #[tokio::main]
@@ -118,7 +119,8 @@
 //! use hyper_util::rt::TokioIo;
 //! use hyper_util::service::TowerToHyperService;
 //! use meta_webhooks::event::Event;
-//! use meta_webhooks::tower::{MemorySink, WebhookLayer, handler_fn};
+//! use meta_webhooks::sink::{MemorySink, handler_fn};
+//! use meta_webhooks::tower::WebhookLayer;
 //! use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
 //!
 //! #[tokio::main]
@@ -152,7 +154,7 @@
 //!
 //! ```
 //! use http::{Request, StatusCode};
-//! use meta_webhooks::tower::{MemorySink, Webhook, handler_fn};
+//! use meta_webhooks::{sink::{MemorySink, handler_fn}, tower::Webhook};
 //! use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
 //! use tower::ServiceExt;
 //!
@@ -184,21 +186,12 @@
 //! # }
 //! ```
 
-pub mod dedup;
 pub mod future;
 mod layer;
 pub mod rejection;
 mod service;
-pub mod sink;
 
-pub use dedup::{
-    Claim, DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_TTL, Dedup, DedupError, MemoryDedup, NoDedup,
-};
 pub use future::{ResponseBody, ResponseFuture};
 pub use layer::WebhookLayer;
 pub use rejection::{BodyError, DefaultRejection, Rejection, RejectionKind, RejectionResponse};
 pub use service::{Accepted, Acknowledge, DEFAULT_BODY_LIMIT, Webhook};
-pub use sink::{
-    Batch, Handler, HandlerFn, MemorySink, MemorySinkBuilder, NoRuntimeError, OnDedupError, Sink,
-    SinkError, SinkStats, handler_fn,
-};

@@ -50,7 +50,7 @@ pub(crate) fn classify_owned(delivery: Delivery) -> Vec<Result<Event, EventError
     classify_entries(delivery.into_entries())
 }
 
-#[cfg(feature = "tower")]
+#[cfg(feature = "sink")]
 /// How many events and how many errors [`classify`] yields for `delivery`, without
 /// classifying: every item that parsed becomes an event, every entry or item that did
 /// not an error.

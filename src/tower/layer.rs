@@ -7,9 +7,9 @@ use tower_layer::Layer;
 
 use crate::handshake::Handshake;
 use crate::signature::Verifier;
+use crate::sink::Sink;
 use crate::tower::rejection::{DefaultRejection, RejectionResponse};
 use crate::tower::service::{Acknowledge, DEFAULT_BODY_LIMIT, Shared, Webhook};
-use crate::tower::sink::Sink;
 
 /// Configures the webhook endpoint and wraps an inner service into a [`Webhook`].
 ///
@@ -18,7 +18,8 @@ use crate::tower::sink::Sink;
 /// [`into_service`](Self::into_service) for the default empty `200`.
 ///
 /// ```
-/// use meta_webhooks::tower::{MemorySink, WebhookLayer, handler_fn};
+/// use meta_webhooks::sink::{MemorySink, handler_fn};
+/// use meta_webhooks::tower::WebhookLayer;
 /// use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
 ///
 /// # #[tokio::main(flavor = "current_thread")]

@@ -38,7 +38,7 @@ use thiserror::Error;
 use crate::handshake::HandshakeError;
 use crate::payload::ParseError;
 use crate::signature::VerifyError;
-use crate::tower::sink::SinkError;
+use crate::sink::SinkError;
 
 /// Why the webhook service refused a request. Rides in the rejection response's
 /// extensions.

@@ -15,10 +15,10 @@ use tower_service::Service;
 use crate::handshake::{Challenge, Handshake};
 use crate::payload::Delivery;
 use crate::signature::{Verified, Verifier};
+use crate::sink::{Batch, Sink};
 use crate::tower::future::{ResponseBody, ResponseFuture};
 use crate::tower::layer::WebhookLayer;
 use crate::tower::rejection::{BodyError, DefaultRejection, Rejection, RejectionResponse};
-use crate::tower::sink::{Batch, Sink};
 
 /// Default body limit: 4 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 4 * 1024 * 1024;

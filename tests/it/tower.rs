@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
+use meta_webhooks::sink::{Batch, Sink, SinkError};
 use meta_webhooks::test_util::sign;
-use meta_webhooks::tower::{Batch, Sink, SinkError};
 use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
 use serde_json::{Value, json};
 

@@ -18,7 +18,8 @@ use std::process::ExitCode;
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use bot_kit::{Bot, BotSink, Config, Reply};
-use meta_webhooks::tower::{Batch, DEFAULT_BODY_LIMIT, Sink};
+use meta_webhooks::sink::{Batch, Sink};
+use meta_webhooks::tower::DEFAULT_BODY_LIMIT;
 use meta_webhooks::{Delivery, Handshake, Verifier};
 
 /// Everything a request handler needs.

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use meta_webhooks::client::{Message, SendClient, SendError, SendErrorKind, SenderAction};
 use meta_webhooks::event::{Event, EventData, EventKind};
 use meta_webhooks::payload::{AccountId, CommentId, Igsid};
-use meta_webhooks::tower::{Batch, Handler, MemorySink, Sink, SinkError};
+use meta_webhooks::sink::{Batch, Handler, MemorySink, Sink, SinkError};
 use thiserror::Error;
 
 use crate::ai::{AiOutcome, GptFallback};

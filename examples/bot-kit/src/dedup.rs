@@ -1,7 +1,7 @@
 //! Event deduplication for the bots: in memory, or shared in Redis.
 //!
 //! [`RedisDedup`] is the [`Dedup`] contract in Redis, so several processes that each feed a
-//! [`MemorySink`](meta_webhooks::tower::MemorySink) from one Redis handle an event sent to
+//! [`MemorySink`](meta_webhooks::sink::MemorySink) from one Redis handle an event sent to
 //! all of them once:
 //!
 //! - **claim**: `SET key 1 NX PX claim_ttl` ([`DEDUP_CLAIM_TTL`], 5 min). The claim
@@ -21,7 +21,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use meta_webhooks::tower::{Claim, Dedup, DedupError, MemoryDedup};
+use meta_webhooks::sink::{Claim, Dedup, DedupError, MemoryDedup};
 use redis::aio::ConnectionManager;
 
 use crate::stream::redis_reason;

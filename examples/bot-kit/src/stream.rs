@@ -62,7 +62,7 @@ mod worker;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use meta_webhooks::tower::{Batch, Sink, SinkError};
+use meta_webhooks::sink::{Batch, Sink, SinkError};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 pub use self::codec::{

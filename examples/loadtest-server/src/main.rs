@@ -32,10 +32,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use meta_webhooks::event::Event;
 use meta_webhooks::payload::Delivery;
-use meta_webhooks::tower::{
-    Batch, DEFAULT_BODY_LIMIT, MemoryDedup, MemorySink, Sink, SinkError, SinkStats, Webhook,
-    handler_fn,
-};
+use meta_webhooks::sink::{Batch, MemoryDedup, MemorySink, Sink, SinkError, SinkStats, handler_fn};
+use meta_webhooks::tower::{DEFAULT_BODY_LIMIT, Webhook};
 use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
 
 /// A sink that accepts every delivery, classifies it (as every sink must to use it) and

@@ -11,10 +11,9 @@ use http::{Method, Request, Response, StatusCode, header};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use meta_webhooks::event::EventKind;
+use meta_webhooks::sink::{SinkError, handler_fn};
 use meta_webhooks::test_util::sign;
-use meta_webhooks::tower::{
-    Accepted, Rejection, RejectionKind, SinkError, Webhook, WebhookLayer, handler_fn,
-};
+use meta_webhooks::tower::{Accepted, Rejection, RejectionKind, Webhook, WebhookLayer};
 use tower::{ServiceBuilder, ServiceExt, service_fn};
 
 use super::{
@@ -450,7 +449,7 @@ async fn the_layer_wraps_an_inner_service_that_sees_the_accepted_summary() {
 async fn memory_sink_behind_the_endpoint_handles_what_it_acknowledged() {
     let handled = Arc::new(std::sync::Mutex::new(Vec::new()));
     let record = Arc::clone(&handled);
-    let sink = meta_webhooks::tower::MemorySink::builder()
+    let sink = meta_webhooks::sink::MemorySink::builder()
         .start(handler_fn(move |event: meta_webhooks::Event| {
             let record = Arc::clone(&record);
             async move {

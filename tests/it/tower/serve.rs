@@ -11,8 +11,9 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use meta_webhooks::Event;
+use meta_webhooks::sink::{MemorySink, handler_fn};
 use meta_webhooks::test_util::sign;
-use meta_webhooks::tower::{MemorySink, Webhook, WebhookLayer, handler_fn};
+use meta_webhooks::tower::{Webhook, WebhookLayer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

@@ -9,10 +9,10 @@ use std::time::Duration;
 use http::StatusCode;
 use meta_webhooks::Event;
 use meta_webhooks::event::EventError;
-use meta_webhooks::tower::{
-    Acknowledge, Claim, Dedup, DedupError, Handler, MemoryDedup, MemorySink, OnDedupError,
-    Rejection, Webhook, handler_fn,
+use meta_webhooks::sink::{
+    Claim, Dedup, DedupError, Handler, MemoryDedup, MemorySink, OnDedupError, handler_fn,
 };
+use meta_webhooks::tower::{Acknowledge, Rejection, Webhook};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 

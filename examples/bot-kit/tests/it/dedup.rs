@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bot_kit::testing::RedisServer;
 use bot_kit::{BotDedup, RedisDedup, Secret};
-use meta_webhooks::tower::{Claim, Dedup};
+use meta_webhooks::sink::{Claim, Dedup};
 
 async fn connect(server: &RedisServer) -> RedisDedup {
     RedisDedup::connect(&Secret::new(server.url()))

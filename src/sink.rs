@@ -1,7 +1,11 @@
-//! Where verified deliveries go: the [`Sink`] trait, the [`Batch`] it receives, and
-//! [`MemorySink`], the in-process implementation.
+//! Where verified deliveries go (feature `sink`): the [`Sink`] trait, the [`Batch`] it
+//! receives, the [`Handler`] that acts on each event, the [`Dedup`] stores, and
+//! [`MemorySink`], the in-process implementation with its workers.
 //!
-//! The [`Webhook`](crate::tower::Webhook) service answers `200` only after
+//! Nothing here depends on an HTTP framework: an endpoint (axum, actix-web, hyper), a
+//! queue consumer or a test builds a [`Batch`] and hands it to a sink.
+//!
+//! The webhook endpoint answers `200` only after
 //! [`Sink::accept`] returned `Ok`: from then on the delivery is the sink's
 //! responsibility, because Meta will not send it again. A sink that cannot take it (full,
 //! shutting down, its store down) returns a [`SinkError`] and the service answers `503`,
@@ -18,7 +22,7 @@
 //! # Implementing a sink
 //!
 //! ```
-//! use meta_webhooks::tower::{Batch, Sink, SinkError};
+//! use meta_webhooks::sink::{Batch, Sink, SinkError};
 //!
 //! /// Stores the raw verified body in some durable queue; a consumer parses it again.
 //! struct QueueSink { /* client, stream name … */ }
@@ -32,6 +36,7 @@
 //! }
 //! ```
 
+pub mod dedup;
 mod memory;
 
 use std::borrow::Cow;
@@ -47,6 +52,9 @@ use crate::event::{Event, EventError, classify, classify_owned, count};
 use crate::payload::Delivery;
 use crate::signature::Verified;
 
+pub use dedup::{
+    Claim, DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_TTL, Dedup, DedupError, MemoryDedup, NoDedup,
+};
 pub use memory::{
     Handler, HandlerFn, MemorySink, MemorySinkBuilder, NoRuntimeError, OnDedupError, SinkStats,
     handler_fn,
@@ -80,7 +88,7 @@ impl Batch {
     /// ```
     /// use bytes::Bytes;
     /// use meta_webhooks::payload::Delivery;
-    /// use meta_webhooks::tower::Batch;
+    /// use meta_webhooks::sink::Batch;
     /// use meta_webhooks::{AppSecret, Verifier};
     ///
     /// let body = Bytes::from_static(br#"{"object":"instagram","entry":[{"id":"1784","time":1,

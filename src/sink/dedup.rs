@@ -14,8 +14,8 @@
 //!
 //! **A store error is not a duplicate.** Implementations return [`DedupError`] when they
 //! cannot tell (store down, timeout); callers must then not treat the event as handled.
-//! [`MemorySink`](crate::tower::MemorySink) retries the claim and then follows its
-//! [`OnDedupError`](crate::tower::OnDedupError) policy (by default it handles the event,
+//! [`MemorySink`](crate::sink::MemorySink) retries the claim and then follows its
+//! [`OnDedupError`](crate::sink::OnDedupError) policy (by default it handles the event,
 //! accepting a possible second handling over a silent loss).
 //!
 //! [`MemoryDedup`] is the in-process implementation: bounded, expiring, shared by clones,
@@ -24,7 +24,7 @@
 //! outside this crate:
 //!
 //! ```
-//! use meta_webhooks::tower::{Claim, Dedup, DedupError};
+//! use meta_webhooks::sink::{Claim, Dedup, DedupError};
 //!
 //! /// A store that delegates to some shared key-value service.
 //! struct SharedDedup { /* connection pool, ttl, key prefix … */ }
@@ -152,7 +152,7 @@ impl DedupError {
 }
 
 /// No deduplication: every claim succeeds. The default of
-/// [`MemorySink`](crate::tower::MemorySink).
+/// [`MemorySink`](crate::sink::MemorySink).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NoDedup;
 
@@ -182,7 +182,7 @@ impl Dedup for NoDedup {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use meta_webhooks::tower::{Claim, MemoryDedup};
+/// use meta_webhooks::sink::{Claim, MemoryDedup};
 ///
 /// let dedup = MemoryDedup::new().ttl(Duration::from_secs(60));
 /// let t0 = Instant::now();

@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 
 use super::{Batch, Sink, SinkError};
 use crate::event::{Event, EventError};
-use crate::tower::dedup::{Claim, Dedup, DedupError, NoDedup};
+use crate::sink::dedup::{Claim, Dedup, DedupError, NoDedup};
 
 type Item = Result<Event, EventError>;
 
@@ -27,7 +27,7 @@ type Item = Result<Event, EventError>;
 ///
 /// ```
 /// use meta_webhooks::event::{Event, EventError};
-/// use meta_webhooks::tower::Handler;
+/// use meta_webhooks::sink::Handler;
 ///
 /// struct Bot { /* Send API client, rules … */ }
 ///
@@ -98,7 +98,7 @@ impl<F> fmt::Debug for HandlerFn<F> {
 /// Wraps `f(event) -> impl Future<Output = Result<(), E>>` as a [`Handler`].
 ///
 /// ```
-/// use meta_webhooks::tower::handler_fn;
+/// use meta_webhooks::sink::handler_fn;
 ///
 /// let handler = handler_fn(|event: meta_webhooks::event::Event| async move {
 ///     println!("{}", event.kind().as_str());
@@ -215,7 +215,7 @@ fn bump(counter: &AtomicU64) {
 /// accepted was handled.
 ///
 /// ```
-/// use meta_webhooks::tower::{MemoryDedup, MemorySink, handler_fn};
+/// use meta_webhooks::sink::{MemoryDedup, MemorySink, handler_fn};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
