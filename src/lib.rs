@@ -54,6 +54,7 @@
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
+pub mod docs;
 pub mod event;
 pub mod handshake;
 pub mod payload;

@@ -37,6 +37,7 @@
 //! ```
 
 pub mod dedup;
+mod handler;
 mod memory;
 
 use std::borrow::Cow;
@@ -55,10 +56,8 @@ use crate::signature::Verified;
 pub use dedup::{
     Claim, DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_TTL, Dedup, DedupError, MemoryDedup, NoDedup,
 };
-pub use memory::{
-    Handler, HandlerFn, MemorySink, MemorySinkBuilder, NoRuntimeError, OnDedupError, SinkStats,
-    handler_fn,
-};
+pub use handler::{Handler, HandlerFn, handler_fn};
+pub use memory::{MemorySink, MemorySinkBuilder, NoRuntimeError, OnDedupError, SinkStats};
 
 /// One verified, parsed and classified delivery, as handed to a [`Sink`].
 ///
