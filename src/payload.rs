@@ -231,7 +231,7 @@ impl Delivery {
         &self.entries
     }
 
-    /// The entries, taken out (for the classification that consumes the delivery).
+    /// The entries, taken out (for a classification that consumes the delivery).
     pub(crate) fn into_entries(self) -> std::vec::IntoIter<Result<Entry, ItemError>> {
         self.entries.into_iter()
     }
@@ -239,32 +239,6 @@ impl Delivery {
     /// The body, as received.
     pub fn body(&self) -> &str {
         self.body.text()
-    }
-
-    /// Classifies every item into normalized events, in the spec's order; see
-    /// [`crate::event::classify`].
-    pub fn events(&self) -> Vec<Result<crate::event::Event, crate::event::EventError>> {
-        crate::event::classify(self)
-    }
-
-    /// [`events`](Self::events) for a delivery that is not needed afterwards: the same
-    /// items, but the events take the delivery's data over instead of copying it.
-    ///
-    /// ```
-    /// use meta_webhooks::Delivery;
-    ///
-    /// let body = br#"{"object":"instagram","entry":[{"id":"1784","messaging":[
-    ///     {"sender":{"id":"42"},"recipient":{"id":"1784"},"message":{"mid":"m1","text":"hi"}}]}]}"#;
-    /// let delivery = Delivery::from_slice(body)?;
-    /// let borrowed = delivery.events();
-    /// let owned = delivery.into_events();
-    /// assert_eq!(owned.len(), 1);
-    /// assert_eq!(owned[0].as_ref().unwrap().text(), Some("hi"));
-    /// assert_eq!(format!("{owned:?}"), format!("{borrowed:?}"));
-    /// # Ok::<(), meta_webhooks::ParseError>(())
-    /// ```
-    pub fn into_events(self) -> Vec<Result<crate::event::Event, crate::event::EventError>> {
-        crate::event::classify_owned(self)
     }
 }
 

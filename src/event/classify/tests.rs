@@ -284,7 +284,7 @@ fn order_is_entries_then_messaging_standby_changes() {
             (
                 e.account().unwrap().to_string(),
                 e.source(),
-                e.mid().unwrap().to_owned(),
+                e.normalized().mid.unwrap().to_owned(),
             )
         })
         .collect();

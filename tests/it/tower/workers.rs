@@ -30,9 +30,15 @@ fn recorder(log: &Log, pause: Duration) -> impl Handler<Error = Infallible> {
                 tokio::time::sleep(pause).await;
             }
             log.lock().unwrap().push((
-                event.sender().unwrap_or_default().to_owned(),
-                event.timestamp_ms().unwrap_or_default(),
-                event.mid().unwrap_or_default().to_owned(),
+                event
+                    .sender()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                event.timestamp().map(|t| t.as_millis()).unwrap_or_default(),
+                event
+                    .mid()
+                    .map(|m| m.as_str().to_owned())
+                    .unwrap_or_default(),
             ));
             Ok(())
         }
@@ -175,7 +181,7 @@ async fn a_full_sink_answers_503_and_drops_nothing_it_accepted() {
                     handled
                         .lock()
                         .unwrap()
-                        .push(event.mid().unwrap().to_owned());
+                        .push(event.mid().unwrap().as_str().to_owned());
                     Ok::<(), Infallible>(())
                 }
             }))
@@ -303,7 +309,10 @@ impl Handler for Flaky {
     type Error = String;
 
     async fn handle(&self, event: Event) -> Result<(), String> {
-        let mid = event.mid().unwrap_or_default().to_owned();
+        let mid = event
+            .mid()
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_default();
         if event.text() == Some("boom") {
             panic!("handler bug");
         }
