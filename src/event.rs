@@ -49,9 +49,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::payload::{
-    AccountId, AppRoles, ChangeField, Comment, Mention, Message, MessageEdit, MessageId, Optin,
-    PassThreadControl, Postback, RawJson, Reaction, Read, Referral, RequestThreadControl,
-    StoryInsights, TakeThreadControl, Timestamp, UserId, UserRef,
+    AccountId, AppRoles, ChangeField, Comment, ItemErrorKind, Mention, Message, MessageEdit,
+    MessageId, Optin, PassThreadControl, Postback, RawJson, Reaction, Read, Referral,
+    RequestThreadControl, StoryInsights, TakeThreadControl, Timestamp, UserId, UserRef,
 };
 
 #[cfg(feature = "sink")]
@@ -731,6 +731,7 @@ pub struct NormalizedEvent<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{position}: {reason}")]
 pub struct EventError {
+    kind: ItemErrorKind,
     reason: String,
     raw: RawJson,
     account: Option<AccountId>,
@@ -738,6 +739,11 @@ pub struct EventError {
 }
 
 impl EventError {
+    /// What was wrong with the item, to branch on and to log.
+    pub fn kind(&self) -> ItemErrorKind {
+        self.kind
+    }
+
     /// Why the item was rejected (short, e.g. `"entry is not an object"`).
     pub fn reason(&self) -> &str {
         &self.reason

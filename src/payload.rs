@@ -125,21 +125,28 @@ impl<T> Deref for Spanned<T> {
     }
 }
 
-/// An item that could not be read (spec §7.2, "isolate per item"): a short reason and
-/// the item's raw JSON.
+/// An item that could not be read, isolated in its place so that its neighbours still
+/// parse: its [`kind`](Self::kind), a short reason and the item's raw JSON.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{reason}")]
 pub struct ItemError {
+    kind: ItemErrorKind,
     reason: String,
     raw: RawJson,
 }
 
 impl ItemError {
-    pub(crate) fn new(reason: impl Into<String>, raw: RawJson) -> Self {
+    pub(crate) fn new(kind: ItemErrorKind, reason: impl Into<String>, raw: RawJson) -> Self {
         Self {
+            kind,
             reason: reason.into(),
             raw,
         }
+    }
+
+    /// What was wrong with the item, to branch on and to log.
+    pub fn kind(&self) -> ItemErrorKind {
+        self.kind
     }
 
     /// Why the item was rejected, e.g. `"entry is not an object"`.
@@ -155,6 +162,40 @@ impl ItemError {
     /// The item's JSON as a shareable [`RawJson`].
     pub fn raw_json(&self) -> &RawJson {
         &self.raw
+    }
+}
+
+/// Why an item of a delivery could not be read: the kind of an [`ItemError`] (and of an
+/// error item of a classified delivery). `Copy`, with a stable name for logs and metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ItemErrorKind {
+    /// An `entry[]` item, or an item of `messaging`/`standby`/`changes`, is not a JSON object.
+    NotAnObject,
+    /// `messaging`, `standby` or `changes` is present but not an array.
+    NotAnArray,
+    /// `entry[].id` is neither a string nor an integer.
+    InvalidEntryId,
+    /// The item is an object, but a field the model reads has the wrong JSON type (e.g. a
+    /// `sender.id` that is `true`).
+    InvalidItem,
+}
+
+impl ItemErrorKind {
+    /// `"not_an_object"`, `"not_an_array"`, `"invalid_entry_id"` or `"invalid_item"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::NotAnObject => "not_an_object",
+            Self::NotAnArray => "not_an_array",
+            Self::InvalidEntryId => "invalid_entry_id",
+            Self::InvalidItem => "invalid_item",
+        }
+    }
+}
+
+impl std::fmt::Display for ItemErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

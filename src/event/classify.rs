@@ -455,6 +455,7 @@ fn from_change(origin: &Origin, change: Spanned<Change>, position: Position) -> 
 impl EventError {
     fn from_item(error: &ItemError, account: Option<&AccountId>, position: Position) -> Self {
         Self {
+            kind: error.kind(),
             reason: error.reason().to_owned(),
             raw: error.raw_json().clone(),
             account: account.cloned(),

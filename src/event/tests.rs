@@ -435,6 +435,7 @@ fn errors_carry_reason_raw_account_position() {
         r#"{"sender":{"id":"u"},"message":{"mid":["x"]}}"#
     );
     assert_eq!(err.account().unwrap(), "A");
+    assert_eq!(err.kind(), ItemErrorKind::InvalidItem);
     assert_eq!(err.position().to_string(), "entry[0].messaging[1]");
     assert!(
         err.to_string()
@@ -443,6 +444,7 @@ fn errors_carry_reason_raw_account_position() {
     );
     let err = events[2].as_ref().unwrap_err();
     assert_eq!((err.reason(), err.raw()), ("entry is not an object", "7"));
+    assert_eq!(err.kind(), ItemErrorKind::NotAnObject);
     assert_eq!(err.position().to_string(), "entry[1]");
     assert!(err.account().is_none());
 }

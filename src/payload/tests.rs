@@ -59,7 +59,7 @@ fn syntax_beats_shape_and_messages_carry_no_body() {
     assert_eq!(kind_of(b"[1,2"), ParseErrorKind::InvalidJson);
     let secret = r#"{"object":"instagram","entry":[{"messaging":[{"message":{"text":"my password is hunter2"}]}]}"#;
     let err = Delivery::from_slice(secret.as_bytes()).unwrap_err();
-    assert!(err.is_invalid_json());
+    assert!(err.kind() == ParseErrorKind::InvalidJson);
     assert!(!err.to_string().contains("hunter2"), "{err}");
     assert!(err.position().is_some());
     let err = Delivery::from_slice(b"").unwrap_err();
@@ -67,7 +67,7 @@ fn syntax_beats_shape_and_messages_carry_no_body() {
         err.to_string(),
         "body is empty or truncated JSON (line 1, column 0)"
     );
-    assert!(Delivery::from_slice(b"{}").unwrap_err().is_not_a_delivery());
+    assert!(Delivery::from_slice(b"{}").unwrap_err().kind() == ParseErrorKind::MissingObject);
 }
 
 #[test]
@@ -145,7 +145,7 @@ fn nesting_bomb_is_rejected_without_overflow() {
         ),
     ] {
         let err = Delivery::from_slice(bomb.as_bytes()).unwrap_err();
-        assert!(err.is_too_deep(), "{err}");
+        assert!(err.kind() == ParseErrorKind::TooDeep, "{err}");
     }
 }
 
@@ -204,6 +204,23 @@ fn bad_items_are_isolated_with_their_raw_json() {
         "entry.id is neither a string nor an integer"
     );
     assert_eq!(bad_id.raw(), r#"{"id":{"bad":1},"messaging":[]}"#);
+    let kinds = [
+        a.messaging[1].as_ref().unwrap_err().kind(),
+        standby.kind(),
+        a.changes[0].as_ref().unwrap_err().kind(),
+        entries[1].as_ref().unwrap_err().kind(),
+        bad_id.kind(),
+    ];
+    assert_eq!(
+        kinds.map(ItemErrorKind::as_str),
+        [
+            "not_an_object",
+            "not_an_array",
+            "invalid_item",
+            "not_an_object",
+            "invalid_entry_id"
+        ]
+    );
     let b = entries[4].as_ref().unwrap();
     assert_eq!(b.messaging[0].as_ref().unwrap_err().raw(), r#""oops""#);
     // One result per item, in place.
