@@ -58,8 +58,8 @@ use crate::payload::{
 pub(crate) use classify::count;
 pub use classify::{classify, classify_owned, messaging_kind};
 
-/// The normalized kind of an event (spec §7.1). `Copy`; [`EventKind::as_str`] gives the
-/// spec's exact names. Error items are not events: see [`EventError`] (kind `"error"`).
+/// The normalized kind of an event. `Copy`; [`EventKind::as_str`] gives its stable name, as
+/// listed in [the event contract](crate::docs::events). Error items are not events: see [`EventError`] (kind `"error"`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum EventKind {
@@ -110,7 +110,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    /// Every kind, in the spec's order.
+    /// Every kind, in the order of [the event contract](crate::docs::events).
     pub const ALL: &'static [Self] = &[
         Self::Text,
         Self::StoryReply,
@@ -136,7 +136,7 @@ impl EventKind {
         Self::Unknown,
     ];
 
-    /// The spec's name: `"text"`, `"story_reply"`, ..., `"unknown"`.
+    /// The kind's stable name: `"text"`, `"story_reply"`, ..., `"unknown"`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Text => "text",
@@ -164,7 +164,7 @@ impl EventKind {
         }
     }
 
-    /// The kind with this spec name, if any (`"error"` is not a kind).
+    /// The kind with this name, if any (`"error"` is not a kind).
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|k| k.as_str() == name)
     }
@@ -475,7 +475,7 @@ impl Event {
         }
     }
 
-    /// The user's words (spec §7.5's text column): `message.text` for message kinds
+    /// The user's words: `message.text` for message kinds
     /// (with a quick reply it is the button title; with a product or ad referral the text
     /// sent with it), `message_edit.text`, the postback's `title`, a comment's `text`.
     /// `None` for `deleted` and `unknown`, and for kinds without text. Verbatim: escapes
@@ -523,7 +523,7 @@ impl Event {
         self.kind == EventKind::Echo
     }
 
-    /// A key that is equal for retries of the same event (spec §2.4), prefixed with the
+    /// A key that is equal for every redelivery of the same event, prefixed with the
     /// account id:
     ///
     /// - message kinds (also `deleted`, `echo`, `unknown` from a message, a postback or a
@@ -634,7 +634,7 @@ impl Event {
         self.age(now).is_some_and(|age| age > max)
     }
 
-    /// The spec §7.5 projection, serializable:
+    /// The normalized projection of [the event contract](crate::docs::events), serializable:
     /// `{"kind","sender","recipient","mid","text","account","timestamp","source"}`, absent
     /// fields as `null`.
     pub fn normalized(&self) -> NormalizedEvent<'_> {
@@ -700,7 +700,8 @@ impl AsRef<str> for DedupKey {
     }
 }
 
-/// The serializable projection of an event or an error item (spec §7.1/§7.5).
+/// The serializable projection of an event or an error item, as described in
+/// [the event contract](crate::docs::events).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct NormalizedEvent<'a> {
@@ -726,7 +727,7 @@ pub struct NormalizedEvent<'a> {
     pub reason: Option<&'a str>,
 }
 
-/// An item that could not be read (spec §7.2): in its place in the order, with a short
+/// An item that could not be read: in its place in the order, with its kind, a short
 /// reason and its raw JSON. Its neighbours are unaffected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{position}: {reason}")]

@@ -1,7 +1,8 @@
-//! Typed, owned model of webhook deliveries (spec §3–§5).
+//! Typed, owned model of webhook deliveries: the envelope, messaging and standby events,
+//! and changes.
 //!
 //! [`Delivery::from_slice`] is the one entry point. It rejects a body as a whole only when
-//! it cannot be a delivery at all ([`ParseError`], spec §7.2); anything narrower is
+//! it cannot be a delivery at all ([`ParseError`]); anything narrower is
 //! isolated: an `entry` item that is not an object, a `messaging`/`standby`/`changes`
 //! that is not an array, an item that is not an object, or an id the normalizer reads of
 //! the wrong JSON type becomes an [`ItemError`] in its place — carrying a short reason
@@ -205,7 +206,7 @@ pub type MessagingItem = Result<Spanned<MessagingEvent>, ItemError>;
 /// A changes item: the change, or why it could not be read.
 pub type ChangeItem = Result<Spanned<Change>, ItemError>;
 
-/// One `entry[]` object: the updates for one account (spec §3.2).
+/// One `entry[]` object: the updates for one account.
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct Entry {

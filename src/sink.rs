@@ -65,7 +65,7 @@ pub use memory::{MemorySink, MemorySinkBuilder, NoRuntimeError, OnDedupError, Si
 ///
 /// It keeps the raw body (the exact bytes whose signature was verified, shared, not
 /// copied), the typed [`Delivery`], and one item per `messaging`/`standby`/`changes`
-/// entry in the spec's order: an [`Event`], or an [`EventError`] for an item that could
+/// entry in order: an [`Event`], or an [`EventError`] for an item that could
 /// not be classified (it keeps the raw item; never drop it silently).
 ///
 /// The items are classified when first asked for: [`items`](Self::items),

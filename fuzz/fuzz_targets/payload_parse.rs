@@ -1,7 +1,7 @@
 //! `Delivery::from_slice` on arbitrary bytes.
 //!
 //! Besides "no panic, no hang, bounded memory", it checks the parser against an independent
-//! reading of the same bytes with serde_json (spec §7.2):
+//! reading of the same bytes with serde_json:
 //! - bytes that serde_json's syntax check (`IgnoredAny`, no depth limit) refuses are
 //!   rejected as a whole;
 //! - a JSON object (read as a `serde_json::Value`, no duplicate keys) with a string

@@ -1,5 +1,5 @@
-//! Classification: walking a delivery in the spec's order (§7.3) and the precedence that
-//! turns one messaging event into one kind (§7.4).
+//! Classification: walking a delivery in order and the precedence that turns one
+//! messaging event into one kind.
 //!
 //! **The precedence lives here and only here**, in `decide`; it is documented on
 //! [`messaging_kind`].
@@ -10,7 +10,7 @@ use crate::payload::{
     MessagingEvent, Party, RawJson, Spanned, Timestamp, UserId,
 };
 
-/// Classifies every item of a delivery, in the spec's order (§7.3): for each entry in
+/// Classifies every item of a delivery, in order: for each entry in
 /// array order, all `messaging[]` events, then all `standby[]` events, then all
 /// `changes[]`, each in array order. Every item yields exactly one result; an item that
 /// could not be read yields an [`EventError`] in its place.
@@ -95,7 +95,7 @@ pub(crate) fn count(delivery: &Delivery) -> (usize, usize) {
     (events, errors)
 }
 
-/// The walk of spec §7.3 over owned entries.
+/// The walk over owned entries: every entry, then its messaging, standby and changes.
 fn classify_entries(
     entries: impl ExactSizeIterator<Item = Result<Entry, ItemError>>,
 ) -> Vec<Result<Event, EventError>> {
@@ -202,7 +202,8 @@ fn parties(
     (sender, recipient)
 }
 
-/// The kind of one messaging event, by the precedence of spec §7.4. First match wins:
+/// The kind of one messaging event, by the precedence of [the event contract](crate::docs::events). First match
+/// wins:
 ///
 /// Event level (an item of `messaging` / `standby`, or a wrapped change `value`):
 ///
@@ -274,7 +275,7 @@ enum Pick {
     Other,
 }
 
-/// Spec §7.4, event level. The one place the precedence is written.
+/// The event-level rules of the precedence. The one place it is written.
 fn decide(ev: &MessagingEvent) -> (EventKind, Pick) {
     // Rule 0 wins over the message rules.
     if ev.referral.as_ref().is_some_and(|r| r.is_story_mention()) {
@@ -319,7 +320,7 @@ fn decide(ev: &MessagingEvent) -> (EventKind, Pick) {
     (EventKind::Unknown, Pick::Other)
 }
 
-/// Spec §7.4, message rules.
+/// The message rules of the precedence.
 fn message_kind(m: &Message) -> EventKind {
     if m.is_deleted {
         EventKind::Deleted
@@ -440,7 +441,7 @@ fn from_change(origin: &Origin, change: Spanned<Change>, position: Position) -> 
         kind,
         source: Source::Change,
         position,
-        // Spec §7.5: the recipient of a change is the account (`entry.id`).
+        // The recipient of a change is the account (`entry.id`).
         recipient: origin.account.clone().map(Participant::Account),
         account: origin.account.clone(),
         sender,

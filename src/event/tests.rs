@@ -1,4 +1,4 @@
-//! Spec §7.5 field extraction per kind, dedup keys (§2.4), age checks, projections.
+//! Field extraction per kind, dedup keys, age checks, projections.
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -37,7 +37,7 @@ const U: Option<&str> = Some("6934581207719432");
 const B: Option<&str> = Some("17841405793187218");
 
 #[test]
-fn kind_names_are_the_specs() {
+fn kind_names_are_stable() {
     let names: Vec<_> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
     assert_eq!(
         names,
@@ -268,7 +268,7 @@ fn integer_ids_become_decimal_strings() {
 }
 
 #[test]
-fn dedup_keys_follow_spec_2_4() {
+fn dedup_keys_per_kind() {
     let key = |e: &Event| e.dedup_key().into_string();
     let a = "17841405793187218";
     assert_eq!(

@@ -1,4 +1,4 @@
-//! Whole-body parse errors (spec §7.2, "reject the whole body").
+//! Whole-body parse errors: a body that cannot be a delivery at all is rejected as a whole.
 
 use std::fmt;
 

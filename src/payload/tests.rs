@@ -1,5 +1,5 @@
-//! Envelope-level tests: whole-body rejects (§7.2), per-item isolation, depth limits on
-//! every path (typed, `IgnoredAny`, `RawValue`), tolerance (§3.5), other objects.
+//! Envelope-level tests: whole-body rejects, per-item isolation, depth limits on every
+//! path (typed, `IgnoredAny`, `RawValue`), tolerance, other objects.
 
 use super::*;
 use crate::event::classify;
@@ -240,7 +240,7 @@ fn empty_and_missing_arrays_contribute_nothing() {
 }
 
 #[test]
-fn tolerances_of_spec_3_5() {
+fn wire_tolerances() {
     let d = Delivery::from_slice(
         br#"{"object":"page","entry":[{"id":510512709009335,"time":"1520622968","uid":"x","hop_context":[{}],
             "messaging":[{"sender":{"id":1254459154682919},"recipient":{"id":510512709009335},"timestamp":1458692752478,

@@ -1,4 +1,4 @@
-//! Nesting-depth regression tests (spec §2.5, §7.2, §8): a 100 000-deep bomb is rejected
+//! Nesting-depth regression tests: a 100 000-deep bomb is rejected
 //! cleanly — a typed error, no stack overflow, even on a small thread stack — wherever it
 //! sits, while depth up to the documented limit parses and brackets inside strings do
 //! not count.

@@ -1,4 +1,5 @@
-//! One test per rule of spec §7.4 (and the conflicts between rules), plus §7.3's order.
+//! One test per precedence rule (and the conflicts between rules), plus the order of
+//! classification.
 
 use super::*;
 use crate::event::EventKind as K;
