@@ -51,11 +51,15 @@ pub use reaction::{Reaction, ReactionAction};
 pub use read::{DeliveryReceipt, Read};
 pub use referral::{AdsContextData, ProductRef, Referral};
 
-/// A `sender` or `recipient` object.
+/// A `sender` or `recipient` object, as on the wire.
+///
+/// Its `id` names the person, or the business account on the other side (the sender of an
+/// echo, the recipient of everything else); a classified event's `sender()` and
+/// `recipient()` say which.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[non_exhaustive]
 pub struct Party {
-    /// The scoped id: the person's IGSID/PSID, or the business account id on echoes.
+    /// The scoped id: the person's IGSID/PSID, or the business account's id.
     pub id: Option<UserId>,
     /// Messenger chat-plugin / checkbox users are identified by `user_ref` instead.
     pub user_ref: Option<UserRef>,
