@@ -49,9 +49,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::payload::{
-    AccountId, AppRoles, ChangeField, Comment, ItemErrorKind, Mention, Message, MessageEdit,
-    MessageId, Optin, PassThreadControl, Postback, RawJson, Reaction, Read, Referral,
-    RequestThreadControl, StoryInsights, TakeThreadControl, Timestamp, UserId, UserRef,
+    AccountId, AccountLinking, AppRoles, ChangeField, Comment, DeliveryReceipt, FeedChange,
+    ItemErrorKind, Mention, Message, MessageEdit, MessageId, Optin, PassThreadControl,
+    PolicyEnforcement, Postback, RawJson, Reaction, Read, Referral, RequestThreadControl,
+    StoryInsights, TakeThreadControl, Timestamp, UserId, UserRef,
 };
 
 #[cfg(feature = "sink")]
@@ -71,9 +72,9 @@ pub enum EventKind {
     StoryMention,
     /// A message with attachments (any type).
     Media,
-    /// A reaction to a message.
+    /// A reaction to a message, or to a Facebook Page post or comment.
     Reaction,
-    /// A reaction removed.
+    /// A reaction removed (from a message, or from a Page post or comment).
     Unreaction,
     /// A postback (icebreaker, button).
     Postback,
@@ -91,13 +92,13 @@ pub enum EventKind {
     Read,
     /// An opt-in.
     Optin,
-    /// The person unsent a message.
+    /// The person unsent a message, or a Facebook Page comment was removed.
     Deleted,
-    /// A message was edited.
+    /// A message or a Facebook Page comment was edited.
     Edit,
     /// A handover-protocol event.
     Handover,
-    /// A comment on the business's media.
+    /// A comment on the business's media, or on a Facebook Page post.
     Comment,
     /// A comment on a live broadcast.
     LiveComment,
@@ -107,6 +108,15 @@ pub enum EventKind {
     MediaChange,
     /// Anything else (kept with its raw JSON).
     Unknown,
+    /// A Messenger delivery receipt: messages the Page sent reached the person.
+    Delivery,
+    /// A person linked or unlinked their account (Messenger account linking).
+    AccountLinking,
+    /// Meta warned, blocked or unblocked the Page for a Messenger policy violation.
+    PolicyEnforcement,
+    /// Any other change to a Facebook Page's feed: posts, photos, videos, shares, likes
+    /// of the Page, hidden comments, ...
+    Feed,
 }
 
 impl EventKind {
@@ -134,9 +144,14 @@ impl EventKind {
         Self::Mention,
         Self::MediaChange,
         Self::Unknown,
+        Self::Delivery,
+        Self::AccountLinking,
+        Self::PolicyEnforcement,
+        Self::Feed,
     ];
 
-    /// The kind's stable name: `"text"`, `"story_reply"`, ..., `"unknown"`.
+    /// The kind's stable name: `"text"`, `"story_reply"`, ..., `"unknown"`, `"delivery"`,
+    /// `"account_linking"`, `"policy_enforcement"`, `"feed"`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Text => "text",
@@ -161,6 +176,10 @@ impl EventKind {
             Self::Mention => "mention",
             Self::MediaChange => "media_change",
             Self::Unknown => "unknown",
+            Self::Delivery => "delivery",
+            Self::AccountLinking => "account_linking",
+            Self::PolicyEnforcement => "policy_enforcement",
+            Self::Feed => "feed",
         }
     }
 
@@ -298,6 +317,15 @@ pub enum EventData {
     Optin(Box<Optin>),
     /// Handover protocol.
     Handover(Box<Handover>),
+    /// `delivery` (Messenger delivery receipt).
+    Delivery(DeliveryReceipt),
+    /// `account_linking`.
+    AccountLinking(AccountLinking),
+    /// `policy_enforcement` (either spelling).
+    PolicyEnforcement(PolicyEnforcement),
+    /// A Facebook Page `feed` change value, whatever its kind (`comment`, `edit`,
+    /// `deleted`, `reaction`, `unreaction` or `feed`).
+    Feed(Box<FeedChange>),
     /// `comments` / `live_comments` change value.
     Comment(Box<Comment>),
     /// `mentions` change value.
@@ -420,8 +448,9 @@ impl Event {
     }
 
     /// Who acted: `sender.id` (else `sender.user_ref`) of a messaging event, the author
-    /// (`value.from.id`) of a comment; `None` for other changes and for messaging events
-    /// without a sender. See [`Participant`] for when it is the business account.
+    /// (`value.from.id`) of a comment or of a Page `feed` change; `None` for other changes,
+    /// for a policy enforcement and for messaging events without a sender. See
+    /// [`Participant`] for when it is the business account.
     pub fn sender(&self) -> Option<&Participant> {
         self.sender.as_ref()
     }
@@ -432,8 +461,9 @@ impl Event {
         self.recipient.as_ref()
     }
 
-    /// When the event happened: its own `timestamp`, else the `time` of its entry (changes
-    /// carry only the latter). Seconds on the wire are normalized to milliseconds.
+    /// When the event happened: its own `timestamp` (a Page `feed` change's
+    /// `created_time`), else the `time` of its entry (other changes carry only the
+    /// latter). Seconds on the wire are normalized to milliseconds.
     pub fn timestamp(&self) -> Option<Timestamp> {
         self.timestamp.or(self.entry_time)
     }
@@ -441,7 +471,8 @@ impl Event {
     /// The id of the message the event is about: `message.mid` for message kinds (also
     /// `echo`, `deleted`, `unknown` from a message and a story-mention referral's
     /// message), `message_edit.mid`, `reaction.mid`, `postback.mid`, `read.mid`; `None`
-    /// otherwise, and for changes (a comment's id is in [`EventData::Comment`]).
+    /// otherwise (a delivery receipt's mids are in [`EventData::Delivery`]), and for
+    /// changes (a comment's id is in [`EventData::Comment`] or [`EventData::Feed`]).
     pub fn mid(&self) -> Option<&MessageId> {
         match &self.data {
             EventData::Message(m) => m.mid.as_ref(),
@@ -453,17 +484,23 @@ impl Event {
             EventData::Comment(_)
             | EventData::Mention(_)
             | EventData::StoryInsights(_)
+            | EventData::Feed(_)
             | EventData::Optin(_)
             | EventData::Handover(_)
+            | EventData::Delivery(_)
+            | EventData::AccountLinking(_)
+            | EventData::PolicyEnforcement(_)
             | EventData::Other => None,
         }
     }
 
     /// The id the event is keyed by: [`mid`](Self::mid) for messaging events; for changes
     /// the comment id (`value.id`, else `value.comment_id`), a mention's `comment_id` else
-    /// `media_id`, story insights' `media_id`.
+    /// `media_id`, story insights' `media_id`, a Page `feed` change's
+    /// [`object_id`](FeedChange::object_id).
     fn item_id(&self) -> Option<&str> {
         match &self.data {
+            EventData::Feed(f) => f.object_id(),
             EventData::Comment(c) => c.comment_id().map(AsRef::as_ref),
             EventData::Mention(m) => m
                 .comment_id
@@ -477,9 +514,10 @@ impl Event {
 
     /// The user's words: `message.text` for message kinds
     /// (with a quick reply it is the button title; with a product or ad referral the text
-    /// sent with it), `message_edit.text`, the postback's `title`, a comment's `text`.
-    /// `None` for `deleted` and `unknown`, and for kinds without text. Verbatim: escapes
-    /// resolved, no trimming or normalization.
+    /// sent with it), `message_edit.text`, the postback's `title`, a comment's `text`, the
+    /// `message` of a Page `feed` change (a comment, an edited comment, a post).
+    /// `None` for `deleted` and `unknown`, for reactions, and for kinds without text.
+    /// Verbatim: escapes resolved, no trimming or normalization.
     pub fn text(&self) -> Option<&str> {
         if matches!(self.kind, EventKind::Deleted | EventKind::Unknown) {
             return None;
@@ -489,6 +527,11 @@ impl Event {
             EventData::Edit(e) => e.text.as_deref(),
             EventData::Postback(p) => p.title.as_deref(),
             EventData::Comment(c) => c.text.as_deref(),
+            EventData::Feed(f)
+                if !matches!(self.kind, EventKind::Reaction | EventKind::Unreaction) =>
+            {
+                f.message.as_deref()
+            }
             _ => None,
         }
     }
@@ -532,8 +575,11 @@ impl Event {
     /// - `edit`: `account:edit:mid:num_edit` (each edit of one message is its own event);
     /// - `reaction`/`unreaction`: `account:reaction:mid:action:timestamp:sender`;
     /// - `read`: `account:read:sender:mid` (or `w` + watermark);
-    /// - changes: `account:change:field:id` with the value's `id`, else `comment_id`,
-    ///   else `media_id`;
+    /// - Page `feed` changes: `account:change:feed:item:verb:id:from:created_time`, with
+    ///   the id of the comment or post ([`FeedChange::object_id`]) — a comment's add, edit
+    ///   and removal, and everyone's reactions to one post, share that id;
+    /// - other changes: `account:change:field:id` with the value's `id`, else
+    ///   `comment_id`, else `media_id`;
     /// - anything else: `account:sha256:` + the SHA-256 of the item's raw JSON bytes.
     ///
     /// A missing part is written `-`.
@@ -556,6 +602,21 @@ impl Event {
     /// Appends the part of the dedup key after `account:`; `None` (with `out` partly
     /// written) when the event has none and the digest of the raw item stands in.
     fn write_dedup_body(&self, out: &mut String) -> Option<()> {
+        if let EventData::Feed(f) = &self.data {
+            let id = f.object_id()?;
+            let field = self.field.as_ref().map_or("feed", ChangeField::as_str);
+            let item = f.item.as_ref().map_or("-", |i| i.as_str());
+            let verb = f.verb.as_ref().map_or("-", |v| v.as_str());
+            let from = f.author_id().map_or("-", UserId::as_str);
+            write!(out, "change:{field}:{item}:{verb}:{id}:{from}:").ok()?;
+            return match f.created_time {
+                Some(t) => write!(out, "{t}").ok(),
+                None => {
+                    out.push('-');
+                    Some(())
+                }
+            };
+        }
         if let Some(field) = self.field.as_ref().filter(|_| self.is_plain_change()) {
             let id = match &self.data {
                 EventData::Comment(_) | EventData::Mention(_) | EventData::StoryInsights(_) => {

@@ -52,14 +52,18 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 pub use changes::{
-    Change, ChangeField, ChangeValue, Comment, CommentAuthor, CommentMedia, Mention, StoryInsights,
+    Change, ChangeField, ChangeValue, Comment, CommentAuthor, CommentMedia, FeedAuthor, FeedChange,
+    FeedItem, FeedVerb, Mention, StoryInsights,
 };
 pub use error::{ParseError, ParseErrorKind};
-pub use ids::{AccountId, AppId, CommentId, MediaId, MessageId, UserId, UserRef};
+pub use ids::{
+    AccountId, AppId, CommentId, MediaId, MessageId, PostId, ProductId, UserId, UserRef,
+};
 pub use messaging::{
-    AdsContextData, AppRoles, Attachment, AttachmentPayload, AttachmentType, Command, Coordinates,
-    DeliveryReceipt, Message, MessageEdit, MessagingEvent, Optin, Party, PassThreadControl,
-    Postback, ProductRef, QuickReply, Reaction, ReactionAction, Read, Referral, ReplyTo,
+    AccountLinking, AccountLinkingStatus, AdsContextData, AppRoles, Attachment, AttachmentPayload,
+    AttachmentType, Command, Coordinates, DeliveryReceipt, Message, MessageEdit, MessagingEvent,
+    Optin, Party, PassThreadControl, PolicyAction, PolicyEnforcement, Postback, ProductElement,
+    ProductRef, ProductTemplate, QuickReply, Reaction, ReactionAction, Read, Referral, ReplyTo,
     RequestThreadControl, StoryRef, TakeThreadControl,
 };
 use raw::Body;
@@ -222,6 +226,9 @@ pub struct Entry {
     pub changes: Vec<ChangeItem>,
 }
 
+/// The UTF-8 encoding of U+FEFF, the byte-order mark.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// A parsed webhook delivery: `{"object": …, "entry": [...]}`.
 ///
 /// Owned (`Send + Sync + 'static`); it shares one copy of the body with the raw JSON of
@@ -241,10 +248,14 @@ impl Delivery {
     /// # Errors
     ///
     /// A [`ParseError`] when the body cannot be a delivery at all: not UTF-8, not JSON
-    /// (incl. truncated or empty), nested deeper than 128, top level not an object,
-    /// `object` missing or not a string, `entry` missing or not an array. Everything
-    /// narrower is reported per item (see the [module docs](self)).
+    /// (incl. truncated or empty, or starting with a UTF-8 byte-order mark, which JSON
+    /// sent over a network must not carry), nested deeper than 128, top level not an
+    /// object, `object` missing or not a string, `entry` missing or not an array.
+    /// Everything narrower is reported per item (see the [module docs](self)).
     pub fn from_slice(body: &[u8]) -> Result<Self, ParseError> {
+        if body.starts_with(UTF8_BOM) {
+            return Err(ParseError::byte_order_mark());
+        }
         let text =
             std::str::from_utf8(body).map_err(|_| ParseError::new(ParseErrorKind::NotUtf8))?;
         if depth::exceeds(body, depth::MAX_DEPTH) {

@@ -6,8 +6,8 @@
 
 use super::{Event, EventData, EventError, EventKind, Handover, Participant, Position, Source};
 use crate::payload::{
-    AccountId, Change, ChangeField, ChangeValue, Delivery, Entry, ItemError, Message,
-    MessagingEvent, Party, RawJson, Spanned, Timestamp, UserId,
+    AccountId, Change, ChangeField, ChangeValue, Delivery, Entry, FeedChange, FeedItem, FeedVerb,
+    ItemError, Message, MessagingEvent, Party, RawJson, Spanned, Timestamp, UserId,
 };
 
 /// Classifies every item of a delivery, in order: for each entry in
@@ -218,7 +218,10 @@ fn parties(
 /// | 6 | `read` object | `read` |
 /// | 7 | `optin` object | `optin` |
 /// | 8 | `pass_thread_control`, `take_thread_control`, `request_thread_control` or `app_roles` | `handover` |
-/// | 9 | anything else (`delivery`, `account_linking`, future keys, no payload) | `unknown` |
+/// | 9 | `delivery` object | `delivery` |
+/// | 10 | `account_linking` object | `account_linking` |
+/// | 11 | `policy_enforcement` or `policy-enforcement` object | `policy_enforcement` (never with a sender) |
+/// | 12 | anything else (`response_feedback`, `order`, future keys, no payload) | `unknown` |
 ///
 /// Message rules (on `message`):
 ///
@@ -231,7 +234,7 @@ fn parties(
 /// | 5 | `quick_reply` is an object | `quick_reply` |
 /// | 6 | `referral.product` is an object | `product_referral` |
 /// | 7 | `referral.source` is `ADS` (any case) | `ad_referral` |
-/// | 8 | `attachments` is a non-empty array (any type, known or not) | `media` |
+/// | 8 | `attachments` is a non-empty array (any type, known or not) — except a link preview: `text` is a string and every attachment is a `fallback` | `media` (a link preview stays `text`) |
 /// | 9 | `is_unsupported == true` | `unknown` |
 /// | 10 | `text` is a string (including `""`) | `text` |
 /// | 11 | otherwise | `unknown` |
@@ -239,8 +242,22 @@ fn parties(
 /// "Object" means a JSON object: a key holding another JSON type (`"message":"TEST_MESSAGE"`)
 /// does not match its rule. Changes map by `field`: `comments` → `comment`,
 /// `live_comments` → `live_comment`, `mentions` → `mention`, `story_insights` →
-/// `media_change`, a messaging field wrapping an event → the table above, anything else
-/// → `unknown`.
+/// `media_change`, `feed` → the Page feed table below, a messaging field wrapping an
+/// event → the table above, anything else → `unknown`.
+///
+/// A Facebook Page's `feed` change, by `value.item` and `value.verb`:
+///
+/// | `item` | `verb` | kind |
+/// |---|---|---|
+/// | `comment` | `add` | `comment` |
+/// | `comment` | `edited` or `edit` | `edit` |
+/// | `comment` | `remove` | `deleted` |
+/// | `reaction` | `add` or `edit` | `reaction` |
+/// | `reaction` | `remove` | `unreaction` |
+/// | anything else, a missing `item` or `verb`, or another verb | | `feed` |
+///
+/// A Page's own comment (`from.id` equal to `entry.id`) is still a `comment`; its sender
+/// is then [`Participant::Account`].
 ///
 /// ```
 /// use meta_webhooks::event::messaging_kind;
@@ -272,6 +289,9 @@ enum Pick {
     Read,
     Optin,
     Handover,
+    Delivery,
+    AccountLinking,
+    PolicyEnforcement,
     Other,
 }
 
@@ -317,6 +337,15 @@ fn decide(ev: &MessagingEvent) -> (EventKind, Pick) {
     if ev.is_handover() {
         return (EventKind::Handover, Pick::Handover);
     }
+    if ev.delivery.is_some() {
+        return (EventKind::Delivery, Pick::Delivery);
+    }
+    if ev.account_linking.is_some() {
+        return (EventKind::AccountLinking, Pick::AccountLinking);
+    }
+    if ev.policy_enforcement.is_some() {
+        return (EventKind::PolicyEnforcement, Pick::PolicyEnforcement);
+    }
     (EventKind::Unknown, Pick::Other)
 }
 
@@ -336,7 +365,7 @@ fn message_kind(m: &Message) -> EventKind {
         EventKind::ProductReferral
     } else if m.referral.as_ref().is_some_and(|r| r.is_ads()) {
         EventKind::AdReferral
-    } else if !m.attachments.is_empty() {
+    } else if !m.attachments.is_empty() && !m.is_link_preview() {
         EventKind::Media
     } else if m.is_unsupported {
         EventKind::Unknown
@@ -372,6 +401,13 @@ fn data(ev: MessagingEvent, pick: Pick) -> EventData {
         Pick::Read => ev.read.map_or_else(other, EventData::Read),
         Pick::Optin => ev.optin.map_or_else(other, EventData::Optin),
         Pick::Handover => EventData::Handover(Box::new(handover(ev))),
+        Pick::Delivery => ev.delivery.map_or_else(other, EventData::Delivery),
+        Pick::AccountLinking => ev
+            .account_linking
+            .map_or_else(other, EventData::AccountLinking),
+        Pick::PolicyEnforcement => ev
+            .policy_enforcement
+            .map_or_else(other, EventData::PolicyEnforcement),
         Pick::Other => EventData::Other,
     }
 }
@@ -399,7 +435,12 @@ fn from_messaging(
     field: Option<ChangeField>,
 ) -> Event {
     let (kind, pick) = decide(&ev);
-    let (sender, recipient) = parties(origin, kind, ev.sender.take(), ev.recipient.take());
+    // Meta sends a policy enforcement to the Page with no sender: none is taken from it.
+    let sender = ev
+        .sender
+        .take()
+        .filter(|_| kind != EventKind::PolicyEnforcement);
+    let (sender, recipient) = parties(origin, kind, sender, ev.recipient.take());
     Event {
         kind,
         source,
@@ -418,9 +459,15 @@ fn from_messaging(
 fn from_change(origin: &Origin, change: Spanned<Change>, position: Position) -> Event {
     let (change, raw) = change.into_parts();
     let Change { field, value, .. } = change;
+    let mut timestamp = None;
     let (kind, sender, data) = match value {
         ChangeValue::Messaging(ev) => {
             return from_messaging(origin, *ev, raw, Source::Change, position, field);
+        }
+        ChangeValue::Feed(f) => {
+            let sender = f.author_id().map(|id| origin.participant(id.as_str()));
+            timestamp = f.created_time;
+            (feed_kind(&f), sender, EventData::Feed(f))
         }
         ChangeValue::Comment(c) => {
             let kind = if field == Some(ChangeField::LiveComments) {
@@ -445,11 +492,24 @@ fn from_change(origin: &Origin, change: Spanned<Change>, position: Position) -> 
         recipient: origin.account.clone().map(Participant::Account),
         account: origin.account.clone(),
         sender,
-        timestamp: None,
+        timestamp,
         entry_time: origin.time,
         field,
         data,
         raw,
+    }
+}
+
+/// The kind of a Facebook Page `feed` change, by `item` and `verb` (the table on
+/// [`messaging_kind`]).
+fn feed_kind(f: &FeedChange) -> EventKind {
+    match (&f.item, &f.verb) {
+        (Some(FeedItem::Comment), Some(FeedVerb::Add)) => EventKind::Comment,
+        (Some(FeedItem::Comment), Some(FeedVerb::Edited | FeedVerb::Edit)) => EventKind::Edit,
+        (Some(FeedItem::Comment), Some(FeedVerb::Remove)) => EventKind::Deleted,
+        (Some(FeedItem::Reaction), Some(FeedVerb::Add | FeedVerb::Edit)) => EventKind::Reaction,
+        (Some(FeedItem::Reaction), Some(FeedVerb::Remove)) => EventKind::Unreaction,
+        _ => EventKind::Feed,
     }
 }
 

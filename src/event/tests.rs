@@ -63,7 +63,11 @@ fn kind_names_are_stable() {
             "live_comment",
             "mention",
             "media_change",
-            "unknown"
+            "unknown",
+            "delivery",
+            "account_linking",
+            "policy_enforcement",
+            "feed"
         ]
     );
     for k in EventKind::ALL {
@@ -158,7 +162,7 @@ fn optin_handover_unknown_have_no_mid_or_text() {
     for payload in [
         r#""optin":{"type":"notification_messages","payload":"p","title":"T"}"#,
         r#""pass_thread_control":{"new_owner_app_id":"1"}"#,
-        r#""delivery":{"mids":["M"],"watermark":1}"#,
+        r#""response_feedback":{"feedback":"Good response","mid":"M"}"#,
     ] {
         let e = item(payload);
         let (_, sender, recipient, mid, text) = row(&e);
@@ -176,6 +180,249 @@ fn optin_handover_unknown_have_no_mid_or_text() {
             Some(&Participant::Account(AccountId::new(B.unwrap())))
         );
     }
+}
+
+#[test]
+fn delivery_account_linking_policy_enforcement() {
+    let e = item(r#""delivery":{"mids":["M1","M2"],"watermark":1458668856253}"#);
+    assert_eq!(row(&e), ("delivery", U, B, None, None));
+    let EventData::Delivery(d) = e.data() else {
+        panic!("{e:?}")
+    };
+    assert_eq!(d.mids, [MessageId::new("M1"), MessageId::new("M2")]);
+    assert_eq!(d.watermark, Some(1_458_668_856_253));
+    assert_eq!(e.mid(), None, "the delivered mids stay in the typed data");
+
+    let e = item(r#""account_linking":{"status":"linked","authorization_code":"SECRET_CODE"}"#);
+    assert_eq!(row(&e), ("account_linking", U, B, None, None));
+    let EventData::AccountLinking(linking) = e.data() else {
+        panic!("{e:?}")
+    };
+    assert_eq!(linking.authorization_code.as_deref(), Some("SECRET_CODE"));
+    assert!(
+        !format!("{linking:?}").contains("SECRET_CODE"),
+        "redacted in Debug"
+    );
+
+    let e = item(r#""policy-enforcement":{"action":"block","reason":"R"}"#);
+    assert_eq!(row(&e), ("policy_enforcement", None, B, None, None));
+    let EventData::PolicyEnforcement(policy) = e.data() else {
+        panic!("{e:?}")
+    };
+    assert!(policy.is_block());
+    assert_eq!(policy.reason.as_deref(), Some("R"));
+}
+
+/// A Page `feed` change of Page `P` at `entry.time` `T`.
+fn feed(value: &str) -> Event {
+    let body = format!(
+        r#"{{"object":"page","entry":[{{"id":"104512345678901","time":1769870499,"changes":[{{"field":"feed","value":{value}}}]}}]}}"#
+    );
+    let mut events = classify(&Delivery::from_slice(body.as_bytes()).unwrap());
+    assert_eq!(events.len(), 1);
+    events.remove(0).unwrap()
+}
+
+const PAGE: Option<&str> = Some("104512345678901");
+const PERSON: Option<&str> = Some("7012345678901234");
+
+#[test]
+fn page_feed_field_extraction() {
+    let comment = |verb: &str| {
+        feed(&format!(
+            r#"{{"from":{{"id":"7012345678901234","name":"Maria L"}},"item":"comment","verb":"{verb}",
+                "comment_id":"998877665544332_1122334455667788","post_id":"104512345678901_998877665544332",
+                "parent_id":"104512345678901_998877665544332","created_time":1769870410,"message":"Precio?"}}"#
+        ))
+    };
+    let c = "998877665544332_1122334455667788";
+    assert_eq!(
+        row(&comment("add")),
+        ("comment", PERSON, PAGE, Some(c), Some("Precio?"))
+    );
+    assert_eq!(
+        row(&comment("edited")),
+        ("edit", PERSON, PAGE, Some(c), Some("Precio?"))
+    );
+    assert_eq!(
+        row(&comment("remove")),
+        ("deleted", PERSON, PAGE, Some(c), None)
+    );
+    assert_eq!(
+        row(&comment("hide")),
+        ("feed", PERSON, PAGE, Some(c), Some("Precio?"))
+    );
+    let e = comment("add");
+    assert_eq!(e.mid(), None, "a comment id is not a message id");
+    assert_eq!(e.source(), Source::Change);
+    assert_eq!(e.field(), Some(&ChangeField::Feed));
+    let EventData::Feed(value) = e.data() else {
+        panic!("{e:?}")
+    };
+    assert_eq!(
+        value.from.as_ref().unwrap().name.as_deref(),
+        Some("Maria L")
+    );
+    assert_eq!(
+        value.parent_id.as_deref(),
+        Some("104512345678901_998877665544332")
+    );
+
+    // Reactions: the comment reacted to, else the post; no text.
+    let r = feed(
+        r#"{"item":"reaction","verb":"add","reaction_type":"love","from":{"id":"7012345678901234"},
+            "post_id":"104512345678901_998877665544332","comment_id":"998877665544332_1","created_time":1769870411}"#,
+    );
+    assert_eq!(
+        row(&r),
+        ("reaction", PERSON, PAGE, Some("998877665544332_1"), None)
+    );
+    let r = feed(
+        r#"{"item":"reaction","verb":"remove","reaction_type":"like","from":{"id":"7012345678901234"},
+            "post_id":"104512345678901_998877665544332","created_time":1769870412}"#,
+    );
+    assert_eq!(
+        row(&r),
+        (
+            "unreaction",
+            PERSON,
+            PAGE,
+            Some("104512345678901_998877665544332"),
+            None
+        )
+    );
+
+    // Any other item: the post, else the comment; the message as text.
+    let p = feed(
+        r#"{"item":"status","verb":"add","post_id":"104512345678901_5","message":"New linen in stock","published":1}"#,
+    );
+    assert_eq!(
+        row(&p),
+        (
+            "feed",
+            None,
+            PAGE,
+            Some("104512345678901_5"),
+            Some("New linen in stock")
+        )
+    );
+    let p = feed(r#"{"item":"like","verb":"add","user_id":"7012345678901234"}"#);
+    assert_eq!(row(&p), ("feed", None, PAGE, None, None));
+}
+
+#[test]
+fn page_feed_timestamps_and_participants() {
+    // created_time (seconds), else entry.time.
+    let e = feed(r#"{"item":"comment","verb":"add","comment_id":"1_2","created_time":1769870410}"#);
+    assert_eq!(
+        e.timestamp(),
+        Some(Timestamp::from_millis(1_769_870_410_000))
+    );
+    let e = feed(r#"{"item":"comment","verb":"add","comment_id":"1_2"}"#);
+    assert_eq!(
+        e.timestamp(),
+        Some(Timestamp::from_millis(1_769_870_499_000))
+    );
+    // The Page's own comment: still a comment, sent by the account.
+    let e = feed(
+        r#"{"item":"comment","verb":"add","comment_id":"1_2","from":{"id":"104512345678901","name":"Shop"},"message":"Thanks!"}"#,
+    );
+    assert_eq!(e.kind(), EventKind::Comment);
+    assert!(matches!(e.sender(), Some(Participant::Account(id)) if id == "104512345678901"));
+    assert!(matches!(e.recipient(), Some(Participant::Account(id)) if id == "104512345678901"));
+    let e = feed(
+        r#"{"item":"comment","verb":"add","comment_id":"1_2","from":{"id":"7012345678901234"}}"#,
+    );
+    assert_eq!(
+        e.sender().and_then(Participant::user_id),
+        Some(&UserId::new("7012345678901234"))
+    );
+}
+
+#[test]
+fn page_feed_dedup_keys_keep_distinct_events_apart() {
+    let key = |value: &str| feed(value).dedup_key().into_string();
+    let p = "104512345678901";
+    let comment = |verb: &str, created: u64| {
+        key(&format!(
+            r#"{{"item":"comment","verb":"{verb}","comment_id":"2_3","post_id":"1_2","from":{{"id":"7"}},"created_time":{created}}}"#
+        ))
+    };
+    assert_eq!(
+        comment("add", 1769870410),
+        format!("{p}:change:feed:comment:add:2_3:7:1769870410000")
+    );
+    // Add, edit and removal of one comment share its id, not their keys.
+    let keys = [
+        comment("add", 1769870410),
+        comment("edited", 1769870410),
+        comment("remove", 1769870410),
+    ];
+    assert!(keys[0] != keys[1] && keys[1] != keys[2] && keys[0] != keys[2]);
+    // Two edits of one comment at different times.
+    assert_ne!(comment("edited", 1769870420), comment("edited", 1769870430));
+    // Everyone's reactions to one post.
+    let reaction = |from: &str| {
+        key(&format!(
+            r#"{{"item":"reaction","verb":"add","reaction_type":"like","post_id":"1_2","from":{{"id":"{from}"}},"created_time":1769870410}}"#
+        ))
+    };
+    assert_ne!(reaction("7"), reaction("8"));
+    assert_eq!(
+        reaction("7"),
+        format!("{p}:change:feed:reaction:add:1_2:7:1769870410000")
+    );
+    // A redelivery is the same event: the same key.
+    assert_eq!(reaction("7"), reaction("7"));
+    // Missing parts are `-`; without any object id, the digest of the raw item.
+    assert_eq!(
+        key(r#"{"item":"share","post_id":"1_2"}"#),
+        format!("{p}:change:feed:share:-:1_2:-:-")
+    );
+    let like = key(r#"{"item":"like","verb":"add","user_id":"7"}"#);
+    assert!(like.starts_with(&format!("{p}:sha256:")), "{like}");
+    assert_ne!(like, key(r#"{"item":"like","verb":"add","user_id":"8"}"#));
+}
+
+#[test]
+fn a_comment_lifecycle_and_its_reactions_have_distinct_keys() {
+    let body = include_bytes!("../../tests/fixtures/page/batch/mixed__feed_comment_lifecycle.json");
+    let events = classify(&Delivery::from_slice(body).unwrap());
+    let keys: Vec<_> = events
+        .iter()
+        .map(|e| e.as_ref().unwrap().dedup_key())
+        .collect();
+    assert_eq!(keys.len(), 5);
+    let distinct: std::collections::HashSet<_> = keys.iter().collect();
+    assert_eq!(distinct.len(), 5, "{keys:?}");
+    // Redelivered, every key is the same again.
+    let again: Vec<_> = classify(&Delivery::from_slice(body).unwrap())
+        .iter()
+        .map(|e| e.as_ref().unwrap().dedup_key())
+        .collect();
+    assert_eq!(keys, again);
+}
+
+#[test]
+fn product_template_elements_are_typed_on_the_message() {
+    let e = item(
+        r#""message":{"mid":"M","attachments":[{"type":"template","payload":{"product":{"elements":[
+            {"id":"7380183658674392","retailer_id":"SHIRT-LINEN-M","image_url":"https:\/\/shop.example\/shirt.jpg","title":"Linen shirt","subtitle":"\u20ac49"}]}}}]}"#,
+    );
+    assert_eq!(e.kind(), EventKind::Media);
+    let EventData::Message(m) = e.data() else {
+        panic!("{e:?}")
+    };
+    let payload = m.attachments[0].payload.as_ref().unwrap();
+    let product = &payload.products()[0];
+    assert_eq!(product.id.as_ref().unwrap(), "7380183658674392");
+    assert_eq!(product.retailer_id.as_deref(), Some("SHIRT-LINEN-M"));
+    assert_eq!(
+        product.image_url.as_deref(),
+        Some("https://shop.example/shirt.jpg")
+    );
+    assert_eq!(product.title.as_deref(), Some("Linen shirt"));
+    assert_eq!(product.subtitle.as_deref(), Some("\u{20ac}49"));
 }
 
 #[test]

@@ -2,11 +2,14 @@
 //! change's `value`.
 //!
 //! The `value` is typed by `field`: [`Comment`] for `comments` / `live_comments`,
-//! [`Mention`] for `mentions`, [`StoryInsights`] for `story_insights`, a
-//! [`MessagingEvent`] when a messaging field wraps an event with a `sender` or `recipient`
-//! object (the App Dashboard's test button), and [`ChangeValue::Other`] for everything
-//! else (Page `feed`, WhatsApp, fields added later). Whatever the type, the value's raw
-//! JSON stays available through [`Change::value_raw`].
+//! [`Mention`] for `mentions`, [`StoryInsights`] for `story_insights`, [`FeedChange`] for a
+//! Facebook Page's `feed`, a [`MessagingEvent`] when a messaging field wraps an event with
+//! a `sender` or `recipient` object (the App Dashboard's test button), and
+//! [`ChangeValue::Other`] for everything else (WhatsApp, fields added later). Whatever the
+//! type, the value's raw JSON stays available through [`Change::value_raw`].
+//!
+//! A `feed` value that is not an object cannot be read at all: the change is an
+//! [`ItemError`](super::ItemError) in its place.
 //!
 //! ```
 //! use meta_webhooks::payload::{ChangeField, ChangeValue, Delivery};
@@ -29,6 +32,7 @@
 //! ```
 
 mod comment;
+mod feed;
 mod mention;
 mod story_insights;
 
@@ -44,15 +48,18 @@ use super::wire::wire_enum;
 use super::{RawJson, lenient};
 
 pub use comment::{Comment, CommentAuthor, CommentMedia};
+pub use feed::{FeedAuthor, FeedChange, FeedItem, FeedVerb};
 pub use mention::Mention;
 pub use story_insights::StoryInsights;
 
 wire_enum! {
     /// `changes[].field`: the subscription field that produced the change.
     pub enum ChangeField(
-        /// A field this version does not know (`feed`, `follow`, WhatsApp fields, ...).
+        /// A field this version does not know (`follow`, WhatsApp fields, ...).
         Unknown
     ) {
+        /// `feed`: a Facebook Page's posts, comments, reactions, shares, ...
+        Feed = "feed",
         /// `comments`.
         Comments = "comments",
         /// `live_comments`.
@@ -141,6 +148,8 @@ pub enum ChangeValue {
     Mention(Mention),
     /// `story_insights`.
     StoryInsights(StoryInsights),
+    /// `feed` (a Facebook Page).
+    Feed(Box<FeedChange>),
     /// A messaging field whose value is a messaging event (has `sender` or `recipient`).
     Messaging(Box<MessagingEvent>),
     /// Anything else; see [`Change::value_raw`].
@@ -186,6 +195,12 @@ impl Change {
             Some(ChangeField::Mentions) => ChangeValue::Mention(typed_or_default(text, is_object)?),
             Some(ChangeField::StoryInsights) => {
                 ChangeValue::StoryInsights(typed_or_default(text, is_object)?)
+            }
+            Some(ChangeField::Feed) if is_object => {
+                ChangeValue::Feed(Box::new(serde_json::from_str(text)?))
+            }
+            Some(ChangeField::Feed) => {
+                return Err(serde::de::Error::custom("feed value is not an object"));
             }
             Some(field) if field.is_messaging() && is_object => wrapped(text)?,
             _ => ChangeValue::Other,
@@ -292,6 +307,30 @@ mod tests {
         assert!(parse(r#"{"field":"mentions","value":{"media_id":{}}}"#).is_err());
         // Ids nobody reads stay tolerant.
         assert!(parse(r#"{"field":"comments","value":{"id":"1","parent_id":true}}"#).is_ok());
+    }
+
+    #[test]
+    fn page_feed_values_are_typed_and_must_be_objects() {
+        let c = parse(
+            r#"{"field":"feed","value":{"item":"comment","verb":"add","comment_id":"1_2","message":"hi"}}"#,
+        )
+        .unwrap();
+        let ChangeValue::Feed(f) = c.value else {
+            panic!("{c:?}")
+        };
+        assert_eq!(f.object_id(), Some("1_2"));
+        for bad in [
+            r#"{"field":"feed","value":"x"}"#,
+            r#"{"field":"feed","value":null}"#,
+            r#"{"field":"feed"}"#,
+            r#"{"field":"feed","value":{"item":"comment","comment_id":true}}"#,
+        ] {
+            let error = parse(bad).unwrap_err();
+            assert!(
+                bad.contains("true") || error.to_string() == "feed value is not an object",
+                "{bad}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -12,7 +12,8 @@ use super::depth::MAX_DEPTH;
 pub enum ParseErrorKind {
     /// The body is not UTF-8.
     NotUtf8,
-    /// The body is not JSON: a syntax error, truncated, empty, or trailing characters.
+    /// The body is not JSON: a syntax error, truncated, empty, trailing characters, or a
+    /// leading UTF-8 byte-order mark.
     InvalidJson,
     /// Arrays/objects nest deeper than 128 levels.
     TooDeep,
@@ -69,6 +70,7 @@ pub struct ParseError {
     /// Line and column of a JSON syntax error (1-based), when known.
     at: Option<(usize, usize)>,
     eof: bool,
+    bom: bool,
 }
 
 impl ParseError {
@@ -77,6 +79,17 @@ impl ParseError {
             kind,
             at: None,
             eof: false,
+            bom: false,
+        }
+    }
+
+    /// The body starts with a UTF-8 byte-order mark: not JSON, and said so.
+    pub(crate) const fn byte_order_mark() -> Self {
+        Self {
+            kind: ParseErrorKind::InvalidJson,
+            at: Some((1, 1)),
+            eof: false,
+            bom: true,
         }
     }
 
@@ -95,6 +108,7 @@ impl ParseError {
             kind,
             at,
             eof: error.is_eof(),
+            bom: false,
         }
     }
 
@@ -121,6 +135,8 @@ impl fmt::Display for ParseError {
             ParseErrorKind::InvalidJson => {
                 f.write_str(if self.eof {
                     "body is empty or truncated JSON"
+                } else if self.bom {
+                    "body is not valid JSON: it starts with a byte-order mark"
                 } else {
                     "body is not valid JSON"
                 })?;

@@ -125,13 +125,26 @@ id_newtype! {
 }
 
 id_newtype! {
-    /// An Instagram comment id, as in `changes[].value.id` of a `comments` change.
+    /// A comment id: `changes[].value.id` of an Instagram `comments` change, or
+    /// `value.comment_id` of a Facebook Page `feed` change (`<post id>_<comment id>`).
     CommentId
 }
 
 id_newtype! {
     /// An Instagram media id (post, reel or story).
     MediaId
+}
+
+id_newtype! {
+    /// A Facebook Page post id, as in `post_id` of a Page `feed` change: the Page id and
+    /// the post's own id joined by `_` (`104512345678901_998877665544332`).
+    PostId
+}
+
+id_newtype! {
+    /// A product id from a Meta commerce catalog (`id` of a product template element,
+    /// `referral.product.id`).
+    ProductId
 }
 
 id_newtype! {

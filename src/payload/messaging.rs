@@ -2,9 +2,8 @@
 //!
 //! One [`MessagingEvent`] carries the common fields (sender, recipient, timestamp) and, in
 //! practice, exactly one payload key. Every payload Meta documents has a typed field here;
-//! payloads this version does not model (`account_linking`, `policy_enforcement`,
-//! `response_feedback`, future keys) are kept in the item's raw JSON
-//! ([`Spanned::raw`](super::Spanned::raw)).
+//! payloads this version does not model (`response_feedback`, `order`, future keys) are
+//! kept in the item's raw JSON ([`Spanned::raw`](super::Spanned::raw)).
 //!
 //! Tolerance: unknown keys are ignored; a known key holding an
 //! unexpected JSON type reads as absent (so `"message":"TEST_MESSAGE"` is simply "no
@@ -25,10 +24,12 @@
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 
+mod account_linking;
 mod attachment;
 mod handover;
 mod message;
 mod optin;
+mod policy;
 mod postback;
 mod reaction;
 mod read;
@@ -42,10 +43,14 @@ use super::ids::{AppId, UserId, UserRef};
 use super::lenient;
 use super::time::Timestamp;
 
-pub use attachment::{Attachment, AttachmentPayload, AttachmentType, Coordinates};
+pub use account_linking::{AccountLinking, AccountLinkingStatus};
+pub use attachment::{
+    Attachment, AttachmentPayload, AttachmentType, Coordinates, ProductElement, ProductTemplate,
+};
 pub use handover::{PassThreadControl, RequestThreadControl, TakeThreadControl};
 pub use message::{Command, Message, MessageEdit, QuickReply, ReplyTo, StoryRef};
 pub use optin::Optin;
+pub use policy::{PolicyAction, PolicyEnforcement};
 pub use postback::Postback;
 pub use reaction::{Reaction, ReactionAction};
 pub use read::{DeliveryReceipt, Read};
@@ -129,6 +134,17 @@ pub struct MessagingEvent {
     /// Handover: app roles changed.
     #[serde(default, deserialize_with = "lenient::string_lists")]
     pub app_roles: Option<AppRoles>,
+    /// Messenger account linking (Link Account / Unlink Account).
+    #[serde(default, deserialize_with = "lenient::object")]
+    pub account_linking: Option<AccountLinking>,
+    /// A Messenger policy warning, block or unblock of the Page: `policy_enforcement`,
+    /// also read from the spelling `policy-enforcement`.
+    #[serde(
+        default,
+        alias = "policy-enforcement",
+        deserialize_with = "lenient::object"
+    )]
+    pub policy_enforcement: Option<PolicyEnforcement>,
     /// Event-level self-messaging flag (postbacks).
     #[serde(default, deserialize_with = "lenient::flag")]
     pub is_self: bool,
@@ -163,6 +179,7 @@ impl MessagingEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::payload::MessageId;
 
     fn parse(json: &str) -> Result<MessagingEvent, serde_json::Error> {
         serde_json::from_str(json)
@@ -212,6 +229,32 @@ mod tests {
         assert!(e.sender_id().is_none());
         let e = parse(r#"{"sender":{"id":"1","user_ref":"cb-42"}}"#).unwrap();
         assert_eq!(e.sender.as_ref().and_then(Party::as_str), Some("1"));
+    }
+
+    #[test]
+    fn receipts_account_linking_and_policy_enforcement() {
+        let e = parse(
+            r#"{"sender":{"id":"1"},"recipient":{"id":"2"},"delivery":{"mids":["m_1",2,true],"watermark":"1458668856253"}}"#,
+        )
+        .unwrap();
+        let d = e.delivery.unwrap();
+        assert_eq!(d.mids, vec![MessageId::new("m_1"), MessageId::new("2")]);
+        assert_eq!(d.watermark, Some(1_458_668_856_253));
+        let e = parse(r#"{"account_linking":{"status":"unlinked"}}"#).unwrap();
+        let linking = e.account_linking.unwrap();
+        assert_eq!(linking.status, Some(AccountLinkingStatus::Unlinked));
+        assert!(linking.authorization_code.is_none());
+        for key in ["policy_enforcement", "policy-enforcement"] {
+            let e = parse(&format!(
+                r#"{{"recipient":{{"id":"2"}},"{key}":{{"action":"warning","reason":"r"}}}}"#
+            ))
+            .unwrap();
+            let policy = e.policy_enforcement.unwrap();
+            assert!(policy.is_warning() && !policy.is_block(), "{key}");
+            assert_eq!(policy.reason.as_deref(), Some("r"));
+        }
+        let e = parse(r#"{"policy_enforcement":"block","account_linking":[]}"#).unwrap();
+        assert!(e.policy_enforcement.is_none() && e.account_linking.is_none());
     }
 
     #[test]

@@ -71,6 +71,31 @@ fn syntax_beats_shape_and_messages_carry_no_body() {
 }
 
 #[test]
+fn a_leading_byte_order_mark_is_rejected_and_named() {
+    let body = br#"{"object":"page","entry":[]}"#;
+    assert!(Delivery::from_slice(body).is_ok());
+    let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+    with_bom.extend_from_slice(body);
+    let err = Delivery::from_slice(&with_bom).unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::InvalidJson);
+    assert_eq!(err.status(), http::StatusCode::BAD_REQUEST);
+    assert!(
+        err.to_string().contains("starts with a byte-order mark"),
+        "{err}"
+    );
+    assert_eq!(err.position(), Some((1, 1)));
+    // Only a leading mark is named: inside a string it is text, after whitespace it is
+    // plain invalid JSON; a UTF-16 mark is not UTF-8 at all.
+    let inside = "{\"object\":\"page\u{feff}\",\"entry\":[]}";
+    assert!(Delivery::from_slice(inside.as_bytes()).is_ok());
+    let mut after_space = b" ".to_vec();
+    after_space.extend_from_slice(&with_bom);
+    let err = Delivery::from_slice(&after_space).unwrap_err();
+    assert!(!err.to_string().contains("byte-order mark"), "{err}");
+    assert_eq!(kind_of(b"\xFF\xFE{\x00}\x00"), ParseErrorKind::NotUtf8);
+}
+
+#[test]
 fn depth_up_to_128_accepted_anywhere() {
     // The envelope uses 4 levels (object, entry, entry object, messaging) + the item.
     for inner in [60, 95, 123] {

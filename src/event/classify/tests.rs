@@ -143,9 +143,6 @@ fn rules_6_to_9() {
         assert_eq!(kind(handover), K::Handover, "{handover}");
     }
     for unknown in [
-        r#""delivery":{"mids":["m"],"watermark":1}"#,
-        r#""account_linking":{"status":"linked"}"#,
-        r#""policy_enforcement":{"action":"block"}"#,
         r#""response_feedback":{"feedback":"Good response","mid":"m"}"#,
         r#""order":{"products":[]}"#,
         r#""future_thing":{"x":1}"#,
@@ -153,6 +150,197 @@ fn rules_6_to_9() {
     ] {
         assert_eq!(kind(unknown), K::Unknown, "{unknown}");
     }
+}
+
+#[test]
+fn rules_9_to_12_receipts_account_linking_policy_enforcement() {
+    assert_eq!(
+        kind(r#""delivery":{"mids":["m"],"watermark":1}"#),
+        K::Delivery
+    );
+    assert_eq!(kind(r#""delivery":{"watermark":1}"#), K::Delivery);
+    assert_eq!(
+        kind(r#""account_linking":{"status":"linked","authorization_code":"c"}"#),
+        K::AccountLinking
+    );
+    assert_eq!(
+        kind(r#""account_linking":{"status":"unlinked"}"#),
+        K::AccountLinking
+    );
+    for key in ["policy_enforcement", "policy-enforcement"] {
+        assert_eq!(
+            kind(&format!(r#""{key}":{{"action":"block","reason":"r"}}"#)),
+            K::PolicyEnforcement,
+            "{key}"
+        );
+    }
+    // In order: handover, delivery, account linking, policy enforcement.
+    assert_eq!(
+        kind(r#""app_roles":{"1":["primary_receiver"]},"delivery":{"watermark":1}"#),
+        K::Handover
+    );
+    assert_eq!(
+        kind(r#""delivery":{"watermark":1},"account_linking":{"status":"linked"}"#),
+        K::Delivery
+    );
+    assert_eq!(
+        kind(r#""account_linking":{},"policy_enforcement":{"action":"warning"}"#),
+        K::AccountLinking
+    );
+    // Each must be an object.
+    for not_object in [
+        r#""delivery":[1]"#,
+        r#""account_linking":"linked""#,
+        r#""policy_enforcement":"block""#,
+        r#""policy-enforcement":null"#,
+    ] {
+        assert_eq!(kind(not_object), K::Unknown, "{not_object}");
+    }
+}
+
+#[test]
+fn a_policy_enforcement_has_no_sender() {
+    let d = Delivery::from_slice(
+        br#"{"object":"page","entry":[{"id":"104512345678901","messaging":[
+            {"recipient":{"id":"104512345678901"},"timestamp":1458692752478,"policy_enforcement":{"action":"block","reason":"r"}},
+            {"sender":{"id":"7012345678901234"},"recipient":{"id":"104512345678901"},"policy-enforcement":{"action":"warning","reason":"r"}}]}]}"#,
+    )
+    .unwrap();
+    for event in classify(&d) {
+        let event = event.unwrap();
+        assert_eq!(event.kind(), K::PolicyEnforcement);
+        assert_eq!(event.sender(), None);
+        assert!(
+            matches!(event.recipient(), Some(Participant::Account(id)) if id == "104512345678901")
+        );
+        assert!(matches!(event.data(), EventData::PolicyEnforcement(_)));
+    }
+}
+
+#[test]
+fn a_link_preview_stays_text() {
+    let preview = r#"{"mid":"m","text":"see https://shop.example/p/42","attachments":[{"type":"fallback","payload":{"url":"https://shop.example/p/42","title":"Linen shirt"}}]}"#;
+    assert_eq!(message_kind_of(preview), K::Text);
+    // A null payload, an empty text, several previews: still text.
+    assert_eq!(
+        message_kind_of(
+            r#"{"mid":"m","text":"","attachments":[{"type":"fallback","payload":null,"title":"t","url":"u"},{"type":"fallback"}]}"#
+        ),
+        K::Text
+    );
+    // Without text, or with any other attachment beside it: media.
+    assert_eq!(
+        message_kind_of(r#"{"mid":"m","attachments":[{"type":"fallback","payload":{"url":"u"}}]}"#),
+        K::Media
+    );
+    assert_eq!(
+        message_kind_of(
+            r#"{"mid":"m","text":"t","attachments":[{"type":"fallback"},{"type":"image","payload":{"url":"u"}}]}"#
+        ),
+        K::Media
+    );
+    assert_eq!(
+        message_kind_of(r#"{"mid":"m","text":"t","attachments":[{"type":"fallback"},null]}"#),
+        K::Media
+    );
+    // Earlier message rules still win.
+    assert_eq!(
+        message_kind_of(
+            r#"{"mid":"m","text":"t","is_echo":true,"attachments":[{"type":"fallback"}]}"#
+        ),
+        K::Echo
+    );
+    // The preview stays in the typed data.
+    let d = delivery(&format!(
+        r#"{{"id":"1","messaging":[{{{S},"message":{preview}}}]}}"#
+    ));
+    let events = classify(&d);
+    let EventData::Message(m) = events[0].as_ref().unwrap().data() else {
+        panic!("a message")
+    };
+    assert_eq!(m.attachments[0].url(), Some("https://shop.example/p/42"));
+}
+
+/// The kind of a Page `feed` change with this value.
+fn feed_kind_of(value: &str) -> EventKind {
+    let d = Delivery::from_slice(
+        format!(
+            r#"{{"object":"page","entry":[{{"id":"104512345678901","time":1769870412,"changes":[{{"field":"feed","value":{value}}}]}}]}}"#
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let events = classify(&d);
+    assert_eq!(events.len(), 1);
+    events[0].as_ref().unwrap().kind()
+}
+
+#[test]
+fn page_feed_items_and_verbs() {
+    let feed = |item: &str, verb: &str| {
+        feed_kind_of(&format!(
+            r#"{{"item":"{item}","verb":"{verb}","post_id":"1_2","comment_id":"2_3"}}"#
+        ))
+    };
+    assert_eq!(feed("comment", "add"), K::Comment);
+    assert_eq!(feed("comment", "edited"), K::Edit);
+    assert_eq!(feed("comment", "edit"), K::Edit);
+    assert_eq!(feed("comment", "remove"), K::Deleted);
+    for verb in ["hide", "unhide", "block", "unblock", "delete", "ADD", ""] {
+        assert_eq!(feed("comment", verb), K::Feed, "comment {verb}");
+    }
+    assert_eq!(feed("reaction", "add"), K::Reaction);
+    assert_eq!(feed("reaction", "edit"), K::Reaction);
+    assert_eq!(feed("reaction", "remove"), K::Unreaction);
+    for verb in ["edited", "hide", "update"] {
+        assert_eq!(feed("reaction", verb), K::Feed, "reaction {verb}");
+    }
+    for item in [
+        "status",
+        "post",
+        "photo",
+        "video",
+        "share",
+        "like",
+        "album",
+        "event",
+        "milestone",
+    ] {
+        for verb in ["add", "edited", "remove"] {
+            assert_eq!(feed(item, verb), K::Feed, "{item} {verb}");
+        }
+    }
+    // Missing or odd item / verb: feed.
+    assert_eq!(feed_kind_of(r#"{"verb":"add"}"#), K::Feed);
+    assert_eq!(feed_kind_of(r#"{"item":"comment"}"#), K::Feed);
+    assert_eq!(
+        feed_kind_of(r#"{"item":["comment"],"verb":"add"}"#),
+        K::Feed
+    );
+    assert_eq!(feed_kind_of("{}"), K::Feed);
+}
+
+#[test]
+fn a_feed_value_that_is_not_an_object_is_an_error_item_beside_its_neighbours() {
+    let d = Delivery::from_slice(
+        br#"{"object":"page","entry":[{"id":"104512345678901","changes":[
+            {"field":"feed","value":{"item":"comment","verb":"add","comment_id":"2_3","message":"hi"}},
+            {"field":"feed","value":"comment"},
+            {"field":"feed","value":{"item":"comment","verb":"add","comment_id":true}},
+            {"field":"feed","value":{"item":"reaction","verb":"add","post_id":"1_2"}}]}]}"#,
+    )
+    .unwrap();
+    let events = classify(&d);
+    assert_eq!(events.len(), 4);
+    assert_eq!(events[0].as_ref().unwrap().kind(), K::Comment);
+    let error = events[1].as_ref().unwrap_err();
+    assert_eq!(error.raw(), r#"{"field":"feed","value":"comment"}"#);
+    assert!(
+        error.reason().contains("feed value is not an object"),
+        "{error}"
+    );
+    assert!(events[2].is_err());
+    assert_eq!(events[3].as_ref().unwrap().kind(), K::Reaction);
 }
 
 #[test]
@@ -331,7 +519,7 @@ fn changes_map_by_field() {
             K::Text,
             K::Postback,
             K::Unknown,
-            K::Unknown,
+            K::Feed,
             K::Unknown
         ]
     );

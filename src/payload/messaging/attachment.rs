@@ -4,7 +4,7 @@ use serde::de::{DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use crate::payload::ids::{MediaId, MessageId};
+use crate::payload::ids::{MediaId, MessageId, ProductId};
 use crate::payload::lenient;
 use crate::payload::wire::wire_enum;
 
@@ -111,6 +111,8 @@ pub struct AttachmentPayload {
     pub coordinates: Option<Coordinates>,
     /// `template_type` (templates).
     pub template_type: Option<String>,
+    /// `product` of a product template: the catalog products shared in the conversation.
+    pub product: Option<ProductTemplate>,
     /// `mid`s referenced by some Messenger attachments.
     pub mid: Option<MessageId>,
     raw: Box<RawValue>,
@@ -120,6 +122,27 @@ impl AttachmentPayload {
     /// The payload exactly as received (any JSON value, e.g. a template).
     pub fn raw(&self) -> &str {
         self.raw.get()
+    }
+
+    /// The products of a product template (`product.elements`); empty for other payloads.
+    ///
+    /// ```
+    /// use meta_webhooks::payload::Attachment;
+    ///
+    /// let attachment: Attachment = serde_json::from_str(
+    ///     r#"{"type":"template","payload":{"product":{"elements":[{"id":"7380183658674392",
+    ///         "retailer_id":"SHIRT-LINEN-M","image_url":"https://shop.example/shirt.jpg",
+    ///         "title":"Linen shirt","subtitle":"€49"}]}}}"#,
+    /// )?;
+    /// let payload = attachment.payload.expect("a payload");
+    /// let product = &payload.products()[0];
+    /// assert_eq!(product.id.as_ref().map(|id| id.as_str()), Some("7380183658674392"));
+    /// assert_eq!(product.retailer_id.as_deref(), Some("SHIRT-LINEN-M"));
+    /// assert_eq!(product.title.as_deref(), Some("Linen shirt"));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn products(&self) -> &[ProductElement] {
+        self.product.as_ref().map_or(&[], |p| p.elements.as_slice())
     }
 
     /// Deserializes the raw payload into a type of your own.
@@ -142,6 +165,37 @@ pub struct Coordinates {
     /// Longitude.
     #[serde(default, deserialize_with = "lenient::float")]
     pub long: Option<f64>,
+}
+
+/// `payload.product` of a product template attachment.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[non_exhaustive]
+pub struct ProductTemplate {
+    /// The products, in order (several for a carousel); an element that is not an object
+    /// is kept as an empty [`ProductElement`].
+    #[serde(default, deserialize_with = "lenient::objects")]
+    pub elements: Vec<ProductElement>,
+}
+
+/// One product of a product template, with the details Meta pulls from the catalog.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[non_exhaustive]
+pub struct ProductElement {
+    /// The product's id in the catalog (string or number on the wire).
+    #[serde(default, deserialize_with = "lenient::id")]
+    pub id: Option<ProductId>,
+    /// The business's own id of the product (SKU, content id).
+    #[serde(default, deserialize_with = "lenient::id")]
+    pub retailer_id: Option<String>,
+    /// The product's title.
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub title: Option<String>,
+    /// The subtitle (often the price).
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub subtitle: Option<String>,
+    /// The product image.
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub image_url: Option<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -168,6 +222,8 @@ struct PayloadFields {
     coordinates: Option<Coordinates>,
     #[serde(default, deserialize_with = "lenient::string")]
     template_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient::object")]
+    product: Option<ProductTemplate>,
     #[serde(default, deserialize_with = "lenient::id")]
     mid: Option<MessageId>,
 }
@@ -194,6 +250,7 @@ impl<'de> Deserialize<'de> for AttachmentPayload {
             attachment_id: fields.attachment_id,
             coordinates: fields.coordinates,
             template_type: fields.template_type,
+            product: fields.product,
             mid: fields.mid,
             raw,
         })
@@ -247,6 +304,28 @@ mod tests {
         assert_eq!(a.payload.unwrap().raw(), r#""weird""#);
         let a = parse(r#"{"type":7}"#);
         assert_eq!(a.kind, None);
+    }
+
+    #[test]
+    fn product_template_elements() {
+        let a = parse(
+            r#"{"type":"template","payload":{"product":{"elements":[
+                {"id":7380183658674392,"retailer_id":"SKU-1","image_url":"https:\/\/x","title":"Shirt","subtitle":"\u20ac49"},
+                {"id":"2","title":"Hat"},"odd"]}}}"#,
+        );
+        let p = a.payload.unwrap();
+        let products = p.products();
+        assert_eq!(products.len(), 3);
+        assert_eq!(products[0].id.as_ref().unwrap(), "7380183658674392");
+        assert_eq!(products[0].subtitle.as_deref(), Some("\u{20ac}49"));
+        assert_eq!(products[0].image_url.as_deref(), Some("https://x"));
+        assert_eq!(products[1].title.as_deref(), Some("Hat"));
+        assert!(products[2].id.is_none());
+        // Other templates have no products; an odd `product` is tolerated.
+        let a = parse(r#"{"type":"template","payload":{"template_type":"generic","elements":[]}}"#);
+        assert!(a.payload.unwrap().products().is_empty());
+        let a = parse(r#"{"type":"template","payload":{"product":{"elements":{}}}}"#);
+        assert!(a.payload.unwrap().products().is_empty());
     }
 
     #[test]

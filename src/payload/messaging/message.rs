@@ -61,6 +61,17 @@ impl Message {
             .any(|a| a.kind == Some(AttachmentType::StoryMention))
     }
 
+    /// Whether this is a text with a link preview: `text` is a string and every attachment
+    /// (at least one) is a `fallback`, which Messenger adds to a text that contains a URL.
+    pub fn is_link_preview(&self) -> bool {
+        self.text.is_some()
+            && !self.attachments.is_empty()
+            && self
+                .attachments
+                .iter()
+                .all(|a| a.kind == Some(AttachmentType::Fallback))
+    }
+
     /// Whether this replies to a story (`reply_to.story` is an object).
     pub fn is_story_reply(&self) -> bool {
         self.reply_to.as_ref().is_some_and(|r| r.story.is_some())
@@ -154,6 +165,30 @@ mod tests {
         let m: Message =
             serde_json::from_str(r#"{"mid":"m3","reply_to":{"mid":"m0","story":"no"}}"#).unwrap();
         assert!(!m.is_story_reply());
+    }
+
+    #[test]
+    fn link_previews() {
+        let preview = |json: &str| {
+            serde_json::from_str::<Message>(json)
+                .unwrap()
+                .is_link_preview()
+        };
+        assert!(preview(
+            r#"{"text":"https://shop.example","attachments":[{"type":"fallback","payload":null}]}"#
+        ));
+        assert!(preview(
+            r#"{"text":"","attachments":[{"type":"fallback"},{"type":"fallback","payload":{"url":"u"}}]}"#
+        ));
+        // No text, another type beside it, no attachments, an attachment that is not an object.
+        assert!(!preview(r#"{"attachments":[{"type":"fallback"}]}"#));
+        assert!(!preview(
+            r#"{"text":"t","attachments":[{"type":"fallback"},{"type":"image"}]}"#
+        ));
+        assert!(!preview(r#"{"text":"t","attachments":[]}"#));
+        assert!(!preview(
+            r#"{"text":"t","attachments":[{"type":"fallback"},1]}"#
+        ));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::message::StoryRef;
+use crate::payload::ids::ProductId;
 use crate::payload::lenient;
 
 /// How a person reached the conversation: a link, an ad, a Shops product, a story mention.
@@ -85,7 +86,7 @@ pub struct AdsContextData {
 pub struct ProductRef {
     /// The product id.
     #[serde(default, deserialize_with = "lenient::id")]
-    pub id: Option<String>,
+    pub id: Option<ProductId>,
 }
 
 #[cfg(test)]
