@@ -156,6 +156,108 @@ fn events_carry_account_timestamp_and_error_reasons() {
 }
 
 #[test]
+fn receipts_account_events_and_page_feed_print_their_kinds() {
+    for (name, kind, sender, mid) in [
+        (
+            "page/messaging/delivery__mids_watermark.json",
+            "delivery",
+            json!("7012345678901234"),
+            Value::Null,
+        ),
+        (
+            "page/messaging/account_linking__linked.json",
+            "account_linking",
+            json!("5523418876609921"),
+            Value::Null,
+        ),
+        (
+            "page/messaging/policy_enforcement__warning_hyphen.json",
+            "policy_enforcement",
+            Value::Null,
+            Value::Null,
+        ),
+        (
+            "page/changes/comment__feed_add.json",
+            "comment",
+            json!("7012345678901234"),
+            json!("998877665544332_1122334455667788"),
+        ),
+        (
+            "page/changes/unreaction__feed_remove.json",
+            "unreaction",
+            json!("7012345678901234"),
+            json!("104512345678901_998877665544332"),
+        ),
+        (
+            "page/changes/feed__photo_add.json",
+            "feed",
+            json!("104512345678901"),
+            json!("104512345678901_998877665544411"),
+        ),
+    ] {
+        let output = inspect(&[fixture(name).to_str().unwrap()], None);
+        assert_eq!(output.status.code(), Some(0), "{name}");
+        let doc = document(&output);
+        let event = &doc["events"][0];
+        assert_eq!(event["kind"], kind, "{name}");
+        assert_eq!(event["sender"], sender, "{name}");
+        assert_eq!(event["mid"], mid, "{name}");
+        assert_eq!(event["recipient"], "104512345678901", "{name}");
+        assert_eq!(event["account"], "104512345678901", "{name}");
+    }
+}
+
+#[test]
+fn a_page_feed_event_is_timed_by_its_created_time() {
+    let output = inspect(
+        &[fixture("page/changes/edit__feed_comment_edited.json")
+            .to_str()
+            .unwrap()],
+        None,
+    );
+    let doc = document(&output);
+    let event = &doc["events"][0];
+    assert_eq!(event["kind"], "edit");
+    assert_eq!(event["text"], "nice \u{2013} price?");
+    assert_eq!(event["source"], "changes");
+    // created_time 1769870410 s, not entry.time 1769870412 s.
+    assert_eq!(event["timestamp"], 1_769_870_410_000_u64);
+}
+
+#[test]
+fn a_text_with_a_link_preview_prints_as_text() {
+    let output = inspect(
+        &[fixture("page/messaging/text__link_preview.json")
+            .to_str()
+            .unwrap()],
+        None,
+    );
+    let event = &document(&output)["events"][0];
+    assert_eq!(event["kind"], "text");
+    assert_eq!(
+        event["text"],
+        "\u{bf}Lo ten\u{e9}is en talla M? https://shop.example/p/42"
+    );
+}
+
+#[test]
+fn a_body_with_a_byte_order_mark_is_rejected_with_the_reason() {
+    let output = inspect(
+        &[fixture("reject/error__utf8_bom.json").to_str().unwrap()],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let doc = document(&output);
+    assert_eq!(doc["error"], true);
+    assert_eq!(doc["error_kind"], "invalid_json");
+    let message = doc["message"].as_str().unwrap();
+    assert!(
+        message.contains("starts with a byte-order mark"),
+        "{message}"
+    );
+}
+
+#[test]
 fn dash_reads_stdin() {
     let body = std::fs::read(fixture("instagram/messaging/text__basic.json")).unwrap();
     let from_stdin = inspect(&["-"], Some(&body));
