@@ -11,7 +11,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use libfuzzer_sys::fuzz_target;
-use meta_webhooks::event::{EventKind, Source};
+use meta_webhooks::event::{EventData, EventKind, Source};
 use meta_webhooks::{Delivery, classify};
 use serde_json::Value;
 
@@ -57,6 +57,19 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(event.is_echo(), kind == EventKind::Echo);
                 if matches!(kind, EventKind::Deleted | EventKind::Unknown) {
                     assert_eq!(event.text(), None);
+                }
+                if kind == EventKind::PolicyEnforcement {
+                    assert!(
+                        event.sender().is_none(),
+                        "a policy enforcement has no sender"
+                    );
+                }
+                if let EventData::Feed(feed) = event.data() {
+                    assert_eq!(event.field().map(|f| f.as_str()), Some("feed"));
+                    assert_eq!(event.normalized().mid, feed.object_id());
+                    if feed.created_time.is_some() {
+                        assert_eq!(event.timestamp(), feed.created_time);
+                    }
                 }
                 assert!(body.contains(event.raw()), "raw is not from the body");
                 let key = event.dedup_key();
