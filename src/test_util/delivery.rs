@@ -398,7 +398,7 @@ fn millis(time: SystemTime) -> u64 {
 /// assert_eq!(event.kind(), EventKind::QuickReply);
 /// assert_eq!(event.normalized().sender, Some("25371938466021547"));
 /// assert_eq!(event.normalized().mid, Some("aWdfZAG1faXRlbTox"));
-/// assert_eq!(event.timestamp_ms(), Some(1_769_870_500_000));
+/// assert_eq!(event.timestamp().unwrap().as_millis(), 1_769_870_500_000);
 /// ```
 #[derive(Clone, Debug)]
 pub struct MessagingItem {
