@@ -14,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 
 use meta_webhooks::test_util::{Corpus, Outcome, sign};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const SECRET: &str = "6f1d0c2e9a8b47f3b5c4d2e1f0a9b8c7";
 
