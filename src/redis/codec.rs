@@ -1,0 +1,261 @@
+//! One event as one stream entry, and back.
+//!
+//! An entry keeps the event's item JSON exactly as Meta sent it (`r`), with what the
+//! envelope said about it: `object` (`o`), the entry's `id` (`a`) and `time` (`t`), and
+//! which array it was in (`s`). A worker rebuilds the smallest delivery holding just that
+//! item and runs the same parser and classifier as the receiver, so an event means the
+//! same on both sides and no second serialization format exists. `at` is when the
+//! receiver accepted the delivery (ms since the Unix epoch) and `c` the conversation, for
+//! grouping.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use thiserror::Error;
+
+use crate::event::{Event, classify};
+use crate::payload::Delivery;
+
+/// Field names of an entry, in the order [`Encoded::fields`] gives their values.
+#[cfg(test)]
+pub(crate) const FIELDS: [&str; 7] = ["o", "a", "t", "s", "r", "at", "c"];
+
+/// The conversation an event belongs to: `account:user`, where the user is the person on
+/// the other side — the sender, or the recipient for an echo (which the business sent) —
+/// and `-` stands for a missing part (e.g. mentions have no sender). Events of one
+/// conversation go to one shard and are handled in order.
+pub fn conversation_of(event: &Event) -> String {
+    let account = event.account().map_or("-", |a| a.as_str());
+    let user = if event.is_echo() {
+        event.recipient()
+    } else {
+        event.sender()
+    };
+    format!("{account}:{}", user.unwrap_or("-"))
+}
+
+/// The shard of a conversation: 64-bit FNV-1a of its bytes, modulo `shards` (at least 1).
+///
+/// Stable across processes, builds and Rust versions (unlike `std`'s hasher), so every
+/// receiver puts a conversation into the same shard.
+///
+/// ```
+/// use meta_webhooks::redis::shard_of;
+///
+/// assert_eq!(shard_of("17841400000000000:6934581207719432", 1), 0);
+/// assert_eq!(shard_of("a", 16), shard_of("a", 16));
+/// ```
+pub fn shard_of(conversation: &str, shards: u16) -> u16 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let hash = conversation
+        .bytes()
+        .fold(OFFSET, |h, b| (h ^ u64::from(b)).wrapping_mul(PRIME));
+    u16::try_from(hash % u64::from(shards.max(1))).unwrap_or(0)
+}
+
+/// An event ready for `XADD`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Encoded<'a> {
+    /// The shard it goes to.
+    pub(crate) shard: u16,
+    conversation: String,
+    object: &'a str,
+    account: &'a str,
+    entry_time: String,
+    source: &'static str,
+    raw: &'a str,
+    received_ms: u64,
+}
+
+impl Encoded<'_> {
+    /// Passes the values of [`FIELDS`], in order, to `push`.
+    pub(crate) fn fields(&self, mut push: impl FnMut(&[u8])) {
+        push(self.object.as_bytes());
+        push(self.account.as_bytes());
+        push(self.entry_time.as_bytes());
+        push(self.source.as_bytes());
+        push(self.raw.as_bytes());
+        push(self.received_ms.to_string().as_bytes());
+        push(self.conversation.as_bytes());
+    }
+}
+
+/// Encodes `event` (from a delivery whose `object` is `object`, accepted at
+/// `received_ms`) for one of `shards` streams.
+pub(crate) fn encode<'a>(
+    event: &'a Event,
+    object: &'a str,
+    received_ms: u64,
+    shards: u16,
+) -> Encoded<'a> {
+    let conversation = conversation_of(event);
+    Encoded {
+        shard: shard_of(&conversation, shards),
+        conversation,
+        object,
+        account: event.account().map_or("", |a| a.as_str()),
+        entry_time: event
+            .entry_time()
+            .map(|t| t.as_millis().to_string())
+            .unwrap_or_default(),
+        source: event.source().as_str(),
+        raw: event.raw(),
+        received_ms,
+    }
+}
+
+/// Why a stream entry could not be turned back into an event.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("stream entry unreadable: {0}")]
+pub(crate) struct DecodeError(&'static str);
+
+/// A decoded entry: the event, when the receiver accepted it, and its conversation.
+#[derive(Debug, Clone)]
+pub(crate) struct Decoded {
+    /// The event, as classified from the rebuilt delivery.
+    pub(crate) event: Event,
+    /// When the receiver accepted the delivery.
+    pub(crate) accepted_at: SystemTime,
+    /// The conversation.
+    pub(crate) conversation: String,
+}
+
+/// Decodes an entry from its fields (`get(name)` gives a field's value).
+///
+/// # Errors
+///
+/// [`DecodeError`] when a field is missing or the item no longer classifies as exactly one
+/// event (a poison entry: the worker dead-letters it).
+pub(crate) fn decode<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Decoded, DecodeError> {
+    let field = |name: &'static str| get(name).ok_or(DecodeError("missing field"));
+    let object = field("o")?;
+    let account = field("a")?;
+    let entry_time = field("t")?;
+    let source = field("s")?;
+    let raw = field("r")?;
+    let received_ms: u64 = field("at")?
+        .parse()
+        .map_err(|_| DecodeError("bad acceptance time"))?;
+    if !matches!(source, "messaging" | "standby" | "changes") {
+        return Err(DecodeError("unknown source array"));
+    }
+    let json = |s: &str| serde_json::to_string(s).map_err(|_| DecodeError("unencodable"));
+    let mut body = format!("{{\"object\":{},\"entry\":[{{", json(object)?);
+    if !account.is_empty() {
+        body.push_str(&format!("\"id\":{},", json(account)?));
+    }
+    if !entry_time.is_empty() {
+        let ms: u64 = entry_time
+            .parse()
+            .map_err(|_| DecodeError("bad entry time"))?;
+        body.push_str(&format!("\"time\":{ms},"));
+    }
+    body.push_str(&format!("\"{source}\":[{raw}]}}]}}"));
+    let delivery = Delivery::from_slice(body.as_bytes()).map_err(|_| DecodeError("not JSON"))?;
+    let mut items = classify(&delivery).into_iter();
+    let (Some(Ok(event)), None) = (items.next(), items.next()) else {
+        return Err(DecodeError("not exactly one event"));
+    };
+    Ok(Decoded {
+        conversation: get("c").map_or_else(|| conversation_of(&event), str::to_owned),
+        event,
+        accepted_at: UNIX_EPOCH
+            .checked_add(Duration::from_millis(received_ms))
+            .unwrap_or(UNIX_EPOCH),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn round_trip(event: &Event, object: &str) -> Decoded {
+        let encoded = encode(event, object, 1_700_000_000_123, 16);
+        let mut values = Vec::new();
+        encoded.fields(|v| values.push(String::from_utf8(v.to_vec()).unwrap()));
+        let map: HashMap<&str, String> = FIELDS.into_iter().zip(values).collect();
+        decode(|name| map.get(name).map(String::as_str)).unwrap()
+    }
+
+    #[test]
+    fn fnv1a_is_the_published_function() {
+        // Known FNV-1a 64 values: "" → cbf29ce484222325, "a" → af63dc4c8601ec8c.
+        assert_eq!(
+            shard_of("", u16::MAX),
+            (0xcbf2_9ce4_8422_2325u64 % 65535) as u16
+        );
+        assert_eq!(
+            shard_of("a", u16::MAX),
+            (0xaf63_dc4c_8601_ec8cu64 % 65535) as u16
+        );
+        assert_eq!(shard_of("anything", 1), 0);
+        assert_eq!(shard_of("anything", 0), 0);
+    }
+
+    #[test]
+    fn every_fixture_event_survives_the_stream() {
+        let mut checked = 0;
+        for path in crate::test_fixtures::fixture_files() {
+            let name = path.display().to_string();
+            let bytes = std::fs::read(&path).unwrap();
+            let Ok(delivery) = Delivery::from_slice(&bytes) else {
+                continue;
+            };
+            for event in classify(&delivery).into_iter().flatten() {
+                let back = round_trip(&event, delivery.object().as_str());
+                let (a, b) = (&event, &back.event);
+                assert_eq!(a.kind(), b.kind(), "{name}");
+                assert_eq!(a.dedup_key(), b.dedup_key(), "{name}");
+                assert_eq!(a.raw(), b.raw(), "{name}");
+                assert_eq!(a.account(), b.account(), "{name}");
+                assert_eq!(a.sender(), b.sender(), "{name}");
+                assert_eq!(a.recipient(), b.recipient(), "{name}");
+                assert_eq!(a.timestamp_ms(), b.timestamp_ms(), "{name}");
+                assert_eq!(a.entry_time(), b.entry_time(), "{name}");
+                assert_eq!(a.text(), b.text(), "{name}");
+                assert_eq!(a.source(), b.source(), "{name}");
+                assert_eq!(back.conversation, conversation_of(a), "{name}");
+                assert_eq!(super::super::unix_ms(back.accepted_at), 1_700_000_000_123);
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "only {checked} events checked");
+    }
+
+    #[test]
+    fn damaged_entries_are_errors_not_panics() {
+        let ok: HashMap<&str, &str> = [
+            ("o", "instagram"),
+            ("a", "17841400000000000"),
+            ("t", "1700000000000"),
+            ("s", "messaging"),
+            ("r", r#"{"sender":{"id":"1"},"recipient":{"id":"2"},"timestamp":1700000000000,"message":{"mid":"m1","text":"hi"}}"#),
+            ("at", "1700000000001"),
+            ("c", "17841400000000000:1"),
+        ]
+        .into_iter()
+        .collect();
+        assert!(decode(|n| ok.get(n).copied()).is_ok());
+        for (field, value) in [
+            ("s", "entry"),
+            ("s", "messaging\":[],\"x"),
+            ("r", "{"),
+            ("r", "{}],\"changes\":[{}"),
+            ("r", "1"),
+            ("at", "soon"),
+            ("t", "yesterday"),
+        ] {
+            let mut bad = ok.clone();
+            bad.insert(field, value);
+            assert!(decode(|n| bad.get(n).copied()).is_err(), "{field}={value}");
+        }
+        let mut missing = ok.clone();
+        missing.remove("r");
+        assert_eq!(
+            decode(|n| missing.get(n).copied()).unwrap_err(),
+            DecodeError("missing field")
+        );
+    }
+}
