@@ -11,7 +11,6 @@
 //! | [`ai`] | GPT fallback through `async-openai`, with timeout, `[HANDOFF]` detection and canned replies |
 //! | [`notify`] | Slack-compatible escalation notifications |
 //! | [`metrics`] | Prometheus text exposition for `/metrics` |
-//! | [`stream`] | durable hand-off through Redis Streams: receivers, workers, shard leases, crash recovery |
 //! | `testing` | (feature `testing`) a real `redis-server` on a free loopback port for tests |
 //!
 //! A bot's handling of one inbound text message, put together from these parts:
@@ -47,21 +46,18 @@
 pub mod ai;
 pub mod bot;
 pub mod config;
-pub mod dedup;
 pub mod metrics;
 pub mod notify;
 pub mod rules;
 pub mod secret;
 pub mod state;
-pub mod stream;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
 pub use ai::{AiConfig, AiOutcome, GptFallback};
 pub use bot::{Bot, BotError, BotErrorKind, BotHandler, BotSink, Replier, Reply, Running};
-pub use config::{Config, ConfigError};
-pub use dedup::{BotDedup, RedisDedup};
+pub use config::{Config, ConfigError, Role};
 pub use metrics::Metrics;
 pub use notify::{Escalation, Notifier};
 pub use rules::{Action, RuleSet, RulesError};
@@ -70,7 +66,6 @@ pub use state::{
     Conversation, ConversationKey, ConversationState, ConversationStore, HistoryMessage,
     MemoryStore, RedisStore, ResolveOutcome, Store, StoreError, StoreOptions,
 };
-pub use stream::{Role, StreamConfig, StreamSink, StreamWorkers};
 
 /// Resolves on the first SIGINT (Ctrl-C) or, on Unix, SIGTERM: the cue for a graceful
 /// shutdown (stop accepting, finish in-flight work, see [`Running::shutdown`]).

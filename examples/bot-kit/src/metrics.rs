@@ -39,8 +39,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
+
+use meta_webhooks::redis::{StreamStats, Streams};
 
 /// `Content-Type` of [`Metrics::render`]'s output.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -69,10 +71,8 @@ pub struct Metrics {
     gpt_latency: Histogram,
     reply_latency: Histogram,
     paused_accounts: Mutex<BTreeSet<String>>,
-    stream_enqueued: AtomicU64,
-    stream_handled: Labelled,
-    stream_retries: AtomicU64,
-    stream_reclaimed: AtomicU64,
+    /// The Redis hand-off whose counters `render` shows (with `REDIS_URL`).
+    stream: OnceLock<Streams>,
 }
 
 impl Default for Metrics {
@@ -95,10 +95,7 @@ impl Metrics {
             gpt_latency: Histogram::new(&GPT_LATENCY_BUCKETS),
             reply_latency: Histogram::new(&REPLY_LATENCY_BUCKETS),
             paused_accounts: Mutex::new(BTreeSet::new()),
-            stream_enqueued: AtomicU64::new(0),
-            stream_handled: Labelled::seeded(&["ok", "duplicate", "failed", "dead"]),
-            stream_retries: AtomicU64::new(0),
-            stream_reclaimed: AtomicU64::new(0),
+            stream: OnceLock::new(),
         }
     }
 
@@ -162,24 +159,11 @@ impl Metrics {
             .collect()
     }
 
-    /// `n` events added to the durable stream.
-    pub fn record_enqueued(&self, n: u64) {
-        self.stream_enqueued.fetch_add(n, Ordering::Relaxed);
-    }
-
-    /// One stream entry finished with `outcome` (`ok`, `duplicate`, `failed`, `dead`).
-    pub fn record_handled(&self, outcome: &str) {
-        self.stream_handled.inc(outcome);
-    }
-
-    /// One stream entry left pending after a retryable failure.
-    pub fn record_stream_retry(&self) {
-        self.stream_retries.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// `n` stream entries reclaimed from a stopped consumer.
-    pub fn record_reclaimed(&self, n: u64) {
-        self.stream_reclaimed.fetch_add(n, Ordering::Relaxed);
+    /// Shows the counters of the Redis hand-off `streams` ([`Streams::stats`]) as the
+    /// `botkit_stream_*` metrics and the `stream_*` / `event` kinds of
+    /// `botkit_errors_total`. The first call wins.
+    pub fn observe_stream(&self, streams: Streams) {
+        let _ = self.stream.set(streams);
     }
 
     /// Renders every metric in the Prometheus text format (version 0.0.4).
@@ -220,8 +204,20 @@ impl Metrics {
             "botkit_gpt_latency_seconds",
             "GPT fallback call latency.",
         );
-        self.errors
-            .render(&mut out, "botkit_errors_total", "Errors, by kind.", "kind");
+        let stream = self.stream.get().map(Streams::stats).unwrap_or_default();
+        let stream_errors = [
+            ("event", stream.invalid),
+            ("stream_entry_missing", stream.missing),
+            ("stream_full", stream.full),
+            ("stream_unavailable", stream.unavailable + stream.timed_out),
+        ];
+        self.errors.render_with(
+            &mut out,
+            "botkit_errors_total",
+            "Errors, by kind.",
+            "kind",
+            &stream_errors,
+        );
         self.send_failures.render(
             &mut out,
             "botkit_send_failures_total",
@@ -245,32 +241,45 @@ impl Metrics {
             "botkit_reply_latency_seconds",
             "Time from accepting a delivery to sending its reply.",
         );
-        counter(
-            &mut out,
-            "botkit_stream_enqueued_total",
-            "Events added to the Redis stream by this receiver.",
-            self.stream_enqueued.load(Ordering::Relaxed),
-        );
-        self.stream_handled.render(
-            &mut out,
-            "botkit_stream_handled_total",
-            "Stream entries finished and acknowledged by this worker, by outcome.",
-            "outcome",
-        );
-        counter(
-            &mut out,
-            "botkit_stream_retries_total",
-            "Stream entries left pending for another attempt after a retryable failure.",
-            self.stream_retries.load(Ordering::Relaxed),
-        );
-        counter(
-            &mut out,
-            "botkit_stream_reclaimed_total",
-            "Stream entries taken over from a consumer that stopped.",
-            self.stream_reclaimed.load(Ordering::Relaxed),
-        );
+        render_stream(&mut out, &stream);
         out
     }
+}
+
+/// The `botkit_stream_*` families from the hand-off's counters.
+fn render_stream(out: &mut String, stream: &StreamStats) {
+    counter(
+        out,
+        "botkit_stream_enqueued_total",
+        "Events added to the Redis stream by this receiver.",
+        stream.enqueued,
+    );
+    let name = "botkit_stream_handled_total";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Stream entries finished and acknowledged by this worker, by outcome."
+    );
+    let _ = writeln!(out, "# TYPE {name} counter");
+    for (outcome, value) in [
+        ("dead", stream.dead),
+        ("duplicate", stream.duplicates),
+        ("failed", stream.failed),
+        ("ok", stream.handled),
+    ] {
+        let _ = writeln!(out, "{name}{{outcome=\"{outcome}\"}} {value}");
+    }
+    counter(
+        out,
+        "botkit_stream_retries_total",
+        "Stream entries left pending for another attempt after a retryable failure.",
+        stream.retries,
+    );
+    counter(
+        out,
+        "botkit_stream_reclaimed_total",
+        "Stream entries taken over from a consumer that stopped.",
+        stream.reclaimed,
+    );
 }
 
 fn counter(out: &mut String, name: &str, help: &str, value: u64) {
@@ -307,9 +316,25 @@ impl Labelled {
     }
 
     fn render(&self, out: &mut String, name: &str, help: &str, label: &str) {
+        self.render_with(out, name, help, label, &[]);
+    }
+
+    /// Renders the family with `extra` counts added (those above zero).
+    fn render_with(
+        &self,
+        out: &mut String,
+        name: &str,
+        help: &str,
+        label: &str,
+        extra: &[(&str, u64)],
+    ) {
         let _ = writeln!(out, "# HELP {name} {help}");
         let _ = writeln!(out, "# TYPE {name} counter");
-        for (value, count) in self.lock().iter() {
+        let mut values = self.lock().clone();
+        for (value, count) in extra.iter().filter(|(_, count)| *count > 0) {
+            *values.entry((*value).to_owned()).or_insert(0) += count;
+        }
+        for (value, count) in &values {
             let _ = writeln!(out, "{name}{{{label}=\"{}\"}} {count}", escape_label(value));
         }
     }
