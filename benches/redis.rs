@@ -65,6 +65,23 @@ fn batch(i: usize) -> Batch {
     Batch::new(bytes, verified, delivery)
 }
 
+/// CPU time (user + system) of process `pid` (`self` for this one), from `/proc`; zero
+/// where that is not available.
+fn cpu_time(pid: &str) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime is the 14th field.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // USER_HZ is 100 on Linux.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
 /// Runs `work(i)` for `0..n` on `CONCURRENCY` tasks; returns the wall time.
 async fn run<F, Fut>(n: usize, work: Arc<F>) -> Duration
 where
@@ -128,6 +145,7 @@ fn main() {
     let rounds = env_usize("REDIS_BENCH_ROUNDS", 5);
     let n = env_usize("REDIS_BENCH_DELIVERIES", 20_000);
     let redis = server::RedisServer::start();
+    let server_pid = redis.pid().unwrap().to_string();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -179,6 +197,7 @@ fn main() {
                     .collect(),
             );
             reset_stats(&mut admin).await;
+            let cpu = (cpu_time("self"), cpu_time(&server_pid));
             let sink_time = {
                 let sink = sink.clone();
                 let batches = Arc::clone(&batches);
@@ -192,9 +211,11 @@ fn main() {
                 )
                 .await
             };
+            let sink_cpu = (cpu_time("self") - cpu.0, cpu_time(&server_pid) - cpu.1);
             let sink_usec = server_usec(&mut admin, "evalsha").await;
             clear(&mut admin, &streams).await;
             reset_stats(&mut admin).await;
+            let cpu = (cpu_time("self"), cpu_time(&server_pid));
             let bare_time = {
                 let args = Arc::clone(&bare_args);
                 let conn = bare_conn.clone();
@@ -216,6 +237,7 @@ fn main() {
                 )
                 .await
             };
+            let bare_cpu = (cpu_time("self") - cpu.0, cpu_time(&server_pid) - cpu.1);
             let bare_usec = server_usec(&mut admin, "xadd").await;
             clear(&mut admin, &streams).await;
             let sink_rate = n as f64 / sink_time.as_secs_f64();
@@ -225,6 +247,15 @@ fn main() {
             println!(
                 "round {round}: sink {sink_rate:>8.0}/s   bare XADD {bare_rate:>8.0}/s   ratio {ratio:.2}   \
                  (server µs per call: sink script {sink_usec:.2}, XADD {bare_usec:.2})"
+            );
+            let per = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
+            println!(
+                "         CPU µs per delivery: sink client {:.1} + server {:.1}, \
+                 bare client {:.1} + server {:.1}",
+                per(sink_cpu.0),
+                per(sink_cpu.1),
+                per(bare_cpu.0),
+                per(bare_cpu.1)
             );
         }
         ratios.sort_by(f64::total_cmp);

@@ -59,6 +59,11 @@ impl RedisServer {
         self.port
     }
 
+    /// The process id while the server runs.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Kills the server (as a crash would) and waits for it to exit. Idempotent.
     pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {

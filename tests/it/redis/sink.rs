@@ -159,3 +159,37 @@ async fn a_bad_url_or_an_unreachable_server_fail_to_connect_without_the_url() {
     );
     assert!(!format!("{error} {error:?}").contains("hunter2"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_deliveries_are_each_stored_whole_or_refused_whole() {
+    let redis = RedisServer::start();
+    let streams = builder(&redis)
+        .shards(1)
+        .max_len(31)
+        .connect()
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let sink = streams.sink();
+        tasks.push(tokio::spawn(async move {
+            let body = delivery(vec![
+                text("c", &format!("c{i}a"), "a", now_ms()),
+                text("c", &format!("c{i}b"), "b", now_ms()),
+            ]);
+            sink.accept(batch(&body)).await
+        }));
+    }
+    let mut accepted = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => accepted += 1,
+            Err(error) => assert!(matches!(error, SinkError::Full), "{error:?}"),
+        }
+    }
+    // Shards are checked before each delivery: it is added whole while below the cap.
+    assert_eq!(accepted, 16);
+    assert_eq!(total_len(&redis, &streams).await, 2 * 16);
+    let stats = streams.stats();
+    assert_eq!((stats.enqueued, stats.full), (32, 24));
+}
