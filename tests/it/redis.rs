@@ -154,7 +154,7 @@ impl Handler for Recorder {
 
     async fn handle(&self, event: Event) -> Result<(), TestError> {
         let text = event.text().unwrap_or_default().to_owned();
-        let user = event.sender().unwrap_or("-").to_owned();
+        let user = event.sender().map_or("-", |p| p.as_str()).to_owned();
         let attempt = {
             let mut attempts = self.attempts.lock().unwrap();
             let n = attempts.entry(text.clone()).or_insert(0);

@@ -7,11 +7,12 @@ use meta_webhooks::{redis::Streams, sink::handler_fn, tower::Webhook};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let var = |name: &str, or: &str| std::env::var(name).unwrap_or_else(|_| or.to_owned());
-    let url = var("REDIS_URL", "redis://127.0.0.1:6379/");
-    let streams = Streams::builder(url).connect().await?;
+    let redis = Streams::builder(std::env::var("REDIS_URL")?);
+    let streams = redis.connect().await?;
     let handler = handler_fn(|event: Event| async move {
-        let (from, text) = (event.sender().unwrap_or("-"), event.text().unwrap_or(""));
-        println!("handled {} from {from}: {text}", event.kind().as_str());
+        let from = event.sender().map_or("-", |p| p.as_str());
+        let (kind, text) = (event.kind(), event.text().unwrap_or(""));
+        println!("handled {kind} from {from}: {text}");
         Ok::<(), std::convert::Infallible>(())
     });
     let workers = streams.start_workers(handler).await?;
@@ -22,9 +23,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(var("LISTEN", "127.0.0.1:3000")).await?;
     println!("listening on http://{}", listener.local_addr()?);
     let stop = async { drop(tokio::signal::ctrl_c().await) };
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stop)
-        .await?;
+    let server = axum::serve(listener, app).with_graceful_shutdown(stop);
+    server.await?;
     workers.shutdown(std::time::Duration::from_secs(10)).await; // finish what is in hand
     Ok(())
 }

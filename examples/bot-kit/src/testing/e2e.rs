@@ -497,7 +497,7 @@ pub async fn bad_signature(bin: &Path) {
     assert_eq!(mocks.wait_texts("9001", 1).await.len(), 1);
 }
 
-/// Every behaviour per event kind (spec point 6), with Redis state.
+/// Every behaviour per event kind, with Redis state.
 pub async fn behaviours(bin: &Path) {
     let redis = RedisServer::start().expect("redis-server must be installed");
     let mocks = Mocks::start(Duration::ZERO).await;
