@@ -1,6 +1,6 @@
 //! Durable hand-off through Redis Streams (feature `redis`): a [`Sink`](crate::sink::Sink)
 //! that stores every event before the webhook answers `200`, shard workers that hand the
-//! stored events to a [`Handler`](crate::sink::Handler), and a shared [`Dedup`] store.
+//! stored events to a [`Handler`], and a shared [`Dedup`] store.
 //!
 //! Receivers and workers scale apart: any number of processes may accept deliveries
 //! ([`StreamSink`]) and any number may handle them ([`StreamWorkers`]); a process may do
@@ -30,14 +30,18 @@
 //!
 //! # The receiver: `200` only after Redis stored the events
 //!
-//! [`StreamSink::accept`] turns each event of a delivery into one stream entry and adds
-//! them all in **one atomic call** (a Lua script: all or none), bounded by
-//! [`ack_timeout`](StreamsBuilder::ack_timeout). It returns `Ok` (the endpoint's `200`) once
-//! Redis stored every entry, and a [`SinkError`](crate::sink::SinkError) (`503`, Meta
-//! retries) when Redis is down, slower than the timeout, or when a target shard already
-//! holds [`max_len`](StreamsBuilder::max_len) entries (workers far behind). Items that do
-//! not classify are counted ([`StreamStats::invalid`]) and not stored: no worker could act
-//! on them.
+//! [`StreamSink`]'s [`accept`](crate::sink::Sink::accept) turns each event of a delivery
+//! into one stream entry and adds them in **one atomic call** (a Lua script: the whole
+//! delivery or nothing), bounded by [`ack_timeout`](StreamsBuilder::ack_timeout).
+//! Deliveries accepted at the same time share that call (each still whole or nothing, with
+//! its own answer), so Redis' per-call cost is spread over them under load. It returns
+//! `Ok` (the endpoint's `200`) once Redis stored every entry of the delivery, and a
+//! [`SinkError`](crate::sink::SinkError) (`503`, Meta retries) when Redis is down, slower
+//! than the timeout, or when a target shard already holds
+//! [`max_len`](StreamsBuilder::max_len) entries (workers far behind). Items that do not
+//! classify are counted ([`StreamStats::invalid`]) and not stored: no worker could act on
+//! them. Meta sends at most 1000 events per delivery; one script call adds at most 512
+//! events of several deliveries, a larger delivery goes alone, in one call, whole.
 //!
 //! **A `503` is not proof that nothing was stored**: when Redis answers later than the
 //! timeout, the entries may still land. Such deliveries are counted
