@@ -7,9 +7,11 @@
 /// per delivery, its number of events followed by the seven values of `codec::FIELDS` per
 /// event. A delivery with a target shard already at the cap adds nothing. Returns one
 /// integer per delivery: `1` added, `0` refused (full). The deliveries are checked and
-/// added in order, so a later one sees the entries of an earlier one.
+/// added in order, so a later one sees the entries of an earlier one; each shard's length
+/// is read once per call and counted on from there.
 pub(super) const ENQUEUE: &str = r"
 local cap = tonumber(ARGV[1])
+local len = {}
 local k = 1
 local a = 3
 local out = {}
@@ -18,16 +20,22 @@ for d = 1, tonumber(ARGV[2]) do
   a = a + 1
   local room = true
   for i = k, k + n - 1 do
-    if redis.call('XLEN', KEYS[i]) >= cap then
+    local key = KEYS[i]
+    if not len[key] then
+      len[key] = redis.call('XLEN', key)
+    end
+    if len[key] >= cap then
       room = false
       break
     end
   end
   if room then
     for i = k, k + n - 1 do
-      redis.call('XADD', KEYS[i], '*',
+      local key = KEYS[i]
+      redis.call('XADD', key, '*',
         'o', ARGV[a], 'a', ARGV[a + 1], 't', ARGV[a + 2], 's', ARGV[a + 3],
         'r', ARGV[a + 4], 'at', ARGV[a + 5], 'c', ARGV[a + 6])
+      len[key] = len[key] + 1
       a = a + 7
     end
     out[d] = 1
