@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use http::StatusCode;
 use meta_webhooks::Event;
+use meta_webhooks::endpoint::{Endpoint, Rejection, RejectionKind};
 use meta_webhooks::event::EventError;
 use meta_webhooks::sink::{
     Claim, Dedup, DedupError, Handler, MemoryDedup, MemorySink, OnDedupError, handler_fn,
 };
-use meta_webhooks::tower::{Acknowledge, Rejection, Webhook};
+use meta_webhooks::tower::{Acknowledge, Webhook};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
@@ -40,7 +41,7 @@ fn recorder(log: &Log, pause: Duration) -> impl Handler<Error = Infallible> {
 }
 
 fn endpoint(sink: &MemorySink) -> Webhook<Acknowledge, MemorySink> {
-    Webhook::new(verifier(), handshake(), sink.clone())
+    Webhook::new(Endpoint::builder(verifier(), handshake(), sink.clone()).build())
 }
 
 async fn post(service: &Webhook<Acknowledge, MemorySink>, body: String) -> StatusCode {
@@ -196,7 +197,10 @@ async fn a_full_sink_answers_503_and_drops_nothing_it_accepted() {
             }
             StatusCode::SERVICE_UNAVAILABLE => {
                 let rejection = response.extensions().get::<Rejection>().unwrap();
-                assert!(matches!(rejection, Rejection::Sink(e) if e.is_full()));
+                assert_eq!(rejection.kind(), RejectionKind::Sink);
+                let cause = std::error::Error::source(rejection)
+                    .and_then(|e| e.downcast_ref::<meta_webhooks::sink::SinkError>());
+                assert_eq!(cause, Some(&meta_webhooks::sink::SinkError::Full));
                 refused += 1;
             }
             other => panic!("unexpected {other}"),
@@ -288,7 +292,10 @@ async fn shutdown_drains_what_was_accepted_and_then_refuses() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let rejection = response.extensions().get::<Rejection>().unwrap();
-    assert!(matches!(rejection, Rejection::Sink(e) if e.is_closed()));
+    assert_eq!(rejection.kind(), RejectionKind::Sink);
+    let cause = std::error::Error::source(rejection)
+        .and_then(|e| e.downcast_ref::<meta_webhooks::sink::SinkError>());
+    assert_eq!(cause, Some(&meta_webhooks::sink::SinkError::Closed));
     assert_eq!(log.lock().unwrap().len(), 30);
 }
 
