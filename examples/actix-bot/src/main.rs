@@ -113,10 +113,10 @@ async fn delivery(
         Ok(body) => endpoint.deliver_signatures(signatures, body).await,
         Err(rejection) => Err(rejection),
     };
-    if let Err(rejection) = &outcome {
-        if rejection.kind() == RejectionKind::Signature {
-            state.bot.metrics().record_signature_failure();
-        }
+    if let Err(rejection) = &outcome
+        && rejection.kind() == RejectionKind::Signature
+    {
+        state.bot.metrics().record_signature_failure();
     }
     respond(outcome.into())
 }
