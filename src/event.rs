@@ -41,9 +41,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::payload::{
-    AccountId, AppRoles, ChangeField, Comment, Igsid, Mention, Message, MessageEdit, Optin, Party,
+    AccountId, AppRoles, ChangeField, Comment, Mention, Message, MessageEdit, Optin, Party,
     PassThreadControl, Postback, RawJson, Reaction, Read, Referral, RequestThreadControl,
-    StoryInsights, TakeThreadControl, Timestamp,
+    StoryInsights, TakeThreadControl, Timestamp, UserId,
 };
 
 pub(crate) use classify::classify_owned;
@@ -335,7 +335,7 @@ impl Event {
     }
 
     /// `sender.id`, typed (no `user_ref` fallback).
-    pub fn sender_id(&self) -> Option<&Igsid> {
+    pub fn sender_id(&self) -> Option<&UserId> {
         self.sender.as_ref().and_then(|p| p.id.as_ref())
     }
 
@@ -344,7 +344,7 @@ impl Event {
         self.recipient
             .as_ref()
             .and_then(|p| p.id.as_ref())
-            .map(Igsid::as_str)
+            .map(UserId::as_str)
     }
 
     /// When the event happened, in milliseconds: the event's `timestamp` (seconds are

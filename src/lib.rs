@@ -76,7 +76,7 @@ pub mod test_util;
 pub mod tower;
 
 #[cfg(feature = "client")]
-pub use client::{SendClient, SendError};
+pub use client::{GraphClient, GraphError};
 pub use event::{Event, EventError, EventKind, classify};
 pub use handshake::{Challenge, Handshake, HandshakeError};
 pub use payload::{Delivery, ParseError};

@@ -54,7 +54,7 @@ pub use changes::{
     Change, ChangeField, ChangeValue, Comment, CommentAuthor, CommentMedia, Mention, StoryInsights,
 };
 pub use error::{ParseError, ParseErrorKind};
-pub use ids::{AccountId, AppId, CommentId, Igsid, MediaId, Mid, UserRef};
+pub use ids::{AccountId, AppId, CommentId, MediaId, MessageId, UserId, UserRef};
 pub use messaging::{
     AdsContextData, AppRoles, Attachment, AttachmentPayload, AttachmentType, Command, Coordinates,
     DeliveryReceipt, Message, MessageEdit, MessagingEvent, Optin, Party, PassThreadControl,

@@ -189,7 +189,7 @@ fn sender_falls_back_to_user_ref_and_may_be_absent() {
     assert_eq!((e.sender(), e.sender_id()), (Some("UR"), None));
     let e = events.next().unwrap();
     assert_eq!(
-        (e.sender(), e.sender_id().map(Igsid::as_str)),
+        (e.sender(), e.sender_id().map(UserId::as_str)),
         (Some("ID"), Some("ID"))
     );
     assert_eq!(events.next().unwrap().sender(), None);

@@ -446,7 +446,7 @@ mod tests {
     use serde::Deserialize;
 
     use super::*;
-    use crate::payload::Mid;
+    use crate::payload::MessageId;
 
     #[derive(Debug, Default, Deserialize)]
     struct Probe {
@@ -459,9 +459,9 @@ mod tests {
         #[serde(default, deserialize_with = "int")]
         i: Option<i64>,
         #[serde(default, deserialize_with = "id")]
-        id: Option<Mid>,
+        id: Option<MessageId>,
         #[serde(default, deserialize_with = "ids")]
-        ids: Vec<Mid>,
+        ids: Vec<MessageId>,
         #[serde(default, deserialize_with = "object")]
         o: Option<Box<Probe>>,
         #[serde(default, deserialize_with = "objects")]
@@ -509,7 +509,7 @@ mod tests {
         assert_eq!(p.u, Some(7));
         assert_eq!(p.i, Some(-1));
         assert_eq!(p.id.unwrap(), "17");
-        assert_eq!(p.ids, vec![Mid::new("a"), Mid::new("2")]);
+        assert_eq!(p.ids, vec![MessageId::new("a"), MessageId::new("2")]);
         assert_eq!(p.o.unwrap().s.as_deref(), Some("inner"));
         assert_eq!(p.os.len(), 2);
         assert_eq!(p.os[0].s.as_deref(), Some("x"));

@@ -38,7 +38,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{AppId, Igsid, UserRef};
+use super::ids::{AppId, UserId, UserRef};
 use super::lenient;
 use super::time::Timestamp;
 
@@ -56,7 +56,7 @@ pub use referral::{AdsContextData, ProductRef, Referral};
 #[non_exhaustive]
 pub struct Party {
     /// The scoped id: the person's IGSID/PSID, or the business account id on echoes.
-    pub id: Option<Igsid>,
+    pub id: Option<UserId>,
     /// Messenger chat-plugin / checkbox users are identified by `user_ref` instead.
     pub user_ref: Option<UserRef>,
 }
@@ -66,7 +66,7 @@ impl Party {
     pub fn as_str(&self) -> Option<&str> {
         self.id
             .as_ref()
-            .map(Igsid::as_str)
+            .map(UserId::as_str)
             .or_else(|| self.user_ref.as_ref().map(UserRef::as_str))
     }
 }
@@ -132,12 +132,12 @@ pub struct MessagingEvent {
 
 impl MessagingEvent {
     /// `sender.id`, typed.
-    pub fn sender_id(&self) -> Option<&Igsid> {
+    pub fn sender_id(&self) -> Option<&UserId> {
         self.sender.as_ref().and_then(|p| p.id.as_ref())
     }
 
     /// `recipient.id`, typed.
-    pub fn recipient_id(&self) -> Option<&Igsid> {
+    pub fn recipient_id(&self) -> Option<&UserId> {
         self.recipient.as_ref().and_then(|p| p.id.as_ref())
     }
 

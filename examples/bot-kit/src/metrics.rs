@@ -133,7 +133,7 @@ impl Metrics {
         self.errors.inc(kind);
     }
 
-    /// One Send API failure of `kind` (a `SendErrorKind` label).
+    /// One Send API failure of `kind` (a `GraphErrorKind` label).
     pub fn record_send_failure(&self, kind: &str) {
         self.send_failures.inc(kind);
     }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::payload::ids::Mid;
+use crate::payload::ids::MessageId;
 use crate::payload::lenient;
 use crate::payload::wire::wire_enum;
 
@@ -24,7 +24,7 @@ wire_enum! {
 #[non_exhaustive]
 pub struct Reaction {
     /// The message reacted to (strict).
-    pub mid: Option<Mid>,
+    pub mid: Option<MessageId>,
     /// `react` or `unreact`.
     #[serde(default, deserialize_with = "lenient::wire")]
     pub action: Option<ReactionAction>,
