@@ -7,11 +7,7 @@ mod logs;
 
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
-use http::{Request, Response};
-use http_body_util::{BodyExt, Full};
 use meta_webhooks::sink::{Batch, Sink, SinkError};
-use meta_webhooks::test_util::sign;
 use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
 use serde_json::{Value, json};
 
@@ -25,16 +21,6 @@ pub(crate) fn verifier() -> Verifier {
 
 pub(crate) fn handshake() -> Handshake {
     Handshake::new(VerifyToken::new(TOKEN).unwrap())
-}
-
-/// A signed `POST /webhook` with `body`.
-pub(crate) fn signed_post(body: impl Into<Bytes>) -> Request<Full<Bytes>> {
-    let body = body.into();
-    Request::post("/webhook")
-        .header("content-type", "application/json")
-        .header("x-hub-signature-256", sign(SECRET, &body))
-        .body(Full::new(body))
-        .unwrap()
 }
 
 /// One `messaging` text item from `sender` to the account.
@@ -54,14 +40,6 @@ pub(crate) fn delivery(messaging: Vec<Value>) -> String {
         "entry": [{"id": ACCOUNT, "time": 1_769_870_412_731_u64, "messaging": messaging}]
     })
     .to_string()
-}
-
-pub(crate) async fn body_of<B>(response: Response<B>) -> Bytes
-where
-    B: http_body::Body,
-    B::Error: std::fmt::Debug,
-{
-    response.into_body().collect().await.unwrap().to_bytes()
 }
 
 /// A sink that records what it accepted, or refuses with a set error.
