@@ -13,7 +13,7 @@
 //! * [`MessagingWindow`] — picks `RESPONSE` within 24 hours of the person's last message,
 //!   the `HUMAN_AGENT` tag for human replies up to 7 days, or refuses locally.
 //! * [`GraphError`] — the Graph error envelope parsed and classified ([`GraphErrorKind`]),
-//!   with [`GraphError::is_retryable`] and [`GraphError::is_outcome_unknown`].
+//!   with [`GraphError::is_retryable`] and [`GraphError::is_local`].
 //! * [`MediaFetcher`] — SSRF-safe, transient download of media from Meta's CDN.
 //!
 //! # Reliability
@@ -70,7 +70,7 @@
 //! {
 //!     Ok(sent) => println!("sent {:?}", sent.message_id),
 //!     // Meta may have delivered it: record it, do not resend blindly.
-//!     Err(e) if e.is_outcome_unknown() => eprintln!("outcome unknown: {e}"),
+//!     Err(e) if e.kind() == GraphErrorKind::OutcomeUnknown => eprintln!("outcome unknown: {e}"),
 //!     // Safe to try again later (rate limit, temporary error, connection refused).
 //!     Err(e) if e.is_retryable() => eprintln!("retry after {:?}: {e}", e.retry_after()),
 //!     Err(e) if e.kind() == GraphErrorKind::OutsideWindow => eprintln!("window closed: {e}"),
@@ -106,12 +106,14 @@ pub use account::{
     USER_PROFILE_FIELDS, UserProfile,
 };
 pub use config::{
-    Clock, ConfigError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_GRAPH_VERSION, DEFAULT_THROTTLE_PAUSE,
-    DEFAULT_TIMEOUT, FACEBOOK_GRAPH_URL, GraphClientBuilder, INSTAGRAM_GRAPH_URL, SystemClock,
+    Clock, ConfigError, ConfigErrorKind, DEFAULT_CONNECT_TIMEOUT, DEFAULT_GRAPH_VERSION,
+    DEFAULT_THROTTLE_PAUSE, DEFAULT_TIMEOUT, FACEBOOK_GRAPH_URL, GraphClientBuilder,
+    INSTAGRAM_GRAPH_URL, SystemClock,
 };
 pub use error::{
     AccountPaused, DecodeFailure, GraphError, GraphErrorBody, GraphErrorKind, GraphFailure,
-    MessageError, OutcomeUnknown, StatusFailure, TransportFailure, TransportStage, UnknownReason,
+    MessageError, MessageErrorKind, OutcomeUnknown, StatusFailure, TransportFailure,
+    TransportStage, UnknownReason,
 };
 pub use media::{
     DEFAULT_MAX_MEDIA_BYTES, DEFAULT_MEDIA_HOSTS, DEFAULT_MEDIA_TIMEOUT, FetchedMedia, MediaError,

@@ -180,7 +180,7 @@ impl Inner {
         let hint = retry_after.or(regain);
         if let Some(mut error) = GraphErrorBody::from_body(&body) {
             error.redact(token.expose());
-            if error.is_token_invalid() {
+            if error.kind() == GraphErrorKind::Auth {
                 self.accounts.reject_token(account, token);
             }
             if error.kind() == GraphErrorKind::RateLimited {

@@ -41,6 +41,8 @@ impl Clock for SystemClock {
 }
 
 /// An invalid client configuration.
+///
+/// Inspect it with [`kind`](Self::kind); the variants carry the details.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum ConfigError {
@@ -59,6 +61,54 @@ pub enum ConfigError {
     /// The HTTP client could not be built (e.g. no TLS roots available).
     #[error("could not build the HTTP client: {0}")]
     Http(String),
+}
+
+impl ConfigError {
+    /// What is wrong, to branch on and to log.
+    pub fn kind(&self) -> ConfigErrorKind {
+        match self {
+            Self::InvalidBaseUrl(_) => ConfigErrorKind::InvalidBaseUrl,
+            Self::InvalidVersion(_) => ConfigErrorKind::InvalidVersion,
+            Self::InvalidHostPattern(_) => ConfigErrorKind::InvalidHostPattern,
+            Self::Zero(_) => ConfigErrorKind::Zero,
+            Self::Http(_) => ConfigErrorKind::Http,
+        }
+    }
+}
+
+/// The kind of a [`ConfigError`]: `Copy`, with a stable name for logs and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConfigErrorKind {
+    /// [`ConfigError::InvalidBaseUrl`].
+    InvalidBaseUrl,
+    /// [`ConfigError::InvalidVersion`].
+    InvalidVersion,
+    /// [`ConfigError::InvalidHostPattern`].
+    InvalidHostPattern,
+    /// [`ConfigError::Zero`].
+    Zero,
+    /// [`ConfigError::Http`].
+    Http,
+}
+
+impl ConfigErrorKind {
+    /// A stable snake_case name, e.g. `"invalid_base_url"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidBaseUrl => "invalid_base_url",
+            Self::InvalidVersion => "invalid_version",
+            Self::InvalidHostPattern => "invalid_host_pattern",
+            Self::Zero => "zero",
+            Self::Http => "http",
+        }
+    }
+}
+
+impl fmt::Display for ConfigErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Builds a [`GraphClient`].

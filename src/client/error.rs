@@ -212,12 +212,6 @@ impl GraphErrorBody {
         }
     }
 
-    /// `true` when Meta says the access token is no longer valid (`190` or `102`): the account
-    /// needs a new token.
-    pub fn is_token_invalid(&self) -> bool {
-        matches!(self.code, Some(190 | 102))
-    }
-
     /// Replaces every occurrence of `secret` in the free-text fields by `[redacted]`.
     pub(crate) fn redact(&mut self, secret: &str) {
         if secret.is_empty() {
@@ -377,6 +371,8 @@ pub struct AccountPaused {
 }
 
 /// A message, outgoing id or option that cannot be sent; found before any request.
+///
+/// Inspect it with [`kind`](Self::kind); the variants carry the details.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum MessageError {
@@ -441,6 +437,78 @@ pub enum MessageError {
     InvalidId(&'static str),
 }
 
+impl MessageError {
+    /// What is wrong, to branch on and to log.
+    pub fn kind(&self) -> MessageErrorKind {
+        match self {
+            Self::EmptyText => MessageErrorKind::EmptyText,
+            Self::TextTooLong { .. } => MessageErrorKind::TextTooLong,
+            Self::TooManyQuickReplies { .. } => MessageErrorKind::TooManyQuickReplies,
+            Self::NoAttachments => MessageErrorKind::NoAttachments,
+            Self::TooManyAttachments { .. } => MessageErrorKind::TooManyAttachments,
+            Self::NoElements => MessageErrorKind::NoElements,
+            Self::TooManyElements { .. } => MessageErrorKind::TooManyElements,
+            Self::TooManyButtons { .. } => MessageErrorKind::TooManyButtons,
+            Self::Empty(_) => MessageErrorKind::Empty,
+            Self::InvalidUrl(_) => MessageErrorKind::InvalidUrl,
+            Self::InvalidId(_) => MessageErrorKind::InvalidId,
+        }
+    }
+}
+
+/// The kind of a [`MessageError`]: `Copy`, with a stable name for logs and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MessageErrorKind {
+    /// [`MessageError::EmptyText`].
+    EmptyText,
+    /// [`MessageError::TextTooLong`].
+    TextTooLong,
+    /// [`MessageError::TooManyQuickReplies`].
+    TooManyQuickReplies,
+    /// [`MessageError::NoAttachments`].
+    NoAttachments,
+    /// [`MessageError::TooManyAttachments`].
+    TooManyAttachments,
+    /// [`MessageError::NoElements`].
+    NoElements,
+    /// [`MessageError::TooManyElements`].
+    TooManyElements,
+    /// [`MessageError::TooManyButtons`].
+    TooManyButtons,
+    /// [`MessageError::Empty`].
+    Empty,
+    /// [`MessageError::InvalidUrl`].
+    InvalidUrl,
+    /// [`MessageError::InvalidId`].
+    InvalidId,
+}
+
+impl MessageErrorKind {
+    /// A stable snake_case name, e.g. `"text_too_long"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::EmptyText => "empty_text",
+            Self::TextTooLong => "text_too_long",
+            Self::TooManyQuickReplies => "too_many_quick_replies",
+            Self::NoAttachments => "no_attachments",
+            Self::TooManyAttachments => "too_many_attachments",
+            Self::NoElements => "no_elements",
+            Self::TooManyElements => "too_many_elements",
+            Self::TooManyButtons => "too_many_buttons",
+            Self::Empty => "empty",
+            Self::InvalidUrl => "invalid_url",
+            Self::InvalidId => "invalid_id",
+        }
+    }
+}
+
+impl fmt::Display for MessageErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Everything that can stop a Send/Graph API call.
 ///
 /// Errors come from three places, and the variant tells which:
@@ -455,8 +523,10 @@ pub enum MessageError {
 /// * **the network failed** — before the request left ([`GraphError::Transport`]), or after it
 ///   may have reached Meta ([`GraphError::OutcomeUnknown`]).
 ///
-/// [`GraphError::kind`] folds all of them into one [`GraphErrorKind`] for decisions, and
-/// [`GraphError::is_retryable`] says whether sending the same request again is safe.
+/// Inspect it with [`GraphError::kind`], which folds all of them into one [`GraphErrorKind`]
+/// to branch on and to log; [`GraphError::is_retryable`] and [`GraphError::is_local`] are
+/// the two classifications that cut across kinds (is sending the same request again safe;
+/// was any request made). The variants carry the details.
 ///
 /// No variant holds a token, a full URL or a third-party type: Graph messages are scrubbed of
 /// the token that was used, and transport failures keep only reqwest's URL-less description.
@@ -516,11 +586,6 @@ impl GraphError {
         self.kind().is_retryable()
     }
 
-    /// `true` when Meta may have acted on the request although no answer says so.
-    pub fn is_outcome_unknown(&self) -> bool {
-        matches!(self, Self::OutcomeUnknown(_))
-    }
-
     /// `true` when the error was decided locally and no request was made.
     pub fn is_local(&self) -> bool {
         matches!(
@@ -530,26 +595,6 @@ impl GraphError {
                 | Self::AccountPaused(_)
                 | Self::TokenRejected(_)
         )
-    }
-
-    /// `true` for [`GraphErrorKind::OutsideWindow`].
-    pub fn is_outside_window(&self) -> bool {
-        self.kind() == GraphErrorKind::OutsideWindow
-    }
-
-    /// `true` for [`GraphErrorKind::RateLimited`].
-    pub fn is_rate_limited(&self) -> bool {
-        self.kind() == GraphErrorKind::RateLimited
-    }
-
-    /// `true` for [`GraphErrorKind::Auth`].
-    pub fn is_auth(&self) -> bool {
-        self.kind() == GraphErrorKind::Auth
-    }
-
-    /// `true` for [`GraphErrorKind::Transient`].
-    pub fn is_transient(&self) -> bool {
-        self.kind() == GraphErrorKind::Transient
     }
 
     /// The HTTP status Meta answered with, when it answered.

@@ -180,7 +180,7 @@ mod tests {
         let err = accounts
             .check(&a, &token, t0 + Duration::from_secs(59))
             .unwrap_err();
-        assert!(err.is_rate_limited());
+        assert!(err.kind() == crate::client::GraphErrorKind::RateLimited);
         assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
         assert!(accounts.check(&b, &token, t0).is_ok());
         assert!(

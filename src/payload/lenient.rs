@@ -1,4 +1,5 @@
-//! Tolerant field deserializers (spec §3.5, §7.2 "everything else is tolerated").
+//! Tolerant field deserializers: anything that is not one of the few per-item errors is
+//! tolerated.
 //!
 //! Each function here is used with `#[serde(default, deserialize_with = "…")]` and never
 //! fails on a JSON type it does not expect: the value is consumed and the field reads as
@@ -230,7 +231,7 @@ impl Lenient<'_> for Flag {
     }
 }
 
-/// `true` only for JSON `true` (spec §7.4 compares with `== true`).
+/// `true` only for JSON `true` (the precedence compares with `== true`).
 pub(crate) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     lenient::<D, Flag>(d).map(|s| s.0)
 }
@@ -323,7 +324,7 @@ impl Lenient<'_> for Ts {
     }
 }
 
-/// `time` / `timestamp`: integer or numeric string, seconds or milliseconds (spec §3.5).
+/// `time` / `timestamp`: integer or numeric string, seconds or milliseconds.
 pub(crate) fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
     lenient::<D, Ts>(d).map(|s| s.0)
 }

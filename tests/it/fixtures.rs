@@ -1,4 +1,4 @@
-//! Fixture corpus harness (spec §7): every `tests/fixtures/**/NAME.json` with a
+//! Fixture corpus harness: every `tests/fixtures/**/NAME.json` with a
 //! `NAME.expected.json` beside it is parsed and classified, each result projected to
 //! `{kind, sender, recipient, mid, text}` and compared with the expectation:
 //! `{"object": "...", "events": [...]}`, or `{"error": true}` for a body rejected whole.

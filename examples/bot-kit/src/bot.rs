@@ -24,11 +24,11 @@
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use meta_webhooks::client::{GraphClient, GraphError, GraphErrorKind, Message, SenderAction};
-use meta_webhooks::event::{Event, EventData, EventKind};
-use meta_webhooks::payload::{AccountId, CommentId, UserId};
+use meta_webhooks::event::{Event, EventData, EventKind, Participant};
+use meta_webhooks::payload::{AccountId, CommentId, Timestamp, UserId};
 use meta_webhooks::sink::{Batch, Handler, MemorySink, Sink, SinkError};
 use thiserror::Error;
 
@@ -526,14 +526,16 @@ impl Bot {
         let stale = event.is_older_than(self.inner.max_event_age, SystemTime::now());
         match kind {
             EventKind::Text | EventKind::QuickReply => {
-                let (Some(user), Some(text)) = (event.sender_id(), event.text()) else {
+                let (Some(user), Some(text)) =
+                    (event.sender().and_then(Participant::user_id), event.text())
+                else {
                     return Ok(());
                 };
                 self.text(&account, user, text, event_time(event), stale)
                     .await
             }
             EventKind::StoryReply => {
-                let Some(user) = event.sender_id() else {
+                let Some(user) = event.sender().and_then(Participant::user_id) else {
                     return Ok(());
                 };
                 let text = event.text().unwrap_or_default();
@@ -550,7 +552,7 @@ impl Bot {
                 .await
             }
             EventKind::StoryMention => {
-                let Some(user) = event.sender_id() else {
+                let Some(user) = event.sender().and_then(Participant::user_id) else {
                     return Ok(());
                 };
                 let (id, url) = story_mention_ref(event);
@@ -575,7 +577,7 @@ impl Bot {
                 .await
             }
             EventKind::Media => {
-                let Some(user) = event.sender_id() else {
+                let Some(user) = event.sender().and_then(Participant::user_id) else {
                     return Ok(());
                 };
                 self.simple(
@@ -720,10 +722,10 @@ impl Bot {
 
     async fn echo(&self, account: &AccountId, event: &Event) -> Result<(), BotError> {
         // For an echo the business is the sender and the person the recipient.
-        let Some(user) = event.recipient() else {
+        let Some(user) = event.recipient().and_then(Participant::user_id) else {
             return Ok(());
         };
-        let key = ConversationKey::new(account.clone(), UserId::new(user));
+        let key = ConversationKey::new(account.clone(), user.clone());
         let text = event.text().unwrap_or_default();
         match self.echo_sender(event) {
             EchoSender::ThisApp => return Ok(()),
@@ -768,7 +770,7 @@ impl Bot {
         event: &Event,
         text: &str,
     ) -> Result<bool, BotError> {
-        if event.mid().is_some_and(|mid| self.sent(mid)) {
+        if event.mid().is_some_and(|mid| self.sent(mid.as_str())) {
             return Ok(true);
         }
         if let Some(conversation) = self.inner.store.load(key).await? {
@@ -987,9 +989,8 @@ fn story_mention_ref(event: &Event) -> (Option<String>, Option<String>) {
 
 fn event_time(event: &Event) -> SystemTime {
     event
-        .timestamp_ms()
-        .and_then(|ms| UNIX_EPOCH.checked_add(Duration::from_millis(ms)))
-        .unwrap_or_else(SystemTime::now)
+        .timestamp()
+        .map_or_else(SystemTime::now, Timestamp::to_system_time)
 }
 
 /// The [`Handler`] the worker queue calls: [`Bot::handle`].

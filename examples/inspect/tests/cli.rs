@@ -59,7 +59,7 @@ fn document(output: &Output) -> Value {
     })
 }
 
-/// The expectation's format: events reduced to the five spec keys; a rejected body to
+/// The expectation's format: events reduced to the five projected keys; a rejected body to
 /// `{"error": true}` (the `message` must be a non-empty string).
 fn projected(doc: &Value) -> Value {
     if doc.get("error") == Some(&Value::Bool(true)) {

@@ -1,4 +1,5 @@
-//! One test per rule of spec §7.4 (and the conflicts between rules), plus §7.3's order.
+//! One test per precedence rule (and the conflicts between rules), plus the order of
+//! classification.
 
 use super::*;
 use crate::event::EventKind as K;
@@ -284,7 +285,7 @@ fn order_is_entries_then_messaging_standby_changes() {
             (
                 e.account().unwrap().to_string(),
                 e.source(),
-                e.mid().unwrap().to_owned(),
+                e.normalized().mid.unwrap().to_owned(),
             )
         })
         .collect();

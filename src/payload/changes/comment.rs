@@ -1,4 +1,4 @@
-//! `comments` and `live_comments` change values (spec §5).
+//! `comments` and `live_comments` change values.
 
 use serde::{Deserialize, Serialize};
 
@@ -28,7 +28,7 @@ pub struct Comment {
 }
 
 impl Comment {
-    /// `id`, else `comment_id` (spec §7.5).
+    /// `id`, else `comment_id`.
     pub fn comment_id(&self) -> Option<&CommentId> {
         self.id.as_ref().or(self.comment_id.as_ref())
     }

@@ -1,4 +1,4 @@
-//! `message.attachments[]` (spec §4.1, attachment table).
+//! `message.attachments[]`.
 
 use serde::de::{DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};

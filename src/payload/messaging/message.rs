@@ -1,4 +1,4 @@
-//! `message` (spec §4.1) and `message_edit` (spec §4.2).
+//! `message` and `message_edit`.
 
 use serde::{Deserialize, Serialize};
 
@@ -54,7 +54,7 @@ pub struct Message {
 }
 
 impl Message {
-    /// Whether some attachment has type `story_mention` (spec §7.4 message rule 4).
+    /// Whether some attachment has type `story_mention` (precedence: message rule 4).
     pub fn has_story_mention(&self) -> bool {
         self.attachments
             .iter()

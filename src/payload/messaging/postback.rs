@@ -1,4 +1,4 @@
-//! `postback` (spec §4.4).
+//! `postback`.
 
 use serde::{Deserialize, Serialize};
 

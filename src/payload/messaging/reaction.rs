@@ -1,4 +1,4 @@
-//! `reaction` (spec §4.3).
+//! `reaction`.
 
 use serde::{Deserialize, Serialize};
 
@@ -38,7 +38,7 @@ pub struct Reaction {
 }
 
 impl Reaction {
-    /// Whether this removes a reaction (`action == "unreact"`, spec §7.4 rule 3).
+    /// Whether this removes a reaction (`action == "unreact"`, precedence rule 3).
     pub fn is_unreact(&self) -> bool {
         self.action == Some(ReactionAction::Unreact)
     }

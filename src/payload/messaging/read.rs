@@ -1,4 +1,4 @@
-//! `read` and `delivery` receipts (spec §4.6).
+//! `read` and `delivery` receipts.
 
 use serde::{Deserialize, Serialize};
 

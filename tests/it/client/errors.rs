@@ -217,7 +217,7 @@ async fn retries_stop_at_max_attempts() {
         .build()
         .unwrap();
     let err = account(&client).send_text(&user(), "x").await.unwrap_err();
-    assert!(err.is_transient());
+    assert!(err.kind() == GraphErrorKind::Transient);
     assert_eq!(requests(&server).await.len(), 4);
     assert_eq!(client.retry_count(), 3);
 }
@@ -251,7 +251,7 @@ async fn server_error_without_envelope_is_outcome_unknown_and_not_retried() {
     .await;
     let client = builder(&server).build().unwrap();
     let err = account(&client).send_text(&user(), "x").await.unwrap_err();
-    assert!(err.is_outcome_unknown());
+    assert!(err.kind() == GraphErrorKind::OutcomeUnknown);
     assert!(!err.is_retryable());
     assert!(matches!(
         err,
@@ -368,7 +368,7 @@ async fn rejected_token_marks_the_account_and_fails_fast_until_a_new_token() {
     let client = builder(&server).build().unwrap();
     let acc = account(&client);
     let err = acc.send_text(&user(), "x").await.unwrap_err();
-    assert!(err.is_auth());
+    assert!(err.kind() == GraphErrorKind::Auth);
     assert_eq!(
         requests(&server).await.len(),
         1,
@@ -383,7 +383,7 @@ async fn rejected_token_marks_the_account_and_fails_fast_until_a_new_token() {
     // Same token: refused locally.
     let err = acc.send_text(&user(), "x").await.unwrap_err();
     assert!(matches!(err, GraphError::TokenRejected(_)));
-    assert!(err.is_auth() && err.is_local());
+    assert!(err.kind() == GraphErrorKind::Auth && err.is_local());
     assert_eq!(requests(&server).await.len(), 1);
 
     // A new token goes through and clears the mark.
@@ -425,7 +425,7 @@ async fn throttled_account_is_paused_locally_and_other_accounts_are_not() {
     let acc = account(&client);
 
     let err = acc.send_text(&user(), "x").await.unwrap_err();
-    assert!(err.is_rate_limited());
+    assert!(err.kind() == GraphErrorKind::RateLimited);
     assert_eq!(err.retry_after(), Some(Duration::from_secs(300)));
     assert_eq!(
         requests(&server).await.len(),
@@ -442,7 +442,7 @@ async fn throttled_account_is_paused_locally_and_other_accounts_are_not() {
     clock.advance(Duration::from_secs(299));
     let err = acc.send_text(&user(), "x").await.unwrap_err();
     assert!(matches!(err, GraphError::AccountPaused(_)));
-    assert!(err.is_rate_limited() && err.is_local() && err.is_retryable());
+    assert!(err.kind() == GraphErrorKind::RateLimited && err.is_local() && err.is_retryable());
     assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
     assert_eq!(requests(&server).await.len(), 1);
 
@@ -533,7 +533,7 @@ async fn retries_wait_out_a_pause_the_usage_headers_just_set() {
         .build()
         .unwrap();
     let err = account(&client).send_text(&user(), "x").await.unwrap_err();
-    assert!(err.is_transient());
+    assert!(err.kind() == GraphErrorKind::Transient);
     assert_eq!(
         requests(&server).await.len(),
         1,

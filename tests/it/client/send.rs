@@ -414,7 +414,7 @@ async fn messaging_window_picks_the_type_or_refuses_without_a_request() {
         .send_in_window(&user(), &msg, window, Author::Human)
         .await
         .unwrap_err();
-    assert!(err.is_outside_window());
+    assert!(err.kind() == GraphErrorKind::OutsideWindow);
 
     let all = requests(&server).await;
     assert_eq!(all.len(), 2, "the closed window made no request");
