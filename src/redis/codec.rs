@@ -196,13 +196,14 @@ mod tests {
         assert_eq!(shard_of("anything", 0), 0);
     }
 
+    #[cfg(feature = "test-util")]
     #[test]
     fn every_fixture_event_survives_the_stream() {
         let mut checked = 0;
-        for path in crate::test_fixtures::fixture_files() {
-            let name = path.display().to_string();
-            let bytes = std::fs::read(&path).unwrap();
-            let Ok(delivery) = Delivery::from_slice(&bytes) else {
+        for fixture in crate::test_util::Corpus::new().fixtures() {
+            let fixture = fixture.unwrap();
+            let name = fixture.name().to_owned();
+            let Ok(delivery) = Delivery::from_slice(fixture.body()) else {
                 continue;
             };
             for event in crate::event::classify(&delivery).into_iter().flatten() {

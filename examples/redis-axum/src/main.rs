@@ -2,7 +2,7 @@
 //!
 //! `/webhook` answers 200 only once Redis stored the events; the workers print each one once.
 use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken, event::Event};
-use meta_webhooks::{redis::Streams, sink::handler_fn, tower::Webhook};
+use meta_webhooks::{endpoint::Endpoint, redis::Streams, sink::handler_fn, tower::Webhook};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -18,8 +18,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let workers = streams.start_workers(handler).await?;
     let verifier = Verifier::new(AppSecret::new(std::env::var("APP_SECRET")?)?);
     let handshake = Handshake::new(VerifyToken::new(std::env::var("VERIFY_TOKEN")?)?);
-    let webhook = Webhook::new(verifier, handshake, streams.sink());
-    let app = axum::Router::new().route_service("/webhook", webhook);
+    let endpoint = Endpoint::builder(verifier, handshake, streams.sink()).build();
+    let app = axum::Router::new().route_service("/webhook", Webhook::new(endpoint));
     let listener = tokio::net::TcpListener::bind(var("LISTEN", "127.0.0.1:3000")).await?;
     println!("listening on http://{}", listener.local_addr()?);
     let stop = async { drop(tokio::signal::ctrl_c().await) };

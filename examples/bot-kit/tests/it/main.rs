@@ -13,4 +13,3 @@ mod config_files;
 mod notify;
 mod redis_store;
 mod stream;
-mod testing_server;

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use bot_kit::testing::RedisServer;
+use bot_harness::RedisServer;
 use bot_kit::{Bot, Config, ConversationKey, ConversationStore, Running};
 use meta_webhooks::sink::{Batch, Sink};
 use meta_webhooks::{AppSecret, Delivery, Verifier};
