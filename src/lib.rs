@@ -55,9 +55,15 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
 pub mod docs;
+#[cfg(feature = "sink")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sink")))]
+pub mod endpoint;
 pub mod event;
 pub mod handshake;
 pub mod payload;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
 pub mod secret;
 pub mod signature;
 #[cfg(feature = "sink")]

@@ -9,10 +9,14 @@
 
 #[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "sink")]
+mod endpoint;
 mod fixtures;
 mod handshake;
 mod nesting;
 mod payload;
+#[cfg(feature = "redis")]
+mod redis;
 mod signature;
 #[cfg(feature = "tower")]
 mod tower;
