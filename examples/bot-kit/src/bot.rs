@@ -8,9 +8,10 @@
 //! | `story_reply` | an intent-based reply: buy/price, where/ship, love/amazing, otherwise thanks |
 //! | `story_mention` | thanks and a repost permission request; the story id and CDN URL are recorded (not the media) |
 //! | `media` | a short acknowledgement |
-//! | `comment`, `live_comment` matching a rule | one private reply DM to the commenter (comment-to-DM) |
+//! | `comment`, `live_comment` matching a rule (Instagram, or a Facebook Page post) | one private reply DM to the commenter (comment-to-DM); never to the business's own comments |
+//! | `policy_enforcement` | a warning (block or warning) or info (unblock) log line, counted in `botkit_policy_enforcements_total` |
 //! | `echo` this bot did not send | a human answered from the inbox: the conversation goes to HANDOFF (told apart by `app_id` with `IG_APP_ID`, else by mid and text) |
-//! | anything else (reaction, read, deleted, unknown, …) | nothing |
+//! | anything else (reaction, read, delivery, deleted, edit, feed, unknown, …) | nothing |
 //!
 //! A conversation in HANDOFF gets no automatic reply until it is resolved
 //! ([`Bot::admin_resolve`]) or its record expires (`CONVERSATION_TTL_SECS`). Events older
@@ -28,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use meta_webhooks::client::{GraphClient, GraphError, GraphErrorKind, Message, SenderAction};
 use meta_webhooks::event::{Event, EventData, EventKind, Participant};
-use meta_webhooks::payload::{AccountId, CommentId, Timestamp, UserId};
+use meta_webhooks::payload::{AccountId, CommentId, PolicyAction, Timestamp, UserId};
 use meta_webhooks::redis::{StreamSink, StreamWorkers, Streams};
 use meta_webhooks::sink::{Batch, Handler, MemoryDedup, MemorySink, Retry, Sink, SinkError};
 use thiserror::Error;
@@ -606,6 +607,10 @@ impl Bot {
             EventKind::Comment | EventKind::LiveComment => {
                 self.comment(&account, event, stale).await
             }
+            EventKind::PolicyEnforcement => {
+                self.policy_enforcement(&account, event);
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
@@ -696,17 +701,25 @@ impl Bot {
         event: &Event,
         stale: bool,
     ) -> Result<(), BotError> {
-        let EventData::Comment(comment) = event.data() else {
+        // An Instagram comment, or a comment on a Facebook Page post (a Page feed change).
+        let (comment_id, text, author) = match event.data() {
+            EventData::Comment(comment) => (
+                comment.comment_id(),
+                comment.text.as_deref(),
+                comment.author_id(),
+            ),
+            EventData::Feed(feed) => (
+                feed.comment_id.as_ref(),
+                feed.message.as_deref(),
+                feed.author_id(),
+            ),
+            _ => return Ok(()),
+        };
+        let (Some(comment_id), Some(text)) = (comment_id, text) else {
             return Ok(());
         };
-        let (Some(comment_id), Some(text)) = (comment.comment_id(), comment.text.as_deref()) else {
-            return Ok(());
-        };
-        // Never answer the business's own comments.
-        if comment
-            .author_id()
-            .is_some_and(|a| a.as_str() == account.as_str())
-        {
+        // Never answer the business's own comments (`from.id` is the account).
+        if author.is_some_and(|a| a.as_str() == account.as_str()) {
             return Ok(());
         }
         if stale {
@@ -725,11 +738,32 @@ impl Bot {
         if let Some(mid) = mid {
             self.remember_sent(mid);
         }
-        if let Some(user) = comment.author_id() {
+        if let Some(user) = author {
             let key = ConversationKey::new(account.clone(), user.clone());
             self.record_sent(&key, &reply).await;
         }
         Ok(())
+    }
+
+    /// Meta warned, blocked or unblocked the Page's messaging: logged (a block or a
+    /// warning at warn level) and counted by action.
+    fn policy_enforcement(&self, account: &AccountId, event: &Event) {
+        let EventData::PolicyEnforcement(policy) = event.data() else {
+            return;
+        };
+        let action = policy.action.as_ref().map_or("unknown", |a| a.as_str());
+        self.inner.metrics.record_policy_enforcement(action);
+        let reason = policy.reason.as_deref().unwrap_or("-");
+        if policy.action == Some(PolicyAction::Unblock) {
+            tracing::info!(account = %account, action, "Meta lifted the messaging block");
+        } else {
+            tracing::warn!(
+                account = %account,
+                action,
+                reason,
+                "Meta reports a Messenger policy violation for this Page"
+            );
+        }
     }
 
     async fn echo(&self, account: &AccountId, event: &Event) -> Result<(), BotError> {

@@ -16,6 +16,7 @@
 //! | `botkit_gpt_latency_seconds` | histogram | — |
 //! | `botkit_errors_total` | counter | `kind` (e.g. `send`, `store`, `gpt`, `notify`) |
 //! | `botkit_send_failures_total` | counter | `kind` (the Send API error class, e.g. `rate_limited`, `outcome_unknown`, `auth`) |
+//! | `botkit_policy_enforcements_total` | counter | `action` (`warning`, `block`, `unblock`): Meta's Messenger policy actions against a Page |
 //! | `botkit_account_paused` | gauge | `account`: 1 while Meta rejects the account's token (code 190/102) |
 //! | `botkit_reply_latency_seconds` | histogram | — (delivery accepted → reply sent) |
 //! | `botkit_stream_enqueued_total` | counter | — (events a receiver added to Redis Streams) |
@@ -119,6 +120,7 @@ pub struct Metrics {
     gpt_calls: Labelled,
     errors: Labelled,
     send_failures: Labelled,
+    policy_enforcements: Labelled,
     gpt_latency: Histogram,
     reply_latency: Histogram,
     account_paused: Family<Label, Gauge>,
@@ -208,6 +210,13 @@ impl Metrics {
             "kind",
             &[],
         );
+        let policy_enforcements = Labelled::register(
+            &mut registry,
+            "botkit_policy_enforcements",
+            "Messenger policy enforcements against a Page, by action",
+            "action",
+            &["warning", "block", "unblock"],
+        );
         let account_paused = Family::<Label, Gauge>::default();
         registry.register(
             "botkit_account_paused",
@@ -252,6 +261,7 @@ impl Metrics {
             gpt_calls,
             errors,
             send_failures,
+            policy_enforcements,
             gpt_latency,
             reply_latency,
             account_paused,
@@ -308,6 +318,11 @@ impl Metrics {
     /// One Send API failure of `kind` (a `GraphErrorKind` label).
     pub fn record_send_failure(&self, kind: &str) {
         self.send_failures.inc(kind);
+    }
+
+    /// One Messenger policy enforcement (`warning`, `block`, `unblock`) against a Page.
+    pub fn record_policy_enforcement(&self, action: &str) {
+        self.policy_enforcements.inc(action);
     }
 
     /// One reply sent `latency` after its delivery was accepted.
@@ -477,6 +492,7 @@ mod tests {
         m.record_gpt_call("failed", Duration::from_secs(9));
         m.record_gpt_call("reply", Duration::from_secs(40));
         m.record_error("send");
+        m.record_policy_enforcement("block");
         let text = m.render();
         let expected = [
             "# TYPE botkit_webhook_deliveries_total counter\nbotkit_webhook_deliveries_total 2\n",
@@ -497,6 +513,8 @@ mod tests {
             "botkit_gpt_latency_seconds_sum 49.08\n",
             "botkit_gpt_latency_seconds_count 3\n",
             "botkit_errors_total{kind=\"send\"} 1\n",
+            "botkit_policy_enforcements_total{action=\"block\"} 1\n",
+            "botkit_policy_enforcements_total{action=\"warning\"} 0\n",
         ];
         for want in expected {
             assert!(text.contains(want), "missing {want:?} in\n{text}");
