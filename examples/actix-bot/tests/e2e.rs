@@ -51,6 +51,16 @@ async fn comment_matching_a_rule_gets_one_private_reply_even_when_redelivered() 
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn page_comment_matching_a_rule_gets_one_private_reply_on_the_page_messages_endpoint() {
+    e2e::page_comment_private_reply(bot()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn policy_block_and_warning_are_logged_as_warnings_and_counted() {
+    e2e::policy_enforcement_logged_and_counted(bot()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn reactions_reads_deletions_unknown_and_stale_events_get_no_reply() {
     e2e::silent_events(bot()).await;
 }

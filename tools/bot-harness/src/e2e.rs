@@ -37,6 +37,7 @@ use bot_kit::bot::{
     MEDIA_REPLY, STORY_MENTION_REPLY, STORY_REPLY_BUY, STORY_REPLY_LOVE, STORY_REPLY_SHIP,
     STORY_REPLY_THANKS,
 };
+use bot_kit::rules::RuleSet;
 
 /// The app secret the scenarios sign with.
 pub const SECRET: &str = "e2e-app-secret";
@@ -48,6 +49,11 @@ pub const ADMIN_TOKEN: &str = "e2e-admin-token-0123456789";
 pub const ACCOUNT: &str = "17841405793187218";
 /// A second account served by the same process.
 pub const ACCOUNT_B: &str = "17841400000000002";
+/// A Facebook Page served by the same process (token `TOKEN_PAGE`), in the scenarios
+/// that use [`page_accounts_file`].
+pub const PAGE: &str = "104512345678901";
+/// The access token of [`PAGE`].
+pub const PAGE_TOKEN: &str = "token-page";
 /// What the mock model answers.
 pub const GPT_REPLY: &str = "GPT says: the linen shirt is in stock.";
 
@@ -305,6 +311,28 @@ impl Mocks {
             .collect()
     }
 
+    /// Every request to a `…/messages` endpoint so far: its path, its `Authorization`
+    /// header and its JSON body.
+    pub async fn message_requests(&self) -> Vec<(String, String, Value)> {
+        self.graph
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.url.path().ends_with("/messages"))
+            .map(|r| {
+                let auth = r
+                    .headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let body = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+                (r.url.path().to_owned(), auth, body)
+            })
+            .collect()
+    }
+
     /// The text messages sent to `user`, in order.
     pub async fn texts_to(&self, user: &str) -> Vec<String> {
         self.sends()
@@ -355,6 +383,15 @@ pub fn accounts_file() -> tempfile_path::TempFile {
     tempfile_path::TempFile::new(&format!(
         "[[accounts]]\nbusiness_id = \"{ACCOUNT}\"\npage_token_env = \"TOKEN_A\"\n\n\
          [[accounts]]\nbusiness_id = \"{ACCOUNT_B}\"\npage_token_env = \"TOKEN_B\"\n"
+    ))
+}
+
+/// [`accounts_file`] plus the Facebook Page [`PAGE`] (token `TOKEN_PAGE`).
+pub fn page_accounts_file() -> tempfile_path::TempFile {
+    tempfile_path::TempFile::new(&format!(
+        "[[accounts]]\nbusiness_id = \"{ACCOUNT}\"\npage_token_env = \"TOKEN_A\"\n\n\
+         [[accounts]]\nbusiness_id = \"{ACCOUNT_B}\"\npage_token_env = \"TOKEN_B\"\n\n\
+         [[accounts]]\nbusiness_id = \"{PAGE}\"\npage_token_env = \"TOKEN_PAGE\"\n"
     ))
 }
 
@@ -441,6 +478,41 @@ pub fn comment(account: &str, user: &str, comment_id: &str, text: &str) -> Value
         "field": "comments",
         "value": {"from": {"id": user, "username": "someone"}, "media": {"id": "18023456789012345"},
                   "id": comment_id, "text": text}}]}]})
+}
+
+/// A change to [`PAGE`]'s feed with `value`.
+pub fn page_feed(value: Value) -> Value {
+    json!({"object": "page", "entry": [{"id": PAGE, "time": now_ms(), "changes": [{
+        "field": "feed", "value": value}]}]})
+}
+
+/// A comment by `from` on a post of [`PAGE`]: `verb` is `add`, `edited`, `remove`, …
+pub fn page_comment(from: &str, comment_id: &str, verb: &str, message: &str) -> Value {
+    let post = format!("{PAGE}_998877665544332");
+    page_feed(
+        json!({"from": {"id": from, "name": "Maria L"}, "item": "comment", "verb": verb,
+        "comment_id": comment_id, "post_id": post, "parent_id": post,
+        "created_time": now_ms() / 1000, "message": message}),
+    )
+}
+
+/// A Messenger event of [`PAGE`] with no sender (as Meta sends policy enforcements).
+pub fn page_messaging(item: Value) -> Value {
+    json!({"object": "page", "entry": [{"id": PAGE, "time": now_ms(), "messaging": [item]}]})
+}
+
+/// A bot serving [`PAGE`] too ([`page_accounts_file`]), with `redis` when given.
+async fn live_page_bot(
+    bin: &Path,
+    mocks: &Mocks,
+    redis: Option<&str>,
+    stderr: Stdio,
+) -> (BotProcess, tempfile_path::TempFile) {
+    let file = page_accounts_file();
+    let mut env = mocks.env(redis, file.path());
+    env.push(("TOKEN_PAGE".to_owned(), PAGE_TOKEN.to_owned()));
+    let bot = BotProcess::spawn_with_stderr(bin, &env, stderr).await;
+    (bot, file)
 }
 
 async fn live_bot(
@@ -660,6 +732,147 @@ pub async fn comment_private_reply(bin: &Path) {
     assert!(
         sends.iter().all(|(b, _)| b["recipient"]["id"] != "1402"),
         "no reply expected to 1402"
+    );
+}
+
+/// A comment on a Facebook Page post that matches a rule gets one private reply, as on
+/// Instagram: `POST /{page-id}/messages` with the Page's token and
+/// `{"recipient":{"comment_id":…},"message":{"text":…}}`, also when Meta delivers it twice.
+/// Its later edit, the Page's own comment, a comment no rule matches and a reaction get
+/// nothing.
+pub async fn page_comment_private_reply(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let redis = RedisServer::start().expect("redis-server must be installed");
+    let (bot, _file) = live_page_bot(bin, &mocks, Some(&redis.url()), Stdio::inherit()).await;
+    let comment_id = "998877665544332_1122334455667788";
+    let comment = page_comment("7012345678901234", comment_id, "add", "Price? 😍");
+    assert_eq!(bot.post(&comment).await, 200);
+    assert_eq!(bot.post(&comment).await, 200);
+    for silent in [
+        page_comment("7012345678901234", comment_id, "edited", "Price in M? 😍"),
+        page_comment(
+            PAGE,
+            "998877665544332_1122334455667799",
+            "add",
+            "Prices are in the shop, price list in our bio",
+        ),
+        page_comment(
+            "7012345678901235",
+            "998877665544332_1122334455667800",
+            "add",
+            "nice pic",
+        ),
+        page_feed(
+            json!({"from": {"id": "7012345678901236"}, "item": "reaction", "verb": "add",
+            "reaction_type": "like", "post_id": format!("{PAGE}_998877665544332"),
+            "created_time": now_ms() / 1000}),
+        ),
+    ] {
+        assert_eq!(bot.post(&silent).await, 200);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while mocks.message_requests().await.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Long enough for a second request, if there were one, to arrive.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let requests = mocks.message_requests().await;
+    assert_eq!(
+        requests.len(),
+        1,
+        "one private reply, to the one matching comment: {requests:?}"
+    );
+    let (request_path, auth, body) = &requests[0];
+    let segments: Vec<&str> = request_path.split('/').collect();
+    assert_eq!(
+        segments[..],
+        ["", segments[1], PAGE, "messages"],
+        "the Page's messages endpoint: {request_path}"
+    );
+    assert!(segments[1].starts_with('v'), "{request_path}");
+    assert_eq!(auth, &format!("Bearer {PAGE_TOKEN}"));
+    let pricing = RuleSet::embedded_default()
+        .find("Price?")
+        .expect("a default rule matches")
+        .action()
+        .text()
+        .to_owned();
+    assert_eq!(
+        body,
+        &json!({"recipient": {"comment_id": comment_id}, "message": {"text": pricing}})
+    );
+    drop(bot);
+    drop(redis);
+}
+
+/// Meta's policy block and warning of a Page (both spellings of the key) are logged at
+/// warn level and counted by action in `/metrics`, with the unblock; nothing is sent.
+pub async fn policy_enforcement_logged_and_counted(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let log_path = std::env::temp_dir().join(format!(
+        "botkit-e2e-policy-{}-{}.log",
+        std::process::id(),
+        now_ms()
+    ));
+    let log = std::fs::File::create(&log_path).expect("create the log file");
+    let (bot, _file) = live_page_bot(bin, &mocks, None, Stdio::from(log)).await;
+    for (key, action, reason) in [
+        (
+            "policy_enforcement",
+            "block",
+            Some("The bot violated our Platform Policies."),
+        ),
+        (
+            "policy-enforcement",
+            "warning",
+            Some("Messages sent outside the allowed window."),
+        ),
+        ("policy_enforcement", "unblock", None),
+    ] {
+        let mut payload = json!({"action": action});
+        if let Some(reason) = reason {
+            payload["reason"] = json!(reason);
+        }
+        let item = json!({"recipient": {"id": PAGE}, "timestamp": now_ms(), key: payload});
+        assert_eq!(bot.post(&page_messaging(item)).await, 200);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let metrics = loop {
+        let metrics = metrics_text(&bot).await;
+        if metrics.contains("botkit_policy_enforcements_total{action=\"unblock\"} 1") {
+            break metrics;
+        }
+        assert!(Instant::now() < deadline, "not counted: {metrics}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    for action in ["block", "warning", "unblock"] {
+        assert!(
+            metrics.contains(&format!(
+                "botkit_policy_enforcements_total{{action=\"{action}\"}} 1\n"
+            )),
+            "{action}: {metrics}"
+        );
+    }
+    assert!(
+        metrics.contains("botkit_events_total{kind=\"policy_enforcement\"} 3\n"),
+        "{metrics}"
+    );
+    drop(bot);
+    let logged = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&log_path);
+    let warnings: Vec<&str> = logged
+        .lines()
+        .filter(|l| l.contains("policy violation"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{logged}");
+    assert!(warnings.iter().all(|l| l.contains("WARN")), "{logged}");
+    assert!(
+        warnings[0].contains("block") && warnings[1].contains("warning"),
+        "{logged}"
+    );
+    assert!(
+        mocks.message_requests().await.is_empty(),
+        "nothing may be sent"
     );
 }
 
