@@ -11,6 +11,7 @@
 //! | [`ai`] | GPT fallback through `async-openai`, with timeout, `[HANDOFF]` detection and canned replies |
 //! | [`notify`] | Slack-compatible escalation notifications |
 //! | [`metrics`] | the `/metrics` registry (`prometheus-client`), Prometheus text format |
+//! | [`serve`] | [`ServeConfig::from_env`]: the HTTP serving limits (header, body and idle timeouts, connection cap, body limit) |
 //! | [`stream`] | durable hand-off through Redis Streams: receivers, workers, shard leases, crash recovery |
 //!
 //! A bot's handling of one inbound text message, put together from these parts:
@@ -50,6 +51,7 @@ pub mod metrics;
 pub mod notify;
 pub mod rules;
 pub mod secret;
+pub mod serve;
 pub mod state;
 pub mod stream;
 
@@ -61,6 +63,7 @@ pub use metrics::Metrics;
 pub use notify::{Escalation, Notifier};
 pub use rules::{Action, RuleSet, RulesError};
 pub use secret::Secret;
+pub use serve::{ServeConfig, ServeConfigError};
 pub use state::{
     Conversation, ConversationKey, ConversationState, ConversationStore, HistoryMessage,
     MemoryStore, RedisStore, ResolveOutcome, Store, StoreError, StoreOptions,
