@@ -32,3 +32,12 @@ async fn content_length_with_transfer_encoding_is_refused() {
     assert_eq!(smuggled.status, Some(400));
     assert!(smuggled.closed, "connection kept open: {smuggled:?}");
 }
+
+/// actix-web stops accepting while full; the connection waits in the (bounded) backlog
+/// until the idle ones time out, and is then served.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_over_the_cap_waits_at_most_for_the_header_timeout() {
+    let over = hostile::connection_over_the_cap(bot()).await;
+    assert!(over.settled, "{over:?}");
+    assert_eq!(over.status, Some(200));
+}

@@ -33,3 +33,11 @@ async fn content_length_with_transfer_encoding_is_read_chunked_and_closed() {
     assert_eq!(smuggled.status, Some(200));
     assert!(smuggled.closed, "connection kept open: {smuggled:?}");
 }
+
+/// Refused at once with `503`, never queued.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_over_the_cap_is_refused_at_once_with_503() {
+    let over = hostile::connection_over_the_cap(bot()).await;
+    assert!(over.refused_at_once, "{over:?}");
+    assert_eq!(over.status, Some(503));
+}

@@ -380,3 +380,54 @@ pub async fn content_length_with_transfer_encoding(bin: &Path) -> Smuggled {
     println!("[hostile] Content-Length + Transfer-Encoding: {smuggled:?}");
     smuggled
 }
+
+/// What a bot did with one connection more than `MAX_CONNECTIONS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverCap {
+    /// Whether the server answered or closed it before the client sent anything.
+    pub refused_at_once: bool,
+    /// The status it answered (to nothing, or to a `GET /healthz`), if any.
+    pub status: Option<u16>,
+    /// Whether the connection was answered or closed within the header timeout plus a
+    /// margin, i.e. not queued forever.
+    pub settled: bool,
+}
+
+/// With `MAX_CONNECTIONS=8` and 8 idle connections open, one more connection: it is
+/// either refused at once or served once the idle ones time out, never held forever.
+pub async fn connection_over_the_cap(bin: &Path) -> OverCap {
+    let mut env = env(TIMEOUT);
+    env.retain(|(k, _)| k != "MAX_CONNECTIONS");
+    env.push(("MAX_CONNECTIONS".to_owned(), "8".to_owned()));
+    let bot = BotProcess::spawn(bin, &env).await;
+    let mut idle = Vec::new();
+    for _ in 0..8 {
+        idle.push(connect(&bot).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let mut extra = connect(&bot).await;
+    let unsolicited = read_until_closed(&mut extra, Duration::from_millis(500)).await;
+    let over = if unsolicited.closed_after.is_some() {
+        OverCap {
+            refused_at_once: true,
+            status: unsolicited.status,
+            settled: true,
+        }
+    } else {
+        let request = "GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n";
+        let _ = extra.write_all(request.as_bytes()).await;
+        let answer = read_until_closed(&mut extra, TIMEOUT + MARGIN).await;
+        OverCap {
+            refused_at_once: false,
+            status: answer.status,
+            settled: answer.closed_after.is_some(),
+        }
+    };
+    println!(
+        "[hostile] connection over MAX_CONNECTIONS=8: {over:?} after {:?}",
+        started.elapsed()
+    );
+    drop(idle);
+    over
+}
