@@ -12,7 +12,6 @@
 //! | [`notify`] | Slack-compatible escalation notifications |
 //! | [`metrics`] | the `/metrics` registry (`prometheus-client`), Prometheus text format |
 //! | [`serve`] | [`ServeConfig::from_env`]: the HTTP serving limits (header, body and idle timeouts, connection cap, body limit) |
-//! | [`stream`] | durable hand-off through Redis Streams: receivers, workers, shard leases, crash recovery |
 //!
 //! A bot's handling of one inbound text message, put together from these parts:
 //!
@@ -46,19 +45,16 @@
 pub mod ai;
 pub mod bot;
 pub mod config;
-pub mod dedup;
 pub mod metrics;
 pub mod notify;
 pub mod rules;
 pub mod secret;
 pub mod serve;
 pub mod state;
-pub mod stream;
 
 pub use ai::{AiConfig, AiOutcome, GptFallback};
 pub use bot::{Bot, BotError, BotErrorKind, BotHandler, BotSink, Replier, Reply, Running};
-pub use config::{Config, ConfigError};
-pub use dedup::{BotDedup, RedisDedup};
+pub use config::{Config, ConfigError, Role};
 pub use metrics::Metrics;
 pub use notify::{Escalation, Notifier};
 pub use rules::{Action, RuleSet, RulesError};
@@ -68,7 +64,6 @@ pub use state::{
     Conversation, ConversationKey, ConversationState, ConversationStore, HistoryMessage,
     MemoryStore, RedisStore, ResolveOutcome, Store, StoreError, StoreOptions,
 };
-pub use stream::{Role, StreamConfig, StreamSink, StreamWorkers};
 
 /// Resolves on the first SIGINT (Ctrl-C) or, on Unix, SIGTERM: the cue for a graceful
 /// shutdown (stop accepting, finish in-flight work, see [`Running::shutdown`]).
