@@ -10,8 +10,8 @@
 //! `/healthz`, `/metrics` and `POST /admin/conversations/{account}/{igsid}/resolve`.
 //!
 //! `BOT_ROLE=receiver|worker|all` (with `REDIS_URL`) splits webhook intake from handling
-//! across processes (see `bot_kit::stream`). SIGTERM or Ctrl-C shut it down gracefully,
-//! within `SHUTDOWN_TIMEOUT_SECS` as a whole.
+//! across processes over Redis Streams (see `meta_webhooks::redis`). SIGTERM or Ctrl-C
+//! shut it down gracefully, within `SHUTDOWN_TIMEOUT_SECS` as a whole.
 //!
 //! The limits of [`bot_kit::serve`] map onto actix-web's settings:
 //! `client_request_timeout` (header read timeout), `keep_alive`, `max_connections` (split

@@ -7,8 +7,8 @@
 //! serves `/healthz`, `/metrics` and `POST /admin/conversations/{account}/{igsid}/resolve`.
 //!
 //! `BOT_ROLE=receiver|worker|all` (with `REDIS_URL`) splits webhook intake from handling
-//! across processes (see `bot_kit::stream`). SIGTERM or Ctrl-C shut it down gracefully,
-//! within `SHUTDOWN_TIMEOUT_SECS` as a whole.
+//! across processes over Redis Streams (see `meta_webhooks::redis`). SIGTERM or Ctrl-C
+//! shut it down gracefully, within `SHUTDOWN_TIMEOUT_SECS` as a whole.
 //!
 //! It serves HTTP/1 from its own accept loop (hyper-util's connection builder) with the
 //! limits of [`bot_kit::serve`]: header read timeout, whole-body deadline (`408`), idle
