@@ -317,6 +317,20 @@ fn signed_requests_verify_and_negative_ones_fail_as_intended() {
         Err(VerifyError::Mismatch)
     );
     assert_eq!(verify(good.clone().tampered()), Err(VerifyError::Mismatch));
+    // What a raw connection writes: the body as sent and the first signature value.
+    assert_eq!(good.body(), builder.build());
+    assert_eq!(
+        good.signature_value(),
+        Some(sign("s3cret", &builder.build()))
+    );
+    let tampered = good.clone().tampered();
+    assert_eq!(
+        tampered.body(),
+        tampered.clone().build().unwrap().into_body()
+    );
+    assert_ne!(tampered.body(), builder.build());
+    assert_eq!(tampered.signature_value(), good.signature_value());
+    assert_eq!(good.clone().unsigned().signature_value(), None);
     assert!(matches!(
         verify(good.clone().signature("sha1=00")),
         Err(VerifyError::Malformed(_))
