@@ -449,3 +449,26 @@ fn outcome_reads_richer_documents_as_their_projection() {
     assert_eq!(rejected.to_string(), r#"{"error":true}"#);
     assert!(serde_json::from_value::<Outcome>(json!({"object": "x"})).is_err());
 }
+
+#[cfg(feature = "sink")]
+#[test]
+fn batches_hold_the_bytes_verified_and_parsed() {
+    let builder = DeliveryBuilder::instagram()
+        .messaging(MessagingItem::text("hi"))
+        .messaging(MessagingItem::raw(json!({"sender": {"id": {}}})));
+    let built = builder.batch().unwrap();
+    assert_eq!(built.body(), &builder.build());
+    assert_eq!(built.verified().secret_index(), 0);
+    assert_eq!(built.events().count(), 1);
+    assert_eq!(
+        built.errors().count(),
+        1,
+        "a malformed item is kept as an error"
+    );
+    let fixture = Corpus::new()
+        .fixture("instagram/messaging/text__basic")
+        .unwrap();
+    assert_eq!(batch(fixture.body().clone()).unwrap().events().count(), 1);
+    assert!(builder.clone().without("entry").batch().is_err());
+    assert!(batch(bytes::Bytes::new()).is_err());
+}
