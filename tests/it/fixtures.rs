@@ -29,10 +29,11 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
                 continue;
             }
             collect(&path, out);
-        } else if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
-            if name.ends_with(".json") && !name.ends_with(".expected.json") {
-                out.push(path);
-            }
+        } else if let Some(name) = path.file_name().and_then(|n| n.to_str())
+            && name.ends_with(".json")
+            && !name.ends_with(".expected.json")
+        {
+            out.push(path);
         }
     }
 }
