@@ -19,18 +19,19 @@
 )]
 
 use std::hint::black_box;
-use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use meta_webhooks::test_util::Corpus;
 use meta_webhooks::{Delivery, classify};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    Corpus::new()
+        .fixture(name)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .body()
+        .to_vec()
 }
 
 /// `{"object":"instagram","entry":[…50 entries…]}`, the entries copied byte for byte from

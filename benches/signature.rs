@@ -17,16 +17,39 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, KeyInit, Mac};
-use meta_webhooks::test_util::sign;
+use meta_webhooks::test_util::{DeliveryBuilder, MessagingItem, sign};
 use meta_webhooks::{AppSecret, Verifier};
 use sha2::Sha256;
 
 const SECRET: &str = "6f1d0c2e9a8b47f3b5c4d2e1f0a9b8c7";
 
+/// A real-shaped delivery of exactly `len` bytes: one text DM whose text fills the rest,
+/// with Meta's escapes in it.
 fn body(len: usize) -> Vec<u8> {
-    // JSON-ish bytes, as a delivery would be.
-    let unit = br#"{"sender":{"id":"6934581207719432"},"text":"hi \u00e4 \/"},"#;
-    unit.iter().copied().cycle().take(len).collect()
+    let with = |text: &str| {
+        DeliveryBuilder::instagram()
+            .messaging(MessagingItem::text(text))
+            .build()
+    };
+    // Meta's escaping: `/` is written `\/`, `ä` is written `\u00e4`.
+    let wire_len = |c: char| match c {
+        '/' => 2,
+        c if c.is_ascii() => 1,
+        _ => 6,
+    };
+    let mut budget = len - with("").len();
+    let mut text = String::new();
+    for c in "hi \u{e4} / ".chars().cycle() {
+        if wire_len(c) > budget {
+            break;
+        }
+        budget -= wire_len(c);
+        text.push(c);
+    }
+    text.extend(std::iter::repeat_n('x', budget));
+    let body = with(&text).to_vec();
+    assert_eq!(body.len(), len);
+    body
 }
 
 fn bench(c: &mut Criterion) {

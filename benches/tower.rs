@@ -4,7 +4,7 @@
 //! Run with: `cargo bench --bench tower --features tower,test-util`
 //!
 //! - `verify_parse_classify`: `Verifier::verify_headers` + `Delivery::from_slice` +
-//!   `Delivery::into_events` on the raw bytes — the work any correct endpoint must do.
+//!   `event::classify_owned` on the raw bytes — the work any correct endpoint must do.
 //! - `service_noop_sink`: build the `http::Request`, call the service (method dispatch,
 //!   `Content-Length` pre-check, body collection, the same verify/parse, the `Batch`, a
 //!   sink that classifies it with `Batch::into_items` and drops the items, the inner
@@ -148,7 +148,7 @@ fn bench(c: &mut Criterion) {
                 b.iter(|| {
                     verifier.verify_headers(black_box(body), &headers).unwrap();
                     let delivery = Delivery::from_slice(black_box(body)).unwrap();
-                    black_box(delivery.into_events())
+                    black_box(meta_webhooks::event::classify_owned(delivery))
                 })
             },
         );

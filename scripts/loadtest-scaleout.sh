@@ -4,7 +4,7 @@
 #
 #   bash scripts/loadtest-scaleout.sh
 #
-# Builds axum-bot and examples/mock-graph (release) and starts, on 127.0.0.1 only, every
+# Builds axum-bot and tools/mock-graph (release) and starts, on 127.0.0.1 only, every
 # process by itself and stopping each by its PID (cleanup trap):
 #   - mock-graph: a fast stand-in for the Graph API's Send endpoint (answers 200, counts);
 #   - redis-server on a free port, persistence OFF (no AOF, no RDB snapshots: this

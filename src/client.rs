@@ -1,18 +1,19 @@
-//! The Send / Graph API client (feature `client`): answer webhooks the way Meta expects.
+//! The Graph API client (feature `client`): answer webhooks the way Meta expects, and read
+//! what they point to (user profiles, comments, media).
 //!
-//! * [`SendClient`] — one pooled HTTP client (reqwest + rustls) for the whole process, for
-//!   any number of accounts. Build it once with [`SendClient::builder`] and clone it freely.
+//! * [`GraphClient`] — one pooled HTTP client (reqwest + rustls) for the whole process, for
+//!   any number of accounts. Build it once with [`GraphClient::builder`] and clone it freely.
 //!   The access token travels only in `Authorization: Bearer …`, never in a URL, a log line
 //!   or an error.
-//! * [`Account`] — one business account and its token ([`SendClient::account`]): send text,
+//! * [`Account`] — one business account and its token ([`GraphClient::account`]): send text,
 //!   quick replies, attachments, generic templates, sender actions, reactions, private and
 //!   public comment replies; read user profiles and comments.
 //! * [`Message`] and friends — outgoing messages, checked against Meta's limits when built
 //!   (e.g. Instagram's 1000-byte text limit), so an invalid message never leaves.
 //! * [`MessagingWindow`] — picks `RESPONSE` within 24 hours of the person's last message,
 //!   the `HUMAN_AGENT` tag for human replies up to 7 days, or refuses locally.
-//! * [`SendError`] — the Graph error envelope parsed and classified ([`SendErrorKind`]),
-//!   with [`SendError::is_retryable`] and [`SendError::is_outcome_unknown`].
+//! * [`GraphError`] — the Graph error envelope parsed and classified ([`GraphErrorKind`]),
+//!   with [`GraphError::is_retryable`] and [`GraphError::is_local`].
 //! * [`MediaFetcher`] — SSRF-safe, transient download of media from Meta's CDN.
 //!
 //! # Reliability
@@ -22,16 +23,16 @@
 //! act**: connection failures, HTTP 429 and Graph rate-limit codes, and the codes Meta
 //! documents as temporary (`1`, `2`, `is_transient`). A timeout or a dropped connection after
 //! the request was sent, and a 5xx without a Graph error body, are returned as
-//! [`SendErrorKind::OutcomeUnknown`], never retried, and counted
-//! ([`SendClient::outcome_unknown_count`]).
+//! [`GraphErrorKind::OutcomeUnknown`], never retried, and counted
+//! ([`GraphClient::outcome_unknown_count`]).
 //!
 //! Every response's `X-App-Usage` and `X-Business-Use-Case-Usage` headers are parsed
-//! ([`Usage`]) and kept per account ([`SendClient::account_status`]). When they say an
+//! ([`Usage`]) and kept per account ([`GraphClient::account_status`]). When they say an
 //! account is throttled (a percentage at 100, or an `estimated_time_to_regain_access`), or a
 //! rate-limit error names a time to wait, that account is **paused**: its sends fail fast
-//! with [`SendError::AccountPaused`] (no HTTP) until the time passes; other accounts are
+//! with [`GraphError::AccountPaused`] (no HTTP) until the time passes; other accounts are
 //! unaffected. A token Meta rejects (code 190) marks the account as needing a new token
-//! ([`SendClient::accounts_needing_new_token`]); sends with that same token then fail fast.
+//! ([`GraphClient::accounts_needing_new_token`]); sends with that same token then fail fast.
 //!
 //! # Example
 //!
@@ -40,13 +41,13 @@
 //!
 //! use meta_webhooks::AccessToken;
 //! use meta_webhooks::client::{
-//!     Author, Message, MessagingWindow, QuickReply, SendClient, SendErrorKind,
+//!     Author, Message, MessagingWindow, QuickReply, GraphClient, GraphErrorKind,
 //! };
-//! use meta_webhooks::payload::{AccountId, Igsid};
+//! use meta_webhooks::payload::{AccountId, UserId};
 //!
 //! # async fn reply() -> Result<(), Box<dyn std::error::Error>> {
 //! // Once per process: one connection pool for every account.
-//! let client = SendClient::builder().instagram_login().build()?;
+//! let client = GraphClient::builder().instagram_login().build()?;
 //!
 //! // Per account: its id (the webhook's `entry.id`) and its token.
 //! let account = client.account(
@@ -55,7 +56,7 @@
 //! );
 //!
 //! // From the webhook event: who wrote, and when.
-//! let person = Igsid::new("6934581207719432");
+//! let person = UserId::new("6934581207719432");
 //! let last_inbound = SystemTime::now() - Duration::from_secs(90);
 //!
 //! let message = Message::text("¡Hola! ¿En qué te ayudo?")?.with_quick_replies([
@@ -69,11 +70,11 @@
 //! {
 //!     Ok(sent) => println!("sent {:?}", sent.message_id),
 //!     // Meta may have delivered it: record it, do not resend blindly.
-//!     Err(e) if e.is_outcome_unknown() => eprintln!("outcome unknown: {e}"),
+//!     Err(e) if e.kind() == GraphErrorKind::OutcomeUnknown => eprintln!("outcome unknown: {e}"),
 //!     // Safe to try again later (rate limit, temporary error, connection refused).
 //!     Err(e) if e.is_retryable() => eprintln!("retry after {:?}: {e}", e.retry_after()),
-//!     Err(e) if e.kind() == SendErrorKind::OutsideWindow => eprintln!("window closed: {e}"),
-//!     Err(e) if e.kind() == SendErrorKind::Auth => eprintln!("token needs renewal: {e}"),
+//!     Err(e) if e.kind() == GraphErrorKind::OutsideWindow => eprintln!("window closed: {e}"),
+//!     Err(e) if e.kind() == GraphErrorKind::Auth => eprintln!("token needs renewal: {e}"),
 //!     Err(e) => eprintln!("not sent: {e}"),
 //! }
 //! # Ok(())
@@ -105,12 +106,14 @@ pub use account::{
     USER_PROFILE_FIELDS, UserProfile,
 };
 pub use config::{
-    Clock, ConfigError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_GRAPH_VERSION, DEFAULT_THROTTLE_PAUSE,
-    DEFAULT_TIMEOUT, FACEBOOK_GRAPH_URL, INSTAGRAM_GRAPH_URL, SendClientBuilder, SystemClock,
+    Clock, ConfigError, ConfigErrorKind, DEFAULT_CONNECT_TIMEOUT, DEFAULT_GRAPH_VERSION,
+    DEFAULT_THROTTLE_PAUSE, DEFAULT_TIMEOUT, FACEBOOK_GRAPH_URL, GraphClientBuilder,
+    INSTAGRAM_GRAPH_URL, SystemClock,
 };
 pub use error::{
-    AccountPaused, DecodeFailure, GraphError, GraphFailure, MessageError, OutcomeUnknown,
-    SendError, SendErrorKind, StatusFailure, TransportFailure, TransportStage, UnknownReason,
+    AccountPaused, DecodeFailure, GraphError, GraphErrorBody, GraphErrorKind, GraphFailure,
+    MessageError, MessageErrorKind, OutcomeUnknown, StatusFailure, TransportFailure,
+    TransportStage, UnknownReason,
 };
 pub use media::{
     DEFAULT_MAX_MEDIA_BYTES, DEFAULT_MEDIA_HOSTS, DEFAULT_MEDIA_TIMEOUT, FetchedMedia, MediaError,
@@ -129,35 +132,35 @@ pub use usage::{
 };
 pub use window::{Author, HUMAN_AGENT_WINDOW, MessagingWindow, STANDARD_WINDOW, WindowClosed};
 
-/// The Send / Graph API client: one connection pool and one set of per-account states,
-/// shared by all clones. See the [module docs](self).
+/// The Graph API client (Send API, profiles, comments): one connection pool and one set of
+/// per-account states, shared by all clones. See the [module docs](self).
 #[derive(Clone)]
-pub struct SendClient {
+pub struct GraphClient {
     inner: Arc<Inner>,
 }
 
-impl fmt::Debug for SendClient {
+impl fmt::Debug for GraphClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SendClient")
+        f.debug_struct("GraphClient")
             .field("api_root", &self.inner.api_root)
             .finish_non_exhaustive()
     }
 }
 
-impl SendClient {
-    /// A client with the defaults of [`SendClientBuilder`] (Instagram Login host,
+impl GraphClient {
+    /// A client with the defaults of [`GraphClientBuilder`] (Instagram Login host,
     /// [`DEFAULT_GRAPH_VERSION`]).
     ///
     /// # Errors
     ///
     /// [`ConfigError::Http`] when the TLS client cannot be initialised.
     pub fn new() -> Result<Self, ConfigError> {
-        SendClientBuilder::new().build()
+        GraphClientBuilder::new().build()
     }
 
     /// A builder.
-    pub fn builder() -> SendClientBuilder {
-        SendClientBuilder::new()
+    pub fn builder() -> GraphClientBuilder {
+        GraphClientBuilder::new()
     }
 
     /// A handle for one business account and its token. Cheap; make one per account (or
@@ -186,7 +189,7 @@ impl SendClient {
         self.inner.accounts.reset(id);
     }
 
-    /// How many writes ended with [`SendErrorKind::OutcomeUnknown`] since the client was
+    /// How many writes ended with [`GraphErrorKind::OutcomeUnknown`] since the client was
     /// built (all clones included). Export it as a metric and alert on it.
     pub fn outcome_unknown_count(&self) -> u64 {
         self.inner.outcome_unknown.load(Ordering::Relaxed)

@@ -1,13 +1,17 @@
-//! Normalized events: one [`Event`] per messaging/standby/changes item (spec §7).
+//! Normalized events: one [`Event`] per messaging/standby/changes item, as described in
+//! [the event contract](crate::docs::events).
 //!
-//! [`classify`] walks a [`Delivery`](crate::payload::Delivery) in the spec's order and
-//! yields one `Result<Event, EventError>` per item. An [`Event`] exposes what every kind
-//! has — account, sender, recipient, timestamp, mid, the user's text — without matching,
-//! plus the kind-specific typed [`EventData`]. The precedence that picks the kind is
-//! written once, in [`classify`'s module](crate::event::messaging_kind) (spec §7.4).
+//! [`classify`] walks a [`Delivery`](crate::payload::Delivery) in order (entries, then
+//! within each entry `messaging`, `standby`, `changes`) and yields one
+//! `Result<Event, EventError>` per item. An [`Event`] exposes what every kind has —
+//! account, sender, recipient, timestamp, mid, the user's text — without matching, each
+//! through one typed accessor, plus the kind-specific typed [`EventData`]. The precedence
+//! that picks the kind is written once and documented on [`messaging_kind`].
 //!
 //! ```
 //! use std::time::{Duration, SystemTime, UNIX_EPOCH};
+//! use meta_webhooks::event::{Participant, classify};
+//! use meta_webhooks::payload::Timestamp;
 //! use meta_webhooks::{Delivery, EventKind};
 //!
 //! let delivery = Delivery::from_slice(br#"{"object":"instagram","entry":[{"id":"17841405793187218",
@@ -15,11 +19,15 @@
 //!   "recipient":{"id":"17841405793187218"},"timestamp":1769870412000,
 //!   "message":{"mid":"aWdf","text":"\u00bfTienen talla M?","quick_reply":{"payload":"SIZE_M"}}}]}]}"#)?;
 //!
-//! for event in delivery.events() {
+//! for event in classify(&delivery) {
 //!     let event = event.expect("valid item");
 //!     assert_eq!(event.kind(), EventKind::QuickReply);
 //!     assert_eq!(event.kind().as_str(), "quick_reply");
 //!     assert_eq!(event.text(), Some("¿Tienen talla M?"));
+//!     let person = event.sender().and_then(Participant::user_id).expect("a person wrote");
+//!     assert_eq!(person.as_str(), "6934581207719432");
+//!     assert_eq!(event.mid().map(|mid| mid.as_str()), Some("aWdf"));
+//!     assert_eq!(event.timestamp(), Some(Timestamp::from_millis(1_769_870_412_000)));
 //!     assert_eq!(event.dedup_key().as_str(), "17841405793187218:quick_reply:aWdf");
 //!
 //!     let now = UNIX_EPOCH + Duration::from_millis(1_769_870_412_000) + Duration::from_secs(60);
@@ -41,18 +49,17 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::payload::{
-    AccountId, AppRoles, ChangeField, Comment, Igsid, Mention, Message, MessageEdit, Optin, Party,
-    PassThreadControl, Postback, RawJson, Reaction, Read, Referral, RequestThreadControl,
-    StoryInsights, TakeThreadControl, Timestamp,
+    AccountId, AppRoles, ChangeField, Comment, ItemErrorKind, Mention, Message, MessageEdit,
+    MessageId, Optin, PassThreadControl, Postback, RawJson, Reaction, Read, Referral,
+    RequestThreadControl, StoryInsights, TakeThreadControl, Timestamp, UserId, UserRef,
 };
 
-pub(crate) use classify::classify_owned;
 #[cfg(feature = "sink")]
 pub(crate) use classify::count;
-pub use classify::{classify, messaging_kind};
+pub use classify::{classify, classify_owned, messaging_kind};
 
-/// The normalized kind of an event (spec §7.1). `Copy`; [`EventKind::as_str`] gives the
-/// spec's exact names. Error items are not events: see [`EventError`] (kind `"error"`).
+/// The normalized kind of an event. `Copy`; [`EventKind::as_str`] gives its stable name, as
+/// listed in [the event contract](crate::docs::events). Error items are not events: see [`EventError`] (kind `"error"`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum EventKind {
@@ -103,7 +110,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    /// Every kind, in the spec's order.
+    /// Every kind, in the order of [the event contract](crate::docs::events).
     pub const ALL: &'static [Self] = &[
         Self::Text,
         Self::StoryReply,
@@ -129,7 +136,7 @@ impl EventKind {
         Self::Unknown,
     ];
 
-    /// The spec's name: `"text"`, `"story_reply"`, ..., `"unknown"`.
+    /// The kind's stable name: `"text"`, `"story_reply"`, ..., `"unknown"`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Text => "text",
@@ -157,7 +164,7 @@ impl EventKind {
         }
     }
 
-    /// The kind with this spec name, if any (`"error"` is not a kind).
+    /// The kind with this name, if any (`"error"` is not a kind).
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|k| k.as_str() == name)
     }
@@ -301,15 +308,99 @@ pub enum EventData {
     Other,
 }
 
+/// Who sent or received an [`Event`]: a person, or the business account itself.
+///
+/// Whether an id names the business or a person is decided once, when the event is
+/// classified: the sender is the business ([`Participant::Account`]) for an echo and
+/// whenever its id is the entry's account id (e.g. the business's own comment or
+/// reaction); the recipient is then the person. Otherwise the sender is the person and the
+/// recipient the business.
+///
+/// ```
+/// use meta_webhooks::event::{Participant, classify};
+/// use meta_webhooks::Delivery;
+///
+/// let delivery = Delivery::from_slice(br#"{"object":"instagram","entry":[{"id":"1784","messaging":[
+///     {"sender":{"id":"6934"},"recipient":{"id":"1784"},"message":{"mid":"m1","text":"hi"}},
+///     {"sender":{"id":"1784"},"recipient":{"id":"6934"},"message":{"mid":"m2","text":"hello","is_echo":true}}]}]}"#)?;
+/// let events = classify(&delivery);
+/// let inbound = events[0].as_ref().unwrap();
+/// assert_eq!(inbound.sender().and_then(Participant::user_id).map(|id| id.as_str()), Some("6934"));
+/// assert!(matches!(inbound.recipient(), Some(Participant::Account(id)) if id == "1784"));
+///
+/// // An echo: the business wrote, the person received.
+/// let echo = events[1].as_ref().unwrap();
+/// assert!(matches!(echo.sender(), Some(Participant::Account(_))));
+/// assert_eq!(echo.recipient().map(Participant::as_str), Some("6934"));
+/// # Ok::<(), meta_webhooks::ParseError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Participant {
+    /// A person, by the id the business account sees (IGSID, PSID, WhatsApp `wa_id`).
+    User(UserId),
+    /// A Messenger chat-plugin or checkbox-plugin user who has no Page-scoped id yet
+    /// (`sender.user_ref` without `sender.id`).
+    UserRef(UserRef),
+    /// The business account.
+    Account(AccountId),
+}
+
+impl Participant {
+    /// The id as received, whichever variant it is.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::User(id) => id.as_str(),
+            Self::UserRef(user_ref) => user_ref.as_str(),
+            Self::Account(id) => id.as_str(),
+        }
+    }
+
+    /// The person's id, if this is [`Participant::User`].
+    pub fn user_id(&self) -> Option<&UserId> {
+        match self {
+            Self::User(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The `user_ref`, if this is [`Participant::UserRef`].
+    pub fn user_ref(&self) -> Option<&UserRef> {
+        match self {
+            Self::UserRef(user_ref) => Some(user_ref),
+            _ => None,
+        }
+    }
+
+    /// The business account's id, if this is [`Participant::Account`].
+    pub fn account_id(&self) -> Option<&AccountId> {
+        match self {
+            Self::Account(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Participant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One normalized event. Owned, cheap to clone (`Send + Sync + 'static`).
+///
+/// What every kind has is reachable without matching, each through one typed accessor:
+/// [`account`](Self::account), [`sender`](Self::sender), [`recipient`](Self::recipient),
+/// [`mid`](Self::mid), [`timestamp`](Self::timestamp) and [`text`](Self::text). The rest is
+/// in [`data`](Self::data).
 #[derive(Clone, Debug)]
 pub struct Event {
     kind: EventKind,
     source: Source,
     position: Position,
     account: Option<AccountId>,
-    sender: Option<Party>,
-    recipient: Option<Party>,
+    sender: Option<Participant>,
+    recipient: Option<Participant>,
     timestamp: Option<Timestamp>,
     entry_time: Option<Timestamp>,
     field: Option<ChangeField>,
@@ -328,58 +419,51 @@ impl Event {
         self.account.as_ref()
     }
 
-    /// Spec §7.5's sender: `sender.id`, else `sender.user_ref`; for comments
-    /// `value.from.id`; `None` for other changes.
-    pub fn sender(&self) -> Option<&str> {
-        self.sender.as_ref().and_then(Party::as_str)
+    /// Who acted: `sender.id` (else `sender.user_ref`) of a messaging event, the author
+    /// (`value.from.id`) of a comment; `None` for other changes and for messaging events
+    /// without a sender. See [`Participant`] for when it is the business account.
+    pub fn sender(&self) -> Option<&Participant> {
+        self.sender.as_ref()
     }
 
-    /// `sender.id`, typed (no `user_ref` fallback).
-    pub fn sender_id(&self) -> Option<&Igsid> {
-        self.sender.as_ref().and_then(|p| p.id.as_ref())
+    /// Who received it: `recipient.id` of a messaging event (the business account, or the
+    /// person for an echo), the account (`entry.id`) for changes.
+    pub fn recipient(&self) -> Option<&Participant> {
+        self.recipient.as_ref()
     }
 
-    /// Spec §7.5's recipient: `recipient.id` for messaging events, `entry.id` for changes.
-    pub fn recipient(&self) -> Option<&str> {
-        self.recipient
-            .as_ref()
-            .and_then(|p| p.id.as_ref())
-            .map(Igsid::as_str)
+    /// When the event happened: its own `timestamp`, else the `time` of its entry (changes
+    /// carry only the latter). Seconds on the wire are normalized to milliseconds.
+    pub fn timestamp(&self) -> Option<Timestamp> {
+        self.timestamp.or(self.entry_time)
     }
 
-    /// When the event happened, in milliseconds: the event's `timestamp` (seconds are
-    /// normalized), else the entry's `time`.
-    pub fn timestamp_ms(&self) -> Option<u64> {
-        self.timestamp.or(self.entry_time).map(Timestamp::as_millis)
-    }
-
-    /// The event's own `timestamp` only (no fallback to `entry.time`).
-    pub fn event_timestamp(&self) -> Option<Timestamp> {
-        self.timestamp
-    }
-
-    /// The `time` of the entry the event came in (`entry[].time`, normalized to
-    /// milliseconds), if it had one.
-    pub fn entry_time(&self) -> Option<Timestamp> {
-        self.entry_time
-    }
-
-    /// Spec §7.5's mid: `message.mid` for message kinds (also `deleted` and `unknown`
-    /// from a message and a `STORY_MENTION` referral's message), `message_edit.mid`,
-    /// `reaction.mid`, `postback.mid`, `read.mid`; for changes the comment id
-    /// (`value.id`, else `value.comment_id`), a mention's `comment_id` else `media_id`,
-    /// story insights' `media_id`; otherwise `None`.
-    pub fn mid(&self) -> Option<&str> {
+    /// The id of the message the event is about: `message.mid` for message kinds (also
+    /// `echo`, `deleted`, `unknown` from a message and a story-mention referral's
+    /// message), `message_edit.mid`, `reaction.mid`, `postback.mid`, `read.mid`; `None`
+    /// otherwise, and for changes (a comment's id is in [`EventData::Comment`]).
+    pub fn mid(&self) -> Option<&MessageId> {
         match &self.data {
-            EventData::Message(m) => m.mid.as_ref().map(AsRef::as_ref),
-            EventData::Edit(e) => e.mid.as_ref().map(AsRef::as_ref),
-            EventData::Reaction(r) => r.mid.as_ref().map(AsRef::as_ref),
-            EventData::Postback(p) => p.mid.as_ref().map(AsRef::as_ref),
-            EventData::Referral { message, .. } => message
-                .as_ref()
-                .and_then(|m| m.mid.as_ref())
-                .map(AsRef::as_ref),
-            EventData::Read(r) => r.mid.as_ref().map(AsRef::as_ref),
+            EventData::Message(m) => m.mid.as_ref(),
+            EventData::Edit(e) => e.mid.as_ref(),
+            EventData::Reaction(r) => r.mid.as_ref(),
+            EventData::Postback(p) => p.mid.as_ref(),
+            EventData::Referral { message, .. } => message.as_ref().and_then(|m| m.mid.as_ref()),
+            EventData::Read(r) => r.mid.as_ref(),
+            EventData::Comment(_)
+            | EventData::Mention(_)
+            | EventData::StoryInsights(_)
+            | EventData::Optin(_)
+            | EventData::Handover(_)
+            | EventData::Other => None,
+        }
+    }
+
+    /// The id the event is keyed by: [`mid`](Self::mid) for messaging events; for changes
+    /// the comment id (`value.id`, else `value.comment_id`), a mention's `comment_id` else
+    /// `media_id`, story insights' `media_id`.
+    fn item_id(&self) -> Option<&str> {
+        match &self.data {
             EventData::Comment(c) => c.comment_id().map(AsRef::as_ref),
             EventData::Mention(m) => m
                 .comment_id
@@ -387,11 +471,11 @@ impl Event {
                 .map(AsRef::as_ref)
                 .or_else(|| m.media_id.as_ref().map(AsRef::as_ref)),
             EventData::StoryInsights(s) => s.media_id.as_ref().map(AsRef::as_ref),
-            EventData::Optin(_) | EventData::Handover(_) | EventData::Other => None,
+            _ => self.mid().map(MessageId::as_str),
         }
     }
 
-    /// The user's words (spec §7.5's text column): `message.text` for message kinds
+    /// The user's words: `message.text` for message kinds
     /// (with a quick reply it is the button title; with a product or ad referral the text
     /// sent with it), `message_edit.text`, the postback's `title`, a comment's `text`.
     /// `None` for `deleted` and `unknown`, and for kinds without text. Verbatim: escapes
@@ -439,7 +523,7 @@ impl Event {
         self.kind == EventKind::Echo
     }
 
-    /// A key that is equal for retries of the same event (spec §2.4), prefixed with the
+    /// A key that is equal for every redelivery of the same event, prefixed with the
     /// account id:
     ///
     /// - message kinds (also `deleted`, `echo`, `unknown` from a message, a postback or a
@@ -456,7 +540,8 @@ impl Event {
     pub fn dedup_key(&self) -> DedupKey {
         let account = self.account.as_ref().map_or("-", AccountId::as_str);
         // One allocation: the account, then the kind's part written in place.
-        let mut key = String::with_capacity(account.len() + 32 + self.mid().map_or(0, str::len));
+        let mut key =
+            String::with_capacity(account.len() + 32 + self.item_id().map_or(0, str::len));
         key.push_str(account);
         key.push(':');
         let prefix = key.len();
@@ -474,7 +559,7 @@ impl Event {
         if let Some(field) = self.field.as_ref().filter(|_| self.is_plain_change()) {
             let id = match &self.data {
                 EventData::Comment(_) | EventData::Mention(_) | EventData::StoryInsights(_) => {
-                    self.mid().map(str::to_owned)
+                    self.item_id().map(str::to_owned)
                 }
                 _ => value_id(self.raw.as_str()),
             }?;
@@ -489,10 +574,15 @@ impl Event {
                     Some(t) => write!(out, "{t}").ok()?,
                     None => out.push('-'),
                 }
-                write!(out, ":{}", self.sender().unwrap_or("-")).ok()
+                write!(out, ":{}", self.sender().map_or("-", Participant::as_str)).ok()
             }
             EventData::Read(r) => {
-                write!(out, "read:{}:", self.sender().unwrap_or("-")).ok()?;
+                write!(
+                    out,
+                    "read:{}:",
+                    self.sender().map_or("-", Participant::as_str)
+                )
+                .ok()?;
                 match (&r.mid, r.watermark) {
                     (Some(mid), _) => write!(out, "{mid}").ok(),
                     (None, Some(w)) => write!(out, "w{w}").ok(),
@@ -511,7 +601,7 @@ impl Event {
                 }
             }
             EventData::Message(_) | EventData::Postback(_) | EventData::Referral { .. } => {
-                let mid = self.mid()?;
+                let mid = self.item_id()?;
                 out.push_str(self.kind.as_str());
                 out.push(':');
                 out.push_str(mid);
@@ -532,10 +622,10 @@ impl Event {
             )
     }
 
-    /// How long before `now` the event happened ([`Event::timestamp_ms`]); `None` without
+    /// How long before `now` the event happened ([`Event::timestamp`]); `None` without
     /// a timestamp, zero for a timestamp in the future.
     pub fn age(&self, now: SystemTime) -> Option<Duration> {
-        self.timestamp.or(self.entry_time).map(|t| t.age(now))
+        self.timestamp().map(|t| t.age(now))
     }
 
     /// Whether the event is older than `max` at `now` (e.g. the 23 h auto-reply limit).
@@ -544,18 +634,18 @@ impl Event {
         self.age(now).is_some_and(|age| age > max)
     }
 
-    /// The spec §7.5 projection, serializable:
+    /// The normalized projection of [the event contract](crate::docs::events), serializable:
     /// `{"kind","sender","recipient","mid","text","account","timestamp","source"}`, absent
     /// fields as `null`.
     pub fn normalized(&self) -> NormalizedEvent<'_> {
         NormalizedEvent {
             kind: self.kind.as_str(),
-            sender: self.sender(),
-            recipient: self.recipient(),
-            mid: self.mid(),
+            sender: self.sender().map(Participant::as_str),
+            recipient: self.recipient().map(Participant::as_str),
+            mid: self.item_id(),
             text: self.text(),
             account: self.account.as_ref().map(AccountId::as_str),
-            timestamp: self.timestamp_ms(),
+            timestamp: self.timestamp().map(Timestamp::as_millis),
             source: Some(self.source.as_str()),
             reason: None,
         }
@@ -610,7 +700,8 @@ impl AsRef<str> for DedupKey {
     }
 }
 
-/// The serializable projection of an event or an error item (spec §7.1/§7.5).
+/// The serializable projection of an event or an error item, as described in
+/// [the event contract](crate::docs::events).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct NormalizedEvent<'a> {
@@ -620,13 +711,14 @@ pub struct NormalizedEvent<'a> {
     pub sender: Option<&'a str>,
     /// See [`Event::recipient`].
     pub recipient: Option<&'a str>,
-    /// See [`Event::mid`].
+    /// See [`Event::mid`]; for changes, the id of the comment or media the change is
+    /// about (`value.id`, else `value.comment_id`, else `value.media_id`).
     pub mid: Option<&'a str>,
     /// See [`Event::text`].
     pub text: Option<&'a str>,
     /// The account id (`entry.id`).
     pub account: Option<&'a str>,
-    /// See [`Event::timestamp_ms`].
+    /// See [`Event::timestamp`], in milliseconds.
     pub timestamp: Option<u64>,
     /// `"messaging"`, `"standby"`, `"changes"`; `null` for an entry-level error.
     pub source: Option<&'a str>,
@@ -635,11 +727,12 @@ pub struct NormalizedEvent<'a> {
     pub reason: Option<&'a str>,
 }
 
-/// An item that could not be read (spec §7.2): in its place in the order, with a short
+/// An item that could not be read: in its place in the order, with its kind, a short
 /// reason and its raw JSON. Its neighbours are unaffected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{position}: {reason}")]
 pub struct EventError {
+    kind: ItemErrorKind,
     reason: String,
     raw: RawJson,
     account: Option<AccountId>,
@@ -647,6 +740,11 @@ pub struct EventError {
 }
 
 impl EventError {
+    /// What was wrong with the item, to branch on and to log.
+    pub fn kind(&self) -> ItemErrorKind {
+        self.kind
+    }
+
     /// Why the item was rejected (short, e.g. `"entry is not an object"`).
     pub fn reason(&self) -> &str {
         &self.reason

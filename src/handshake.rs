@@ -185,6 +185,9 @@ impl fmt::Display for Param {
 }
 
 /// Why a handshake was refused. Messages never contain the token or the challenge.
+///
+/// Inspect it with [`kind`](Self::kind) and answer with [`status`](Self::status); the
+/// variants name the parameter at fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum HandshakeError {
@@ -206,23 +209,62 @@ pub enum HandshakeError {
 }
 
 impl HandshakeError {
-    /// The HTTP status to answer with: `403` for a wrong mode or token, `400` otherwise.
-    pub fn status(&self) -> StatusCode {
-        if self.is_forbidden() {
-            StatusCode::FORBIDDEN
-        } else {
-            StatusCode::BAD_REQUEST
+    /// What went wrong, to branch on and to log.
+    pub fn kind(&self) -> HandshakeErrorKind {
+        match self {
+            Self::Missing(_) => HandshakeErrorKind::Missing,
+            Self::Repeated(_) => HandshakeErrorKind::Repeated,
+            Self::WrongMode => HandshakeErrorKind::WrongMode,
+            Self::TokenMismatch => HandshakeErrorKind::TokenMismatch,
+            Self::InvalidChallenge => HandshakeErrorKind::InvalidChallenge,
         }
     }
 
-    /// `true` when the request was well formed but not authorized (wrong mode or token).
-    pub fn is_forbidden(&self) -> bool {
-        matches!(self, Self::WrongMode | Self::TokenMismatch)
+    /// The HTTP status to answer with: `403 Forbidden` for a well-formed request that is not
+    /// authorized (wrong mode or token), `400 Bad Request` for a malformed query.
+    pub fn status(&self) -> StatusCode {
+        match self.kind() {
+            HandshakeErrorKind::WrongMode | HandshakeErrorKind::TokenMismatch => {
+                StatusCode::FORBIDDEN
+            }
+            _ => StatusCode::BAD_REQUEST,
+        }
     }
+}
 
-    /// `true` when the query itself was malformed.
-    pub fn is_malformed(&self) -> bool {
-        !self.is_forbidden()
+/// The kind of a [`HandshakeError`]: `Copy`, with a stable name for logs and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HandshakeErrorKind {
+    /// A required parameter is absent.
+    Missing,
+    /// A parameter appears more than once.
+    Repeated,
+    /// `hub.mode` is not `subscribe`.
+    WrongMode,
+    /// `hub.verify_token` does not match.
+    TokenMismatch,
+    /// `hub.challenge` is not 1–64 ASCII letters or digits.
+    InvalidChallenge,
+}
+
+impl HandshakeErrorKind {
+    /// `"missing"`, `"repeated"`, `"wrong_mode"`, `"token_mismatch"` or
+    /// `"invalid_challenge"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Repeated => "repeated",
+            Self::WrongMode => "wrong_mode",
+            Self::TokenMismatch => "token_mismatch",
+            Self::InvalidChallenge => "invalid_challenge",
+        }
+    }
+}
+
+impl fmt::Display for HandshakeErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -258,6 +300,7 @@ mod tests {
             (err, err.status()),
             (HandshakeError::WrongMode, StatusCode::FORBIDDEN)
         );
+        assert_eq!(err.kind().as_str(), "wrong_mode");
         for token in ["tok+en", "tok+en%2F%C3%A4x", "", "TOK+EN%2F%C3%A4"] {
             let q = format!("hub.mode=subscribe&hub.challenge=1&hub.verify_token={token}");
             assert_eq!(

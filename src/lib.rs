@@ -17,8 +17,6 @@ pub mod signature;
 #[cfg(feature = "sink")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sink")))]
 pub mod sink;
-#[cfg(test)]
-mod test_fixtures;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod test_util;
@@ -27,7 +25,7 @@ pub mod test_util;
 pub mod tower;
 
 #[cfg(feature = "client")]
-pub use client::{SendClient, SendError};
+pub use client::{GraphClient, GraphError};
 pub use event::{Event, EventError, EventKind, classify};
 pub use handshake::{Challenge, Handshake, HandshakeError};
 pub use payload::{Delivery, ParseError};

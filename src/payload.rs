@@ -1,7 +1,8 @@
-//! Typed, owned model of webhook deliveries (spec §3–§5).
+//! Typed, owned model of webhook deliveries: the envelope, messaging and standby events,
+//! and changes.
 //!
 //! [`Delivery::from_slice`] is the one entry point. It rejects a body as a whole only when
-//! it cannot be a delivery at all ([`ParseError`], spec §7.2); anything narrower is
+//! it cannot be a delivery at all ([`ParseError`]); anything narrower is
 //! isolated: an `entry` item that is not an object, a `messaging`/`standby`/`changes`
 //! that is not an array, an item that is not an object, or an id the normalizer reads of
 //! the wrong JSON type becomes an [`ItemError`] in its place — carrying a short reason
@@ -54,7 +55,7 @@ pub use changes::{
     Change, ChangeField, ChangeValue, Comment, CommentAuthor, CommentMedia, Mention, StoryInsights,
 };
 pub use error::{ParseError, ParseErrorKind};
-pub use ids::{AccountId, AppId, CommentId, Igsid, MediaId, Mid, UserRef};
+pub use ids::{AccountId, AppId, CommentId, MediaId, MessageId, UserId, UserRef};
 pub use messaging::{
     AdsContextData, AppRoles, Attachment, AttachmentPayload, AttachmentType, Command, Coordinates,
     DeliveryReceipt, Message, MessageEdit, MessagingEvent, Optin, Party, PassThreadControl,
@@ -125,21 +126,28 @@ impl<T> Deref for Spanned<T> {
     }
 }
 
-/// An item that could not be read (spec §7.2, "isolate per item"): a short reason and
-/// the item's raw JSON.
+/// An item that could not be read, isolated in its place so that its neighbours still
+/// parse: its [`kind`](Self::kind), a short reason and the item's raw JSON.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{reason}")]
 pub struct ItemError {
+    kind: ItemErrorKind,
     reason: String,
     raw: RawJson,
 }
 
 impl ItemError {
-    pub(crate) fn new(reason: impl Into<String>, raw: RawJson) -> Self {
+    pub(crate) fn new(kind: ItemErrorKind, reason: impl Into<String>, raw: RawJson) -> Self {
         Self {
+            kind,
             reason: reason.into(),
             raw,
         }
+    }
+
+    /// What was wrong with the item, to branch on and to log.
+    pub fn kind(&self) -> ItemErrorKind {
+        self.kind
     }
 
     /// Why the item was rejected, e.g. `"entry is not an object"`.
@@ -158,13 +166,47 @@ impl ItemError {
     }
 }
 
+/// Why an item of a delivery could not be read: the kind of an [`ItemError`] (and of an
+/// error item of a classified delivery). `Copy`, with a stable name for logs and metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ItemErrorKind {
+    /// An `entry[]` item, or an item of `messaging`/`standby`/`changes`, is not a JSON object.
+    NotAnObject,
+    /// `messaging`, `standby` or `changes` is present but not an array.
+    NotAnArray,
+    /// `entry[].id` is neither a string nor an integer.
+    InvalidEntryId,
+    /// The item is an object, but a field the model reads has the wrong JSON type (e.g. a
+    /// `sender.id` that is `true`).
+    InvalidItem,
+}
+
+impl ItemErrorKind {
+    /// `"not_an_object"`, `"not_an_array"`, `"invalid_entry_id"` or `"invalid_item"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::NotAnObject => "not_an_object",
+            Self::NotAnArray => "not_an_array",
+            Self::InvalidEntryId => "invalid_entry_id",
+            Self::InvalidItem => "invalid_item",
+        }
+    }
+}
+
+impl std::fmt::Display for ItemErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A messaging or standby item: the event, or why it could not be read.
 pub type MessagingItem = Result<Spanned<MessagingEvent>, ItemError>;
 
 /// A changes item: the change, or why it could not be read.
 pub type ChangeItem = Result<Spanned<Change>, ItemError>;
 
-/// One `entry[]` object: the updates for one account (spec §3.2).
+/// One `entry[]` object: the updates for one account.
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct Entry {
@@ -231,7 +273,7 @@ impl Delivery {
         &self.entries
     }
 
-    /// The entries, taken out (for the classification that consumes the delivery).
+    /// The entries, taken out (for a classification that consumes the delivery).
     pub(crate) fn into_entries(self) -> std::vec::IntoIter<Result<Entry, ItemError>> {
         self.entries.into_iter()
     }
@@ -239,32 +281,6 @@ impl Delivery {
     /// The body, as received.
     pub fn body(&self) -> &str {
         self.body.text()
-    }
-
-    /// Classifies every item into normalized events, in the spec's order; see
-    /// [`crate::event::classify`].
-    pub fn events(&self) -> Vec<Result<crate::event::Event, crate::event::EventError>> {
-        crate::event::classify(self)
-    }
-
-    /// [`events`](Self::events) for a delivery that is not needed afterwards: the same
-    /// items, but the events take the delivery's data over instead of copying it.
-    ///
-    /// ```
-    /// use meta_webhooks::Delivery;
-    ///
-    /// let body = br#"{"object":"instagram","entry":[{"id":"1784","messaging":[
-    ///     {"sender":{"id":"42"},"recipient":{"id":"1784"},"message":{"mid":"m1","text":"hi"}}]}]}"#;
-    /// let delivery = Delivery::from_slice(body)?;
-    /// let borrowed = delivery.events();
-    /// let owned = delivery.into_events();
-    /// assert_eq!(owned.len(), 1);
-    /// assert_eq!(owned[0].as_ref().unwrap().text(), Some("hi"));
-    /// assert_eq!(format!("{owned:?}"), format!("{borrowed:?}"));
-    /// # Ok::<(), meta_webhooks::ParseError>(())
-    /// ```
-    pub fn into_events(self) -> Vec<Result<crate::event::Event, crate::event::EventError>> {
-        crate::event::classify_owned(self)
     }
 }
 

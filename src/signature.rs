@@ -12,6 +12,7 @@
 //! `X-Hub-Signature` header is never accepted as proof.
 //!
 //! ```
+//! use meta_webhooks::signature::VerifyErrorKind;
 //! use meta_webhooks::{AppSecret, Verifier};
 //!
 //! let verifier = Verifier::new(AppSecret::new("app-secret").unwrap());
@@ -22,7 +23,7 @@
 //!
 //! // One byte changed (here: a space added) and the signature no longer matches.
 //! let err = verifier.verify(br#"{"object":"instagram", "entry":[]}"#, header).unwrap_err();
-//! assert!(err.is_mismatch());
+//! assert_eq!(err.kind(), VerifyErrorKind::Mismatch);
 //! assert_eq!(err.status(), http::StatusCode::UNAUTHORIZED);
 //! ```
 
@@ -115,10 +116,13 @@ impl Verifier {
     /// [`VerifyError::Mismatch`] when no accepted secret produced the signature.
     ///
     /// ```
+    /// use meta_webhooks::signature::VerifyErrorKind;
     /// use meta_webhooks::{AppSecret, Verifier};
     ///
     /// let verifier = Verifier::new(AppSecret::new("s").unwrap());
-    /// assert!(verifier.verify(b"{}", "sha1=abc").unwrap_err().is_malformed());
+    /// let err = verifier.verify(b"{}", "sha1=abc").unwrap_err();
+    /// assert_eq!(err.kind(), VerifyErrorKind::Malformed);
+    /// assert_eq!(err.kind().as_str(), "malformed");
     /// ```
     pub fn verify(&self, body: &[u8], header: &str) -> Result<Verified, VerifyError> {
         let expected = parse_header(header.as_bytes())?;
@@ -138,11 +142,12 @@ impl Verifier {
     ///
     /// ```
     /// use http::HeaderMap;
+    /// use meta_webhooks::signature::VerifyErrorKind;
     /// use meta_webhooks::{AppSecret, Verifier};
     ///
     /// let verifier = Verifier::new(AppSecret::new("s").unwrap());
     /// let err = verifier.verify_headers(b"{}", &HeaderMap::new()).unwrap_err();
-    /// assert!(err.is_missing_header());
+    /// assert_eq!(err.kind(), VerifyErrorKind::MissingHeader);
     /// ```
     pub fn verify_headers(
         &self,
@@ -262,7 +267,9 @@ impl Verified {
 
 /// Why a signature was refused.
 ///
-/// Messages never contain a secret, the received signature or the expected one.
+/// Inspect it with [`kind`](Self::kind) (and answer with [`status`](Self::status)); the
+/// [`Malformed`] variant says how the header was malformed. Messages never contain a secret,
+/// the received signature or the expected one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum VerifyError {
@@ -278,24 +285,47 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
+    /// What went wrong, to branch on and to log.
+    pub fn kind(&self) -> VerifyErrorKind {
+        match self {
+            Self::MissingHeader => VerifyErrorKind::MissingHeader,
+            Self::Malformed(_) => VerifyErrorKind::Malformed,
+            Self::Mismatch => VerifyErrorKind::Mismatch,
+        }
+    }
+
     /// The HTTP status to answer with: always `401 Unauthorized`.
     pub fn status(&self) -> StatusCode {
         StatusCode::UNAUTHORIZED
     }
+}
 
-    /// `true` for [`VerifyError::MissingHeader`].
-    pub fn is_missing_header(&self) -> bool {
-        matches!(self, Self::MissingHeader)
+/// The kind of a [`VerifyError`]: `Copy`, with a stable name for logs and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum VerifyErrorKind {
+    /// No `X-Hub-Signature-256` header.
+    MissingHeader,
+    /// The header is not `sha256=` and 64 hex digits, or was sent more than once.
+    Malformed,
+    /// No accepted secret produced the signature.
+    Mismatch,
+}
+
+impl VerifyErrorKind {
+    /// `"missing_header"`, `"malformed"` or `"mismatch"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::MissingHeader => "missing_header",
+            Self::Malformed => "malformed",
+            Self::Mismatch => "mismatch",
+        }
     }
+}
 
-    /// `true` for [`VerifyError::Malformed`].
-    pub fn is_malformed(&self) -> bool {
-        matches!(self, Self::Malformed(_))
-    }
-
-    /// `true` for [`VerifyError::Mismatch`].
-    pub fn is_mismatch(&self) -> bool {
-        matches!(self, Self::Mismatch)
+impl fmt::Display for VerifyErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -359,7 +389,10 @@ mod tests {
             format!(" {header}"),
             header.replacen("sha256=", "sha1=", 1),
         ] {
-            assert!(v.verify(b"x", &bad).unwrap_err().is_malformed(), "{bad}");
+            assert!(
+                v.verify(b"x", &bad).unwrap_err().kind() == VerifyErrorKind::Malformed,
+                "{bad}"
+            );
         }
     }
 
@@ -398,7 +431,7 @@ mod tests {
         );
         // Multi-byte characters count by byte and never panic.
         let multi = format!("sha256={}", "é".repeat(32));
-        assert!(v.verify(b"x", &multi).unwrap_err().is_malformed());
+        assert!(v.verify(b"x", &multi).unwrap_err().kind() == VerifyErrorKind::Malformed);
     }
 
     #[test]
@@ -417,9 +450,7 @@ mod tests {
             1
         );
         assert!(
-            v.verify(b"b", &sign("other", b"b"))
-                .unwrap_err()
-                .is_mismatch()
+            v.verify(b"b", &sign("other", b"b")).unwrap_err().kind() == VerifyErrorKind::Mismatch
         );
         assert_eq!(Verifier::from_secrets([]).unwrap_err(), NoSecretsError);
         let grown = verifier("a").with_secret(AppSecret::new("b").unwrap());

@@ -41,6 +41,7 @@ mod handler;
 mod memory;
 
 use std::borrow::Cow;
+use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
@@ -54,7 +55,8 @@ use crate::payload::Delivery;
 use crate::signature::Verified;
 
 pub use dedup::{
-    Claim, DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_TTL, Dedup, DedupError, MemoryDedup, NoDedup,
+    Claim, DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_TTL, Dedup, DedupError, DedupErrorKind,
+    MemoryDedup, NoDedup,
 };
 pub use handler::{Handler, HandlerFn, handler_fn};
 pub use memory::{MemorySink, MemorySinkBuilder, NoRuntimeError, OnDedupError, SinkStats};
@@ -63,7 +65,7 @@ pub use memory::{MemorySink, MemorySinkBuilder, NoRuntimeError, OnDedupError, Si
 ///
 /// It keeps the raw body (the exact bytes whose signature was verified, shared, not
 /// copied), the typed [`Delivery`], and one item per `messaging`/`standby`/`changes`
-/// entry in the spec's order: an [`Event`], or an [`EventError`] for an item that could
+/// entry in order: an [`Event`], or an [`EventError`] for an item that could
 /// not be classified (it keeps the raw item; never drop it silently).
 ///
 /// The items are classified when first asked for: [`items`](Self::items),
@@ -199,6 +201,8 @@ impl<K: Sink> Sink for Arc<K> {
 }
 
 /// Why a [`Sink`] did not accept a delivery. Always answered with `503`.
+///
+/// Inspect it with [`kind`](Self::kind); answer with [`status`](Self::status).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum SinkError {
@@ -219,23 +223,46 @@ impl SinkError {
         Self::Failed(reason.into())
     }
 
+    /// What went wrong, to branch on and to log.
+    pub fn kind(&self) -> SinkErrorKind {
+        match self {
+            Self::Full => SinkErrorKind::Full,
+            Self::Closed => SinkErrorKind::Closed,
+            Self::Failed(_) => SinkErrorKind::Failed,
+        }
+    }
+
     /// The HTTP status to answer with: always `503 Service Unavailable`.
     pub fn status(&self) -> StatusCode {
         StatusCode::SERVICE_UNAVAILABLE
     }
+}
 
-    /// `true` for [`SinkError::Full`].
-    pub fn is_full(&self) -> bool {
-        matches!(self, Self::Full)
+/// The kind of a [`SinkError`]: `Copy`, with a stable name for logs and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SinkErrorKind {
+    /// The sink is at capacity.
+    Full,
+    /// The sink is shutting down or stopped.
+    Closed,
+    /// The sink's store failed.
+    Failed,
+}
+
+impl SinkErrorKind {
+    /// `"full"`, `"closed"` or `"failed"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Closed => "closed",
+            Self::Failed => "failed",
+        }
     }
+}
 
-    /// `true` for [`SinkError::Closed`].
-    pub fn is_closed(&self) -> bool {
-        matches!(self, Self::Closed)
-    }
-
-    /// `true` for [`SinkError::Failed`].
-    pub fn is_failed(&self) -> bool {
-        matches!(self, Self::Failed(_))
+impl fmt::Display for SinkErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }

@@ -1,8 +1,15 @@
-//! Test helpers (feature `test-util`): the test-side twin of [`signature`](crate::signature).
+//! Test helpers (feature `test-util`): the test-side twin of the webhook.
 //!
-//! [`sign`] produces exactly the `X-Hub-Signature-256` value that
-//! [`Verifier::verify`](crate::Verifier::verify) accepts, so tests and local tools can
-//! build signed deliveries without a Meta app.
+//! - [`sign`] produces exactly the `X-Hub-Signature-256` value that
+//!   [`Verifier::verify`](crate::Verifier::verify) accepts;
+//! - [`DeliveryBuilder`] with [`MessagingItem`] and [`ChangeItem`] writes delivery bodies
+//!   as Meta does, for any object;
+//! - [`SignedRequest`] and [`HandshakeRequest`] build the `POST` and the `GET` Meta sends,
+//!   also wrongly signed for negative tests;
+//! - [`Corpus`] walks the crate's fixture corpus ([`Fixture`], its expected [`Outcome`])
+//!   and its signature vectors.
+//!
+//! Nothing here reads the clock: times are fixed defaults or the `now` you pass.
 //!
 //! ```
 //! use meta_webhooks::test_util::sign;
@@ -15,9 +22,49 @@
 //! let verifier = Verifier::new(AppSecret::new("app-secret").unwrap());
 //! assert!(verifier.verify(body, &header).is_ok());
 //! ```
+//!
+//! A whole delivery, signed, through the verifier, parser and classifier:
+//!
+//! ```
+//! use std::time::{Duration, SystemTime};
+//!
+//! use meta_webhooks::test_util::{DeliveryBuilder, MessagingItem};
+//! use meta_webhooks::{AppSecret, Delivery, EventKind, Verifier, classify};
+//!
+//! let now = SystemTime::now();
+//! let request = DeliveryBuilder::instagram()
+//!     .at(now)
+//!     .messaging(MessagingItem::text("Hola"))
+//!     .messaging(MessagingItem::echo("¡Hola! ¿En qué te ayudo?"))
+//!     .signed("app-secret")
+//!     .build()
+//!     .unwrap();
+//!
+//! let verifier = Verifier::new(AppSecret::new("app-secret").unwrap());
+//! verifier.verify_headers(request.body(), request.headers()).unwrap();
+//! let delivery = Delivery::from_slice(request.body()).unwrap();
+//! let events = classify(&delivery);
+//! let text = events[0].as_ref().unwrap();
+//! assert_eq!((text.kind(), text.text()), (EventKind::Text, Some("Hola")));
+//! assert!(!text.is_older_than(Duration::from_secs(60), now));
+//! assert_eq!(events[1].as_ref().unwrap().kind(), EventKind::Echo);
+//! ```
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+
+mod corpus;
+mod delivery;
+mod json;
+mod request;
+#[cfg(test)]
+mod tests;
+
+pub use corpus::{
+    Corpus, Fixture, Fixtures, Outcome, ProjectedEvent, SignatureVector, VectorExpectation,
+};
+pub use delivery::{ChangeItem, DeliveryBuilder, MessagingItem};
+pub use request::{HandshakeRequest, SignedRequest};
 
 /// Signs `body` with `secret` and returns the header value `sha256=<64 lowercase hex>`.
 ///

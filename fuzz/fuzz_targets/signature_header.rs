@@ -44,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
                 "accepted a header that is not the body's HMAC"
             );
         }
-        let _ = result.map_err(|e| (e.to_string(), e.status(), e.is_malformed()));
+        let _ = result.map_err(|e| (e.to_string(), e.status(), e.kind().as_str()));
     }
 
     // The header as an HTTP header value (any bytes `http` accepts, including obs-text).

@@ -8,12 +8,12 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value, json};
 
-use crate::payload::{AccountId, CommentId, Igsid, MediaId, Mid};
+use crate::payload::{AccountId, CommentId, MediaId, MessageId, UserId};
 use crate::secret::AccessToken;
 
-use super::SendClient;
+use super::GraphClient;
 use super::call::{Body, Request};
-use super::error::{DecodeFailure, MessageError, SendError};
+use super::error::{DecodeFailure, GraphError, MessageError};
 use super::message::{Message, SendOptions, SenderAction};
 use super::state::AccountStatus;
 use super::window::{Author, MessagingWindow};
@@ -26,7 +26,7 @@ pub const COMMENT_FIELDS: &str =
     "id,text,from,media,parent_id,timestamp,username,like_count,hidden";
 
 /// One business account (an Instagram professional account or a Page) and its access
-/// token, sharing the [`SendClient`]'s connection pool and account state.
+/// token, sharing the [`GraphClient`]'s connection pool and account state.
 ///
 /// Cheap to clone. Its `Debug` output never shows the token.
 ///
@@ -36,7 +36,7 @@ pub const COMMENT_FIELDS: &str =
 /// Page token use the Page id.
 #[derive(Clone)]
 pub struct Account {
-    client: SendClient,
+    client: GraphClient,
     id: AccountId,
     token: AccessToken,
 }
@@ -59,10 +59,10 @@ impl fmt::Debug for Account {
 pub struct MessageSent {
     /// The person the message went to.
     #[serde(default)]
-    pub recipient_id: Option<Igsid>,
+    pub recipient_id: Option<UserId>,
     /// The id of the new message.
     #[serde(default)]
-    pub message_id: Option<Mid>,
+    pub message_id: Option<MessageId>,
 }
 
 /// A person's profile (`GET /{IGSID}`), readable once the person messaged the business.
@@ -73,7 +73,7 @@ pub struct MessageSent {
 pub struct UserProfile {
     /// The IGSID.
     #[serde(default)]
-    pub id: Option<Igsid>,
+    pub id: Option<UserId>,
     /// Display name; `None` when unset.
     #[serde(default)]
     pub name: Option<String>,
@@ -135,7 +135,7 @@ pub struct Comment {
 pub struct CommentAuthor {
     /// The author's Instagram-scoped id.
     #[serde(default)]
-    pub id: Option<Igsid>,
+    pub id: Option<UserId>,
     /// The author's username.
     #[serde(default)]
     pub username: Option<String>,
@@ -180,7 +180,7 @@ fn node<'a>(id: &'a str, what: &'static str) -> Result<&'a str, MessageError> {
     }
 }
 
-fn recipient(id: &Igsid) -> Result<Value, MessageError> {
+fn recipient(id: &UserId) -> Result<Value, MessageError> {
     if id.as_str().is_empty() {
         return Err(MessageError::Empty("recipient id"));
     }
@@ -191,9 +191,9 @@ fn decode<T: DeserializeOwned>(
     status: StatusCode,
     body: &Bytes,
     what: &'static str,
-) -> Result<T, SendError> {
+) -> Result<T, GraphError> {
     serde_json::from_slice(body).map_err(|e| {
-        SendError::Decode(DecodeFailure {
+        GraphError::Decode(DecodeFailure {
             status,
             reason: format!(
                 "expected {what} ({:?} error at line {} column {})",
@@ -211,7 +211,7 @@ fn json_body(body: Map<String, Value>) -> Body {
 }
 
 impl Account {
-    pub(crate) fn new(client: SendClient, id: AccountId, token: AccessToken) -> Self {
+    pub(crate) fn new(client: GraphClient, id: AccountId, token: AccessToken) -> Self {
         Self { client, id, token }
     }
 
@@ -221,7 +221,7 @@ impl Account {
     }
 
     /// The client this account sends through.
-    pub fn client(&self) -> &SendClient {
+    pub fn client(&self) -> &GraphClient {
         &self.client
     }
 
@@ -230,14 +230,14 @@ impl Account {
         self.client.account_status(&self.id)
     }
 
-    async fn run(&self, request: Request) -> Result<(StatusCode, Bytes), SendError> {
+    async fn run(&self, request: Request) -> Result<(StatusCode, Bytes), GraphError> {
         self.client
             .inner
             .call(&self.id, &self.token, &request)
             .await
     }
 
-    fn messages_request(&self, body: Map<String, Value>) -> Result<Request, SendError> {
+    fn messages_request(&self, body: Map<String, Value>) -> Result<Request, GraphError> {
         Ok(Request {
             method: Method::POST,
             path: format!("{}/messages", node(self.id.as_str(), "account id")?),
@@ -247,7 +247,7 @@ impl Account {
         })
     }
 
-    async fn post_message(&self, body: Map<String, Value>) -> Result<MessageSent, SendError> {
+    async fn post_message(&self, body: Map<String, Value>) -> Result<MessageSent, GraphError> {
         let request = self.messages_request(body)?;
         let (status, body) = self.run(request).await?;
         decode(status, &body, "a JSON object")
@@ -260,8 +260,8 @@ impl Account {
     ///
     /// # Errors
     ///
-    /// Any [`SendError`]; see [`SendError::kind`].
-    pub async fn send(&self, to: &Igsid, message: &Message) -> Result<MessageSent, SendError> {
+    /// Any [`GraphError`]; see [`GraphError::kind`].
+    pub async fn send(&self, to: &UserId, message: &Message) -> Result<MessageSent, GraphError> {
         self.send_with(to, message, &SendOptions::default()).await
     }
 
@@ -269,13 +269,13 @@ impl Account {
     ///
     /// # Errors
     ///
-    /// Any [`SendError`]; see [`SendError::kind`].
+    /// Any [`GraphError`]; see [`GraphError::kind`].
     pub async fn send_with(
         &self,
-        to: &Igsid,
+        to: &UserId,
         message: &Message,
         options: &SendOptions,
-    ) -> Result<MessageSent, SendError> {
+    ) -> Result<MessageSent, GraphError> {
         let mut body = Map::new();
         body.insert("recipient".into(), recipient(to)?);
         options.write_into(&mut body);
@@ -287,9 +287,9 @@ impl Account {
     ///
     /// # Errors
     ///
-    /// [`SendError::Invalid`] for an empty text or one over 1000 bytes of UTF-8 (before any
-    /// request), or any other [`SendError`].
-    pub async fn send_text(&self, to: &Igsid, text: &str) -> Result<MessageSent, SendError> {
+    /// [`GraphError::Invalid`] for an empty text or one over 1000 bytes of UTF-8 (before any
+    /// request), or any other [`GraphError`].
+    pub async fn send_text(&self, to: &UserId, text: &str) -> Result<MessageSent, GraphError> {
         let message = Message::text(text)?;
         self.send(to, &message).await
     }
@@ -300,15 +300,15 @@ impl Account {
     ///
     /// # Errors
     ///
-    /// [`SendError::WindowClosed`] without any request when the window is closed, or any
-    /// other [`SendError`].
+    /// [`GraphError::WindowClosed`] without any request when the window is closed, or any
+    /// other [`GraphError`].
     pub async fn send_in_window(
         &self,
-        to: &Igsid,
+        to: &UserId,
         message: &Message,
         window: MessagingWindow,
         author: Author,
-    ) -> Result<MessageSent, SendError> {
+    ) -> Result<MessageSent, GraphError> {
         let messaging_type = window.messaging_type(author, self.client.inner.clock.now())?;
         let options = SendOptions::new().with_messaging_type(messaging_type);
         self.send_with(to, message, &options).await
@@ -318,8 +318,12 @@ impl Account {
     ///
     /// # Errors
     ///
-    /// Any [`SendError`].
-    pub async fn sender_action(&self, to: &Igsid, action: &SenderAction) -> Result<(), SendError> {
+    /// Any [`GraphError`].
+    pub async fn sender_action(
+        &self,
+        to: &UserId,
+        action: &SenderAction,
+    ) -> Result<(), GraphError> {
         let mut body = Map::new();
         body.insert("recipient".into(), recipient(to)?);
         body.insert("sender_action".into(), json!(action.as_str()));
@@ -330,8 +334,13 @@ impl Account {
     ///
     /// # Errors
     ///
-    /// [`SendError::Invalid`] for an empty reaction, or any other [`SendError`].
-    pub async fn react(&self, to: &Igsid, message: &Mid, reaction: &str) -> Result<(), SendError> {
+    /// [`GraphError::Invalid`] for an empty reaction, or any other [`GraphError`].
+    pub async fn react(
+        &self,
+        to: &UserId,
+        message: &MessageId,
+        reaction: &str,
+    ) -> Result<(), GraphError> {
         if reaction.is_empty() {
             return Err(MessageError::Empty("reaction").into());
         }
@@ -349,8 +358,8 @@ impl Account {
     ///
     /// # Errors
     ///
-    /// Any [`SendError`].
-    pub async fn unreact(&self, to: &Igsid, message: &Mid) -> Result<(), SendError> {
+    /// Any [`GraphError`].
+    pub async fn unreact(&self, to: &UserId, message: &MessageId) -> Result<(), GraphError> {
         let mut body = Map::new();
         body.insert("recipient".into(), recipient(to)?);
         body.insert("sender_action".into(), json!("unreact"));
@@ -364,12 +373,12 @@ impl Account {
     ///
     /// # Errors
     ///
-    /// Any [`SendError`]; Meta answers `100/2534025` for a comment that cannot take one.
+    /// Any [`GraphError`]; Meta answers `100/2534025` for a comment that cannot take one.
     pub async fn private_reply(
         &self,
         comment: &CommentId,
         message: &Message,
-    ) -> Result<MessageSent, SendError> {
+    ) -> Result<MessageSent, GraphError> {
         if comment.as_str().is_empty() {
             return Err(MessageError::Empty("comment id").into());
         }
@@ -387,14 +396,14 @@ impl Account {
     ///
     /// # Errors
     ///
-    /// [`SendError::Invalid`] for an empty text or a malformed comment id, or any other
-    /// [`SendError`]; [`SendError::Decode`] when Meta answered 2xx without an id (the reply
+    /// [`GraphError::Invalid`] for an empty text or a malformed comment id, or any other
+    /// [`GraphError`]; [`GraphError::Decode`] when Meta answered 2xx without an id (the reply
     /// was made: do not resend).
     pub async fn reply_to_comment(
         &self,
         comment: &CommentId,
         text: &str,
-    ) -> Result<CommentId, SendError> {
+    ) -> Result<CommentId, GraphError> {
         if text.is_empty() {
             return Err(MessageError::EmptyText.into());
         }
@@ -411,7 +420,7 @@ impl Account {
         let (status, body) = self.run(request).await?;
         let created: Created = decode(status, &body, "a JSON object")?;
         created.id.ok_or_else(|| {
-            SendError::Decode(DecodeFailure {
+            GraphError::Decode(DecodeFailure {
                 status,
                 reason: "no id in the answer".into(),
             })
@@ -423,8 +432,8 @@ impl Account {
     ///
     /// # Errors
     ///
-    /// Any [`SendError`]; [`SendError::Decode`] when the answer is not a profile object.
-    pub async fn user_profile(&self, user: &Igsid) -> Result<UserProfile, SendError> {
+    /// Any [`GraphError`]; [`GraphError::Decode`] when the answer is not a profile object.
+    pub async fn user_profile(&self, user: &UserId) -> Result<UserProfile, GraphError> {
         let request = Request {
             method: Method::GET,
             path: node(user.as_str(), "user id")?.to_owned(),
@@ -440,8 +449,8 @@ impl Account {
     ///
     /// # Errors
     ///
-    /// Any [`SendError`]; [`SendError::Decode`] when the answer is not a comment object.
-    pub async fn comment(&self, comment: &CommentId) -> Result<Comment, SendError> {
+    /// Any [`GraphError`]; [`GraphError::Decode`] when the answer is not a comment object.
+    pub async fn comment(&self, comment: &CommentId) -> Result<Comment, GraphError> {
         let request = Request {
             method: Method::GET,
             path: node(comment.as_str(), "comment id")?.to_owned(),

@@ -14,7 +14,7 @@ use crate::secret::AccessToken;
 
 use super::config::Clock;
 use super::error::{
-    DecodeFailure, GraphError, GraphFailure, OutcomeUnknown, SendError, SendErrorKind,
+    DecodeFailure, GraphError, GraphErrorBody, GraphErrorKind, GraphFailure, OutcomeUnknown,
     StatusFailure, TransportFailure, TransportStage, UnknownReason,
 };
 use super::retry::RetryPolicy;
@@ -75,13 +75,13 @@ impl Inner {
     }
 
     /// Runs `request` for `account`: fails fast on a local pause or rejected token, then
-    /// attempts it, retrying only what [`SendError::is_retryable`] allows, within the policy.
+    /// attempts it, retrying only what [`GraphError::is_retryable`] allows, within the policy.
     pub(crate) async fn call(
         &self,
         account: &AccountId,
         token: &AccessToken,
         request: &Request,
-    ) -> Result<(StatusCode, Bytes), SendError> {
+    ) -> Result<(StatusCode, Bytes), GraphError> {
         self.accounts.check(account, token, self.clock.now())?;
         let started = Instant::now();
         let mut attempt: u32 = 1;
@@ -115,7 +115,7 @@ impl Inner {
         account: &AccountId,
         token: &AccessToken,
         request: &Request,
-    ) -> Result<(StatusCode, Bytes), SendError> {
+    ) -> Result<(StatusCode, Bytes), GraphError> {
         let mut url = format!("{}/{}", self.api_root, request.path);
         if let Some(query) = &request.query {
             url.push('?');
@@ -157,12 +157,12 @@ impl Inner {
                 let reason = describe(error, Some(token.expose()));
                 return Err(if request.write {
                     // Meta answered 2xx: it acted. Never resend.
-                    SendError::Decode(DecodeFailure {
+                    GraphError::Decode(DecodeFailure {
                         status,
                         reason: format!("the body could not be read: {reason}"),
                     })
                 } else {
-                    SendError::Transport(TransportFailure {
+                    GraphError::Transport(TransportFailure {
                         stage: TransportStage::Read,
                         reason,
                     })
@@ -178,17 +178,17 @@ impl Inner {
         }
 
         let hint = retry_after.or(regain);
-        if let Some(mut error) = GraphError::from_body(&body) {
+        if let Some(mut error) = GraphErrorBody::from_body(&body) {
             error.redact(token.expose());
-            if error.is_token_invalid() {
+            if error.kind() == GraphErrorKind::Auth {
                 self.accounts.reject_token(account, token);
             }
-            if error.kind() == SendErrorKind::RateLimited
+            if error.kind() == GraphErrorKind::RateLimited
                 && let Some(hint) = hint
             {
                 self.accounts.pause(account, now, hint);
             }
-            return Err(SendError::Graph(Box::new(GraphFailure {
+            return Err(GraphError::Graph(Box::new(GraphFailure {
                 status,
                 error,
                 retry_after: hint,
@@ -199,9 +199,9 @@ impl Inner {
             if let Some(hint) = hint {
                 self.accounts.pause(account, now, hint);
             }
-            return Err(SendError::Status(StatusFailure {
+            return Err(GraphError::Status(StatusFailure {
                 status,
-                kind: SendErrorKind::RateLimited,
+                kind: GraphErrorKind::RateLimited,
                 retry_after: hint,
             }));
         }
@@ -209,19 +209,19 @@ impl Inner {
             if request.write {
                 // No envelope: a gateway or proxy may have answered after Meta acted.
                 self.outcome_unknown.fetch_add(1, Ordering::Relaxed);
-                return Err(SendError::OutcomeUnknown(OutcomeUnknown {
+                return Err(GraphError::OutcomeUnknown(OutcomeUnknown {
                     reason: UnknownReason::ServerError(status),
                 }));
             }
-            return Err(SendError::Status(StatusFailure {
+            return Err(GraphError::Status(StatusFailure {
                 status,
-                kind: SendErrorKind::Transient,
+                kind: GraphErrorKind::Transient,
                 retry_after: hint,
             }));
         }
-        Err(SendError::Status(StatusFailure {
+        Err(GraphError::Status(StatusFailure {
             status,
-            kind: SendErrorKind::Other,
+            kind: GraphErrorKind::Other,
             retry_after: None,
         }))
     }
@@ -231,24 +231,24 @@ impl Inner {
         error: reqwest::Error,
         write: bool,
         token: &AccessToken,
-    ) -> SendError {
+    ) -> GraphError {
         let connect = error.is_connect();
         let timeout = error.is_timeout();
         let reason = describe(error, Some(token.expose()));
         if connect {
-            return SendError::Transport(TransportFailure {
+            return GraphError::Transport(TransportFailure {
                 stage: TransportStage::Connect,
                 reason,
             });
         }
         if !write {
-            return SendError::Transport(TransportFailure {
+            return GraphError::Transport(TransportFailure {
                 stage: TransportStage::Read,
                 reason,
             });
         }
         self.outcome_unknown.fetch_add(1, Ordering::Relaxed);
-        SendError::OutcomeUnknown(OutcomeUnknown {
+        GraphError::OutcomeUnknown(OutcomeUnknown {
             reason: if timeout {
                 UnknownReason::Timeout
             } else {

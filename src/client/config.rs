@@ -1,4 +1,4 @@
-//! [`SendClientBuilder`]: host, Graph version, timeouts, retries and the clock.
+//! [`GraphClientBuilder`]: host, Graph version, timeouts, retries and the clock.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use thiserror::Error;
 
 use super::retry::RetryPolicy;
-use super::{Inner, SendClient};
+use super::{GraphClient, Inner};
 
 /// Host for Instagram API with Instagram Login (Instagram User access tokens).
 pub const INSTAGRAM_GRAPH_URL: &str = "https://graph.instagram.com";
@@ -41,6 +41,8 @@ impl Clock for SystemClock {
 }
 
 /// An invalid client configuration.
+///
+/// Inspect it with [`kind`](Self::kind); the variants carry the details.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum ConfigError {
@@ -61,7 +63,55 @@ pub enum ConfigError {
     Http(String),
 }
 
-/// Builds a [`SendClient`].
+impl ConfigError {
+    /// What is wrong, to branch on and to log.
+    pub fn kind(&self) -> ConfigErrorKind {
+        match self {
+            Self::InvalidBaseUrl(_) => ConfigErrorKind::InvalidBaseUrl,
+            Self::InvalidVersion(_) => ConfigErrorKind::InvalidVersion,
+            Self::InvalidHostPattern(_) => ConfigErrorKind::InvalidHostPattern,
+            Self::Zero(_) => ConfigErrorKind::Zero,
+            Self::Http(_) => ConfigErrorKind::Http,
+        }
+    }
+}
+
+/// The kind of a [`ConfigError`]: `Copy`, with a stable name for logs and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConfigErrorKind {
+    /// [`ConfigError::InvalidBaseUrl`].
+    InvalidBaseUrl,
+    /// [`ConfigError::InvalidVersion`].
+    InvalidVersion,
+    /// [`ConfigError::InvalidHostPattern`].
+    InvalidHostPattern,
+    /// [`ConfigError::Zero`].
+    Zero,
+    /// [`ConfigError::Http`].
+    Http,
+}
+
+impl ConfigErrorKind {
+    /// A stable snake_case name, e.g. `"invalid_base_url"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidBaseUrl => "invalid_base_url",
+            Self::InvalidVersion => "invalid_version",
+            Self::InvalidHostPattern => "invalid_host_pattern",
+            Self::Zero => "zero",
+            Self::Http => "http",
+        }
+    }
+}
+
+impl fmt::Display for ConfigErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Builds a [`GraphClient`].
 ///
 /// Defaults: [`INSTAGRAM_GRAPH_URL`], [`DEFAULT_GRAPH_VERSION`], [`DEFAULT_CONNECT_TIMEOUT`],
 /// [`DEFAULT_TIMEOUT`], [`RetryPolicy::default`], [`DEFAULT_THROTTLE_PAUSE`],
@@ -69,9 +119,9 @@ pub enum ConfigError {
 ///
 /// ```
 /// use std::time::Duration;
-/// use meta_webhooks::client::{RetryPolicy, SendClient};
+/// use meta_webhooks::client::{RetryPolicy, GraphClient};
 ///
-/// let client = SendClient::builder()
+/// let client = GraphClient::builder()
 ///     .facebook_login()
 ///     .graph_version("v24.0")
 ///     .timeout(Duration::from_secs(20))
@@ -81,11 +131,11 @@ pub enum ConfigError {
 /// assert_eq!(client.api_root(), "https://graph.facebook.com/v24.0");
 ///
 /// // Plain http only for a loopback test server: a token never travels in clear text.
-/// assert!(SendClient::builder().base_url("http://graph.example.com").build().is_err());
-/// assert!(SendClient::builder().base_url("http://127.0.0.1:8080").build().is_ok());
+/// assert!(GraphClient::builder().base_url("http://graph.example.com").build().is_err());
+/// assert!(GraphClient::builder().base_url("http://127.0.0.1:8080").build().is_ok());
 /// ```
 #[derive(Debug, Clone)]
-pub struct SendClientBuilder {
+pub struct GraphClientBuilder {
     base_url: String,
     graph_version: String,
     connect_timeout: Duration,
@@ -95,13 +145,13 @@ pub struct SendClientBuilder {
     clock: Arc<dyn Clock>,
 }
 
-impl Default for SendClientBuilder {
+impl Default for GraphClientBuilder {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl SendClientBuilder {
+impl GraphClientBuilder {
     /// A builder with the defaults.
     pub fn new() -> Self {
         Self {
@@ -186,7 +236,7 @@ impl SendClientBuilder {
     ///
     /// [`ConfigError`] for an invalid base URL or version, a zero timeout, or when the TLS
     /// client cannot be initialised.
-    pub fn build(self) -> Result<SendClient, ConfigError> {
+    pub fn build(self) -> Result<GraphClient, ConfigError> {
         let base = validate_base_url(&self.base_url)?;
         validate_version(&self.graph_version)?;
         if self.timeout.is_zero() {
@@ -202,7 +252,7 @@ impl SendClientBuilder {
             .user_agent(concat!("meta-webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConfigError::Http(e.without_url().to_string()))?;
-        Ok(SendClient {
+        Ok(GraphClient {
             inner: Arc::new(Inner::new(
                 http,
                 format!("{base}/{}", self.graph_version),

@@ -1,4 +1,4 @@
-//! [`SendError`]: everything that can stop a Send/Graph API call, classified.
+//! [`GraphError`]: everything that can stop a Send/Graph API call, classified.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -11,13 +11,13 @@ use crate::payload::AccountId;
 
 use super::window::WindowClosed;
 
-/// What kind of failure a [`SendError`] is: the value to branch on.
+/// What kind of failure a [`GraphError`] is: the value to branch on.
 ///
 /// The Graph classification follows Meta's error tables (Graph API "Handling Errors" and the
-/// Messenger Platform error codes): see [`GraphError::kind`] for the exact mapping.
+/// Messenger Platform error codes): see [`GraphErrorBody::kind`] for the exact mapping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum SendErrorKind {
+pub enum GraphErrorKind {
     /// Refused before any request: the message or an id is invalid. Fix the request.
     InvalidRequest,
     /// Outside the messaging window (`10/2018278`, `10/2534022`, or refused locally by the
@@ -43,7 +43,7 @@ pub enum SendErrorKind {
     /// The request may or may not have been acted on: a timeout or a dropped connection after
     /// the request was sent, or a 5xx without a Graph error envelope. Never retried
     /// automatically (the Send API has no idempotency key); counted by
-    /// [`SendClient::outcome_unknown_count`](super::SendClient::outcome_unknown_count).
+    /// [`GraphClient::outcome_unknown_count`](super::GraphClient::outcome_unknown_count).
     OutcomeUnknown,
     /// Meta answered with a success status but the body was not the expected JSON. For a
     /// write, Meta acted: do not send again.
@@ -52,7 +52,7 @@ pub enum SendErrorKind {
     Other,
 }
 
-impl SendErrorKind {
+impl GraphErrorKind {
     /// A stable lower-case name, e.g. `"rate_limited"`, for logs and metrics.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -77,7 +77,7 @@ impl SendErrorKind {
     }
 }
 
-impl fmt::Display for SendErrorKind {
+impl fmt::Display for GraphErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -89,7 +89,7 @@ impl fmt::Display for SendErrorKind {
 /// accepted as numbers or numeric strings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct GraphError {
+pub struct GraphErrorBody {
     /// Human-readable description, written for developers (may be in the request locale).
     pub message: String,
     /// The `type`, e.g. `"OAuthException"`.
@@ -141,21 +141,21 @@ fn lenient_int(value: Option<serde_json::Value>) -> Option<i64> {
     }
 }
 
-impl GraphError {
+impl GraphErrorBody {
     /// Parses a response body as a Graph error envelope.
     ///
     /// Returns `None` when the body is not JSON, has no `error` object, or the object has
     /// neither a `code` nor a `message` — i.e. when it is not an envelope at all.
     ///
     /// ```
-    /// use meta_webhooks::client::{GraphError, SendErrorKind};
+    /// use meta_webhooks::client::{GraphErrorBody, GraphErrorKind};
     ///
     /// let body = br#"{"error":{"message":"(#10) This message is sent outside of allowed window.",
     ///   "type":"OAuthException","code":10,"error_subcode":2018278,"fbtrace_id":"AbC123xyz"}}"#;
-    /// let err = GraphError::from_body(body).unwrap();
+    /// let err = GraphErrorBody::from_body(body).unwrap();
     /// assert_eq!((err.code, err.error_subcode), (Some(10), Some(2018278)));
-    /// assert_eq!(err.kind(), SendErrorKind::OutsideWindow);
-    /// assert!(GraphError::from_body(b"<html>Bad Gateway</html>").is_none());
+    /// assert_eq!(err.kind(), GraphErrorKind::OutsideWindow);
+    /// assert!(GraphErrorBody::from_body(b"<html>Bad Gateway</html>").is_none());
     /// ```
     pub fn from_body(body: &[u8]) -> Option<Self> {
         let raw = serde_json::from_slice::<Envelope>(body).ok()?.error;
@@ -179,43 +179,37 @@ impl GraphError {
     ///
     /// | code – subcode | kind |
     /// |---|---|
-    /// | `10 – 2018278`, `10 – 2534022` | [`OutsideWindow`](SendErrorKind::OutsideWindow) |
-    /// | `613 – 2018338`, `613 – 1893016` (tag abuse, duplicate opt-in) | [`Other`](SendErrorKind::Other) |
-    /// | `4`, `17`, `32`, `341`, `613`, `80000`–`80014` | [`RateLimited`](SendErrorKind::RateLimited) |
-    /// | `190`, `102` | [`Auth`](SendErrorKind::Auth) |
-    /// | `551`, `10 – 2018108` | [`UserUnavailable`](SendErrorKind::UserUnavailable) |
-    /// | `3`, `10`, `200`–`299` | [`Permission`](SendErrorKind::Permission) |
-    /// | `100` | [`InvalidParameter`](SendErrorKind::InvalidParameter) |
-    /// | `2 – 2018344` (terms of service not accepted) | [`Other`](SendErrorKind::Other) |
-    /// | `1`, `2`, or `is_transient: true` | [`Transient`](SendErrorKind::Transient) |
-    /// | anything else | [`Other`](SendErrorKind::Other) |
-    pub fn kind(&self) -> SendErrorKind {
+    /// | `10 – 2018278`, `10 – 2534022` | [`OutsideWindow`](GraphErrorKind::OutsideWindow) |
+    /// | `613 – 2018338`, `613 – 1893016` (tag abuse, duplicate opt-in) | [`Other`](GraphErrorKind::Other) |
+    /// | `4`, `17`, `32`, `341`, `613`, `80000`–`80014` | [`RateLimited`](GraphErrorKind::RateLimited) |
+    /// | `190`, `102` | [`Auth`](GraphErrorKind::Auth) |
+    /// | `551`, `10 – 2018108` | [`UserUnavailable`](GraphErrorKind::UserUnavailable) |
+    /// | `3`, `10`, `200`–`299` | [`Permission`](GraphErrorKind::Permission) |
+    /// | `100` | [`InvalidParameter`](GraphErrorKind::InvalidParameter) |
+    /// | `2 – 2018344` (terms of service not accepted) | [`Other`](GraphErrorKind::Other) |
+    /// | `1`, `2`, or `is_transient: true` | [`Transient`](GraphErrorKind::Transient) |
+    /// | anything else | [`Other`](GraphErrorKind::Other) |
+    pub fn kind(&self) -> GraphErrorKind {
         let Some(code) = self.code else {
             return if self.is_transient == Some(true) {
-                SendErrorKind::Transient
+                GraphErrorKind::Transient
             } else {
-                SendErrorKind::Other
+                GraphErrorKind::Other
             };
         };
         match (code, self.error_subcode) {
-            (10, Some(2_018_278 | 2_534_022)) => SendErrorKind::OutsideWindow,
-            (613, Some(2_018_338 | 1_893_016)) => SendErrorKind::Other,
-            (4 | 17 | 32 | 341 | 613 | 80_000..=80_014, _) => SendErrorKind::RateLimited,
-            (190 | 102, _) => SendErrorKind::Auth,
-            (551, _) | (10, Some(2_018_108)) => SendErrorKind::UserUnavailable,
-            (3 | 10 | 200..=299, _) => SendErrorKind::Permission,
-            (100, _) => SendErrorKind::InvalidParameter,
-            (2, Some(2_018_344)) => SendErrorKind::Other,
-            (1 | 2, _) => SendErrorKind::Transient,
-            _ if self.is_transient == Some(true) => SendErrorKind::Transient,
-            _ => SendErrorKind::Other,
+            (10, Some(2_018_278 | 2_534_022)) => GraphErrorKind::OutsideWindow,
+            (613, Some(2_018_338 | 1_893_016)) => GraphErrorKind::Other,
+            (4 | 17 | 32 | 341 | 613 | 80_000..=80_014, _) => GraphErrorKind::RateLimited,
+            (190 | 102, _) => GraphErrorKind::Auth,
+            (551, _) | (10, Some(2_018_108)) => GraphErrorKind::UserUnavailable,
+            (3 | 10 | 200..=299, _) => GraphErrorKind::Permission,
+            (100, _) => GraphErrorKind::InvalidParameter,
+            (2, Some(2_018_344)) => GraphErrorKind::Other,
+            (1 | 2, _) => GraphErrorKind::Transient,
+            _ if self.is_transient == Some(true) => GraphErrorKind::Transient,
+            _ => GraphErrorKind::Other,
         }
-    }
-
-    /// `true` when Meta says the access token is no longer valid (`190` or `102`): the account
-    /// needs a new token.
-    pub fn is_token_invalid(&self) -> bool {
-        matches!(self.code, Some(190 | 102))
     }
 
     /// Replaces every occurrence of `secret` in the free-text fields by `[redacted]`.
@@ -238,7 +232,7 @@ impl GraphError {
     }
 }
 
-impl fmt::Display for GraphError {
+impl fmt::Display for GraphErrorBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.code, self.error_subcode) {
             (Some(code), Some(sub)) => write!(f, "code {code}/{sub}")?,
@@ -264,7 +258,7 @@ pub struct GraphFailure {
     /// The HTTP status of the answer.
     pub status: StatusCode,
     /// The parsed envelope.
-    pub error: GraphError,
+    pub error: GraphErrorBody,
     /// How long Meta asked to wait, from `Retry-After` or the usage headers'
     /// `estimated_time_to_regain_access`, when given.
     pub retry_after: Option<Duration>,
@@ -280,7 +274,7 @@ pub struct StatusFailure {
     /// The HTTP status.
     pub status: StatusCode,
     /// `RateLimited` for 429, `Transient` for a 5xx to a read, `Other` otherwise.
-    pub kind: SendErrorKind,
+    pub kind: GraphErrorKind,
     /// The `Retry-After` delay, when given in seconds.
     pub retry_after: Option<Duration>,
 }
@@ -377,6 +371,8 @@ pub struct AccountPaused {
 }
 
 /// A message, outgoing id or option that cannot be sent; found before any request.
+///
+/// Inspect it with [`kind`](Self::kind); the variants carry the details.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum MessageError {
@@ -441,28 +437,102 @@ pub enum MessageError {
     InvalidId(&'static str),
 }
 
+impl MessageError {
+    /// What is wrong, to branch on and to log.
+    pub fn kind(&self) -> MessageErrorKind {
+        match self {
+            Self::EmptyText => MessageErrorKind::EmptyText,
+            Self::TextTooLong { .. } => MessageErrorKind::TextTooLong,
+            Self::TooManyQuickReplies { .. } => MessageErrorKind::TooManyQuickReplies,
+            Self::NoAttachments => MessageErrorKind::NoAttachments,
+            Self::TooManyAttachments { .. } => MessageErrorKind::TooManyAttachments,
+            Self::NoElements => MessageErrorKind::NoElements,
+            Self::TooManyElements { .. } => MessageErrorKind::TooManyElements,
+            Self::TooManyButtons { .. } => MessageErrorKind::TooManyButtons,
+            Self::Empty(_) => MessageErrorKind::Empty,
+            Self::InvalidUrl(_) => MessageErrorKind::InvalidUrl,
+            Self::InvalidId(_) => MessageErrorKind::InvalidId,
+        }
+    }
+}
+
+/// The kind of a [`MessageError`]: `Copy`, with a stable name for logs and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MessageErrorKind {
+    /// [`MessageError::EmptyText`].
+    EmptyText,
+    /// [`MessageError::TextTooLong`].
+    TextTooLong,
+    /// [`MessageError::TooManyQuickReplies`].
+    TooManyQuickReplies,
+    /// [`MessageError::NoAttachments`].
+    NoAttachments,
+    /// [`MessageError::TooManyAttachments`].
+    TooManyAttachments,
+    /// [`MessageError::NoElements`].
+    NoElements,
+    /// [`MessageError::TooManyElements`].
+    TooManyElements,
+    /// [`MessageError::TooManyButtons`].
+    TooManyButtons,
+    /// [`MessageError::Empty`].
+    Empty,
+    /// [`MessageError::InvalidUrl`].
+    InvalidUrl,
+    /// [`MessageError::InvalidId`].
+    InvalidId,
+}
+
+impl MessageErrorKind {
+    /// A stable snake_case name, e.g. `"text_too_long"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::EmptyText => "empty_text",
+            Self::TextTooLong => "text_too_long",
+            Self::TooManyQuickReplies => "too_many_quick_replies",
+            Self::NoAttachments => "no_attachments",
+            Self::TooManyAttachments => "too_many_attachments",
+            Self::NoElements => "no_elements",
+            Self::TooManyElements => "too_many_elements",
+            Self::TooManyButtons => "too_many_buttons",
+            Self::Empty => "empty",
+            Self::InvalidUrl => "invalid_url",
+            Self::InvalidId => "invalid_id",
+        }
+    }
+}
+
+impl fmt::Display for MessageErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Everything that can stop a Send/Graph API call.
 ///
 /// Errors come from three places, and the variant tells which:
 ///
 /// * **refused locally, nothing sent** — an invalid message or id
-///   ([`SendError::Invalid`]), a closed messaging window ([`SendError::WindowClosed`]), an
-///   account paused by Meta's rate limiting ([`SendError::AccountPaused`]) or an account whose
-///   token Meta already rejected ([`SendError::TokenRejected`]);
-/// * **Meta answered** — with its Graph error envelope ([`SendError::Graph`]), with an error
-///   status and no envelope ([`SendError::Status`]), or with a success status and a body that is
-///   not what the operation returns ([`SendError::Decode`]);
-/// * **the network failed** — before the request left ([`SendError::Transport`]), or after it
-///   may have reached Meta ([`SendError::OutcomeUnknown`]).
+///   ([`GraphError::Invalid`]), a closed messaging window ([`GraphError::WindowClosed`]), an
+///   account paused by Meta's rate limiting ([`GraphError::AccountPaused`]) or an account whose
+///   token Meta already rejected ([`GraphError::TokenRejected`]);
+/// * **Meta answered** — with its Graph error envelope ([`GraphError::Graph`]), with an error
+///   status and no envelope ([`GraphError::Status`]), or with a success status and a body that is
+///   not what the operation returns ([`GraphError::Decode`]);
+/// * **the network failed** — before the request left ([`GraphError::Transport`]), or after it
+///   may have reached Meta ([`GraphError::OutcomeUnknown`]).
 ///
-/// [`SendError::kind`] folds all of them into one [`SendErrorKind`] for decisions, and
-/// [`SendError::is_retryable`] says whether sending the same request again is safe.
+/// Inspect it with [`GraphError::kind`], which folds all of them into one [`GraphErrorKind`]
+/// to branch on and to log; [`GraphError::is_retryable`] and [`GraphError::is_local`] are
+/// the two classifications that cut across kinds (is sending the same request again safe;
+/// was any request made). The variants carry the details.
 ///
 /// No variant holds a token, a full URL or a third-party type: Graph messages are scrubbed of
 /// the token that was used, and transport failures keep only reqwest's URL-less description.
 #[derive(Debug, Error)]
 #[non_exhaustive]
-pub enum SendError {
+pub enum GraphError {
     /// Refused locally: the message, an id or an option is invalid. Nothing was sent.
     #[error("not sent: {0}")]
     Invalid(#[from] MessageError),
@@ -493,19 +563,19 @@ pub enum SendError {
     Decode(DecodeFailure),
 }
 
-impl SendError {
+impl GraphError {
     /// The classification to branch on.
-    pub fn kind(&self) -> SendErrorKind {
+    pub fn kind(&self) -> GraphErrorKind {
         match self {
-            Self::Invalid(_) => SendErrorKind::InvalidRequest,
-            Self::WindowClosed(_) => SendErrorKind::OutsideWindow,
-            Self::AccountPaused(_) => SendErrorKind::RateLimited,
-            Self::TokenRejected(_) => SendErrorKind::Auth,
+            Self::Invalid(_) => GraphErrorKind::InvalidRequest,
+            Self::WindowClosed(_) => GraphErrorKind::OutsideWindow,
+            Self::AccountPaused(_) => GraphErrorKind::RateLimited,
+            Self::TokenRejected(_) => GraphErrorKind::Auth,
             Self::Graph(failure) => failure.error.kind(),
             Self::Status(failure) => failure.kind,
-            Self::Transport(_) => SendErrorKind::Transient,
-            Self::OutcomeUnknown(_) => SendErrorKind::OutcomeUnknown,
-            Self::Decode(_) => SendErrorKind::Decode,
+            Self::Transport(_) => GraphErrorKind::Transient,
+            Self::OutcomeUnknown(_) => GraphErrorKind::OutcomeUnknown,
+            Self::Decode(_) => GraphErrorKind::Decode,
         }
     }
 
@@ -514,11 +584,6 @@ impl SendError {
     /// Never `true` for [`OutcomeUnknown`](Self::OutcomeUnknown).
     pub fn is_retryable(&self) -> bool {
         self.kind().is_retryable()
-    }
-
-    /// `true` when Meta may have acted on the request although no answer says so.
-    pub fn is_outcome_unknown(&self) -> bool {
-        matches!(self, Self::OutcomeUnknown(_))
     }
 
     /// `true` when the error was decided locally and no request was made.
@@ -530,26 +595,6 @@ impl SendError {
                 | Self::AccountPaused(_)
                 | Self::TokenRejected(_)
         )
-    }
-
-    /// `true` for [`SendErrorKind::OutsideWindow`].
-    pub fn is_outside_window(&self) -> bool {
-        self.kind() == SendErrorKind::OutsideWindow
-    }
-
-    /// `true` for [`SendErrorKind::RateLimited`].
-    pub fn is_rate_limited(&self) -> bool {
-        self.kind() == SendErrorKind::RateLimited
-    }
-
-    /// `true` for [`SendErrorKind::Auth`].
-    pub fn is_auth(&self) -> bool {
-        self.kind() == SendErrorKind::Auth
-    }
-
-    /// `true` for [`SendErrorKind::Transient`].
-    pub fn is_transient(&self) -> bool {
-        self.kind() == SendErrorKind::Transient
     }
 
     /// The HTTP status Meta answered with, when it answered.
@@ -566,7 +611,7 @@ impl SendError {
     }
 
     /// The Graph error envelope, when Meta sent one.
-    pub fn graph_error(&self) -> Option<&GraphError> {
+    pub fn error_body(&self) -> Option<&GraphErrorBody> {
         match self {
             Self::Graph(failure) => Some(&failure.error),
             _ => None,
@@ -589,8 +634,8 @@ impl SendError {
 mod tests {
     use super::*;
 
-    fn graph(code: i64, subcode: Option<i64>) -> GraphError {
-        GraphError {
+    fn graph(code: i64, subcode: Option<i64>) -> GraphErrorBody {
+        GraphErrorBody {
             message: "m".into(),
             error_type: None,
             code: Some(code),
@@ -604,8 +649,8 @@ mod tests {
 
     #[test]
     fn classification_table() {
-        use SendErrorKind::*;
-        let table: &[(i64, Option<i64>, SendErrorKind)] = &[
+        use GraphErrorKind::*;
+        let table: &[(i64, Option<i64>, GraphErrorKind)] = &[
             (10, Some(2_018_278), OutsideWindow),
             (10, Some(2_534_022), OutsideWindow),
             (4, None, RateLimited),
@@ -647,25 +692,25 @@ mod tests {
     fn is_transient_flag_makes_unknown_codes_transient_but_not_terminal_ones() {
         let mut e = graph(999, None);
         e.is_transient = Some(true);
-        assert_eq!(e.kind(), SendErrorKind::Transient);
+        assert_eq!(e.kind(), GraphErrorKind::Transient);
         let mut e = graph(100, None);
         e.is_transient = Some(true);
-        assert_eq!(e.kind(), SendErrorKind::InvalidParameter);
+        assert_eq!(e.kind(), GraphErrorKind::InvalidParameter);
     }
 
     #[test]
     fn envelope_is_parsed_leniently() {
-        let e = GraphError::from_body(
+        let e = GraphErrorBody::from_body(
             br#"{"error":{"message":"x","code":"613","error_subcode":"2534040","is_transient":false,"extra":{"a":1}}}"#,
         )
         .unwrap();
         assert_eq!(e.code, Some(613));
         assert_eq!(e.error_subcode, Some(2_534_040));
         assert_eq!(e.is_transient, Some(false));
-        assert!(GraphError::from_body(br#"{"error":{}}"#).is_none());
-        assert!(GraphError::from_body(br#"{"error":"nope"}"#).is_none());
-        assert!(GraphError::from_body(b"").is_none());
-        assert!(GraphError::from_body(br#"{"id":"1"}"#).is_none());
+        assert!(GraphErrorBody::from_body(br#"{"error":{}}"#).is_none());
+        assert!(GraphErrorBody::from_body(br#"{"error":"nope"}"#).is_none());
+        assert!(GraphErrorBody::from_body(b"").is_none());
+        assert!(GraphErrorBody::from_body(br#"{"id":"1"}"#).is_none());
     }
 
     #[test]
@@ -683,7 +728,7 @@ mod tests {
         let mut e = graph(10, Some(2_018_278));
         e.error_type = Some("OAuthException".into());
         e.fbtrace_id = Some("T1".into());
-        let failure = SendError::Graph(Box::new(GraphFailure {
+        let failure = GraphError::Graph(Box::new(GraphFailure {
             status: StatusCode::BAD_REQUEST,
             error: e,
             retry_after: None,
@@ -692,7 +737,7 @@ mod tests {
             failure.to_string(),
             "Graph API error on HTTP 400: code 10/2018278 (OAuthException): m [fbtrace_id T1]"
         );
-        assert_eq!(failure.kind(), SendErrorKind::OutsideWindow);
+        assert_eq!(failure.kind(), GraphErrorKind::OutsideWindow);
         assert_eq!(failure.status(), Some(StatusCode::BAD_REQUEST));
         assert!(!failure.is_retryable());
     }

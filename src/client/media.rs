@@ -285,6 +285,9 @@ impl FetchedMedia {
 }
 
 /// Why a media download was refused or failed. Never contains the URL.
+///
+/// Inspect it with [`kind`](Self::kind) (and [`is_refused`](Self::is_refused), whether the
+/// URL was refused before any connection); the variants carry the details.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum MediaError {
@@ -323,7 +326,7 @@ pub enum MediaError {
     Transport(String),
 }
 
-/// The kind of a [`MediaError`], to branch on.
+/// The kind of a [`MediaError`]: `Copy`, with a stable name for logs and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MediaErrorKind {
@@ -351,8 +354,33 @@ pub enum MediaErrorKind {
     Transport,
 }
 
+impl MediaErrorKind {
+    /// A stable snake_case name, e.g. `"host_not_allowed"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidUrl => "invalid_url",
+            Self::InsecureScheme => "insecure_scheme",
+            Self::Credentials => "credentials",
+            Self::IpLiteral => "ip_literal",
+            Self::Port => "port",
+            Self::HostNotAllowed => "host_not_allowed",
+            Self::Redirect => "redirect",
+            Self::Status => "status",
+            Self::TooLarge => "too_large",
+            Self::Timeout => "timeout",
+            Self::Transport => "transport",
+        }
+    }
+}
+
+impl std::fmt::Display for MediaErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl MediaError {
-    /// The kind.
+    /// What went wrong, to branch on and to log.
     pub fn kind(&self) -> MediaErrorKind {
         match self {
             Self::InvalidUrl => MediaErrorKind::InvalidUrl,

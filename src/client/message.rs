@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::payload::{MediaId, Mid};
+use crate::payload::{MediaId, MessageId};
 
 use super::error::MessageError;
 
@@ -666,7 +666,7 @@ impl SenderAction {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SendOptions {
     messaging_type: MessagingType,
-    reply_to: Option<Mid>,
+    reply_to: Option<MessageId>,
 }
 
 impl SendOptions {
@@ -684,7 +684,7 @@ impl SendOptions {
 
     /// Replies to a specific message (top-level `reply_to: {"mid": …}`).
     #[must_use]
-    pub fn with_reply_to(mut self, mid: Mid) -> Self {
+    pub fn with_reply_to(mut self, mid: MessageId) -> Self {
         self.reply_to = Some(mid);
         self
     }
@@ -695,7 +695,7 @@ impl SendOptions {
     }
 
     /// The message replied to, if any.
-    pub fn reply_to(&self) -> Option<&Mid> {
+    pub fn reply_to(&self) -> Option<&MessageId> {
         self.reply_to.as_ref()
     }
 
@@ -809,7 +809,7 @@ mod tests {
         let mut body = Map::new();
         SendOptions::new()
             .with_messaging_type(MessagingType::MessageTag(MessageTag::HumanAgent))
-            .with_reply_to(Mid::new("m1"))
+            .with_reply_to(MessageId::new("m1"))
             .write_into(&mut body);
         assert_eq!(
             Value::Object(body),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 /// How often and how long a failed call is retried.
 ///
-/// The Send API has no idempotency key, so [`SendClient`](super::SendClient) retries only
+/// The Send API has no idempotency key, so [`GraphClient`](super::GraphClient) retries only
 /// where Meta surely did not act:
 ///
 /// * the connection could not be established (nothing was sent);
@@ -15,14 +15,14 @@ use std::time::Duration;
 ///
 /// A timeout or a dropped connection after the request was sent, and a 5xx without a Graph
 /// error envelope, are reported as
-/// [`SendErrorKind::OutcomeUnknown`](super::SendErrorKind::OutcomeUnknown) and never retried.
+/// [`GraphErrorKind::OutcomeUnknown`](super::GraphErrorKind::OutcomeUnknown) and never retried.
 /// Read-only requests (profile, comment) are also retried after those, since reading twice
 /// is harmless.
 ///
 /// A retry waits `min(initial × 2^n, max_backoff)`, or longer when Meta asked for a delay
 /// (`Retry-After`, `estimated_time_to_regain_access`); with jitter the wait is drawn
 /// uniformly from its upper half. A retry whose wait would end after the budget is not made:
-/// the last error is returned instead (with [`SendError::retry_after`](super::SendError::retry_after)
+/// the last error is returned instead (with [`GraphError::retry_after`](super::GraphError::retry_after)
 /// when known), so a caller can queue the work for later.
 ///
 /// ```

@@ -10,17 +10,17 @@ use std::time::{Duration, SystemTime};
 use crate::payload::AccountId;
 use crate::secret::AccessToken;
 
-use super::error::{AccountPaused, SendError};
+use super::error::{AccountPaused, GraphError};
 use super::usage::Usage;
 
 /// A snapshot of what the client knows about one account.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AccountStatus {
-    /// Sends fail fast with [`SendError::AccountPaused`] until then (`None` when not paused).
+    /// Sends fail fast with [`GraphError::AccountPaused`] until then (`None` when not paused).
     pub paused_until: Option<SystemTime>,
     /// Meta rejected the account's token (code 190/102): sends with that token fail fast
-    /// with [`SendError::TokenRejected`] until a different token is used.
+    /// with [`GraphError::TokenRejected`] until a different token is used.
     pub needs_new_token: bool,
     /// The usage headers of the latest response for the account.
     pub usage: Option<Usage>,
@@ -56,19 +56,19 @@ impl Accounts {
         account: &AccountId,
         token: &AccessToken,
         now: SystemTime,
-    ) -> Result<(), SendError> {
+    ) -> Result<(), GraphError> {
         let fingerprint = self.fingerprint(token);
         self.with(|map| {
             let Some(state) = map.get_mut(account) else {
                 return Ok(());
             };
             if state.rejected_token == Some(fingerprint) {
-                return Err(SendError::TokenRejected(account.clone()));
+                return Err(GraphError::TokenRejected(account.clone()));
             }
             if let Some(until) = state.paused_until {
                 match until.duration_since(now) {
                     Ok(remaining) if !remaining.is_zero() => {
-                        return Err(SendError::AccountPaused(AccountPaused {
+                        return Err(GraphError::AccountPaused(AccountPaused {
                             account: account.clone(),
                             until,
                             remaining,
@@ -180,7 +180,7 @@ mod tests {
         let err = accounts
             .check(&a, &token, t0 + Duration::from_secs(59))
             .unwrap_err();
-        assert!(err.is_rate_limited());
+        assert!(err.kind() == crate::client::GraphErrorKind::RateLimited);
         assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
         assert!(accounts.check(&b, &token, t0).is_ok());
         assert!(
@@ -206,7 +206,7 @@ mod tests {
         accounts.reject_token(&a, &old);
         assert!(matches!(
             accounts.check(&a, &old, now),
-            Err(SendError::TokenRejected(_))
+            Err(GraphError::TokenRejected(_))
         ));
         assert!(accounts.check(&a, &new, now).is_ok());
         assert_eq!(accounts.needing_new_token(), vec![a.clone()]);

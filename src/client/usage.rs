@@ -18,7 +18,7 @@ pub const BUSINESS_USE_CASE_USAGE_HEADER: &str = "x-business-use-case-usage";
 /// whose header also tells how long until access comes back
 /// (`estimated_time_to_regain_access`, in minutes).
 ///
-/// [`SendClient`](super::SendClient) parses both headers on every response (success or
+/// [`GraphClient`](super::GraphClient) parses both headers on every response (success or
 /// error), keeps the latest per account ([`AccountStatus::usage`](super::AccountStatus)) and
 /// pauses the account while they say it is throttled.
 ///

@@ -1,16 +1,16 @@
-//! Classification: walking a delivery in the spec's order (§7.3) and the precedence that
-//! turns one messaging event into one kind (§7.4).
+//! Classification: walking a delivery in order and the precedence that turns one
+//! messaging event into one kind.
 //!
 //! **The precedence lives here and only here**, in `decide`; it is documented on
 //! [`messaging_kind`].
 
-use super::{Event, EventData, EventError, EventKind, Handover, Position, Source};
+use super::{Event, EventData, EventError, EventKind, Handover, Participant, Position, Source};
 use crate::payload::{
     AccountId, Change, ChangeField, ChangeValue, Delivery, Entry, ItemError, Message,
-    MessagingEvent, Party, RawJson, Spanned, Timestamp,
+    MessagingEvent, Party, RawJson, Spanned, Timestamp, UserId,
 };
 
-/// Classifies every item of a delivery, in the spec's order (§7.3): for each entry in
+/// Classifies every item of a delivery, in order: for each entry in
 /// array order, all `messaging[]` events, then all `standby[]` events, then all
 /// `changes[]`, each in array order. Every item yields exactly one result; an item that
 /// could not be read yields an [`EventError`] in its place.
@@ -28,14 +28,15 @@ use crate::payload::{
 ///
 /// let text = events[0].as_ref().unwrap();
 /// assert_eq!(text.kind(), EventKind::Text);
-/// assert_eq!((text.sender(), text.mid(), text.text()), (Some("6934"), Some("m1"), Some("hola")));
+/// assert_eq!(text.sender().map(|s| s.as_str()), Some("6934"));
+/// assert_eq!((text.mid().map(|m| m.as_str()), text.text()), (Some("m1"), Some("hola")));
 ///
 /// let bad = events[1].as_ref().unwrap_err();
 /// assert!(bad.raw().contains("bad sender"));
 ///
 /// let comment = events[2].as_ref().unwrap();
 /// assert_eq!(comment.kind().as_str(), "comment");
-/// assert_eq!(comment.recipient(), Some("1784"));
+/// assert_eq!(comment.recipient().map(|r| r.as_str()), Some("1784"));
 /// # Ok::<(), meta_webhooks::ParseError>(())
 /// ```
 pub fn classify(delivery: &Delivery) -> Vec<Result<Event, EventError>> {
@@ -44,9 +45,24 @@ pub fn classify(delivery: &Delivery) -> Vec<Result<Event, EventError>> {
     classify_entries(delivery.entries().iter().cloned())
 }
 
-/// [`classify`] of a delivery that is not needed afterwards: the events take the
-/// delivery's data over instead of copying it.
-pub(crate) fn classify_owned(delivery: Delivery) -> Vec<Result<Event, EventError>> {
+/// [`classify`] of a delivery that is not needed afterwards: the same results, but the
+/// events take the delivery's data over instead of copying it.
+///
+/// ```
+/// use meta_webhooks::Delivery;
+/// use meta_webhooks::event::{classify, classify_owned};
+///
+/// let body = br#"{"object":"instagram","entry":[{"id":"1784","messaging":[
+///     {"sender":{"id":"42"},"recipient":{"id":"1784"},"message":{"mid":"m1","text":"hi"}}]}]}"#;
+/// let delivery = Delivery::from_slice(body)?;
+/// let borrowed = classify(&delivery);
+/// let owned = classify_owned(delivery);
+/// assert_eq!(owned.len(), 1);
+/// assert_eq!(owned[0].as_ref().unwrap().text(), Some("hi"));
+/// assert_eq!(format!("{owned:?}"), format!("{borrowed:?}"));
+/// # Ok::<(), meta_webhooks::ParseError>(())
+/// ```
+pub fn classify_owned(delivery: Delivery) -> Vec<Result<Event, EventError>> {
     classify_entries(delivery.into_entries())
 }
 
@@ -79,7 +95,7 @@ pub(crate) fn count(delivery: &Delivery) -> (usize, usize) {
     (events, errors)
 }
 
-/// The walk of spec §7.3 over owned entries.
+/// The walk over owned entries: every entry, then its messaging, standby and changes.
 fn classify_entries(
     entries: impl ExactSizeIterator<Item = Result<Entry, ItemError>>,
 ) -> Vec<Result<Event, EventError>> {
@@ -139,9 +155,55 @@ impl Origin {
     fn error(&self, error: &ItemError, position: Position) -> EventError {
         EventError::from_item(error, self.account.as_ref(), position)
     }
+
+    /// Whether `id` is this entry's account.
+    fn is_account(&self, id: &str) -> bool {
+        self.account.as_ref().is_some_and(|account| account == id)
+    }
+
+    /// The business account when `id` is the entry's account, else a person.
+    fn participant(&self, id: &str) -> Participant {
+        if self.is_account(id) {
+            Participant::Account(AccountId::new(id))
+        } else {
+            Participant::User(UserId::new(id))
+        }
+    }
 }
 
-/// The kind of one messaging event, by the precedence of spec §7.4. First match wins:
+/// The sender and recipient of a messaging event, typed: the business wrote it when it is
+/// an echo or when the sender's id is the entry's account; then the recipient is the
+/// person, otherwise the business. A `user_ref` names a person only when there is no
+/// `sender.id`; the recipient is read from `recipient.id` alone.
+fn parties(
+    origin: &Origin,
+    kind: EventKind,
+    sender: Option<Party>,
+    recipient: Option<Party>,
+) -> (Option<Participant>, Option<Participant>) {
+    let sender_id = sender.as_ref().and_then(|p| p.id.as_ref());
+    let from_business =
+        kind == EventKind::Echo || sender_id.is_some_and(|id| origin.is_account(id.as_str()));
+    let sender = sender.and_then(|Party { id, user_ref, .. }| match (id, user_ref) {
+        (Some(id), _) if from_business => {
+            Some(Participant::Account(AccountId::from(id.into_string())))
+        }
+        (Some(id), _) => Some(Participant::User(id)),
+        (None, Some(user_ref)) => Some(Participant::UserRef(user_ref)),
+        (None, None) => None,
+    });
+    let recipient = recipient.and_then(|p| p.id).map(|id| {
+        if from_business {
+            Participant::User(id)
+        } else {
+            Participant::Account(AccountId::from(id.into_string()))
+        }
+    });
+    (sender, recipient)
+}
+
+/// The kind of one messaging event, by the precedence of [the event contract](crate::docs::events). First match
+/// wins:
 ///
 /// Event level (an item of `messaging` / `standby`, or a wrapped change `value`):
 ///
@@ -213,7 +275,7 @@ enum Pick {
     Other,
 }
 
-/// Spec §7.4, event level. The one place the precedence is written.
+/// The event-level rules of the precedence. The one place it is written.
 fn decide(ev: &MessagingEvent) -> (EventKind, Pick) {
     // Rule 0 wins over the message rules.
     if ev.referral.as_ref().is_some_and(|r| r.is_story_mention()) {
@@ -258,7 +320,7 @@ fn decide(ev: &MessagingEvent) -> (EventKind, Pick) {
     (EventKind::Unknown, Pick::Other)
 }
 
-/// Spec §7.4, message rules.
+/// The message rules of the precedence.
 fn message_kind(m: &Message) -> EventKind {
     if m.is_deleted {
         EventKind::Deleted
@@ -337,16 +399,14 @@ fn from_messaging(
     field: Option<ChangeField>,
 ) -> Event {
     let (kind, pick) = decide(&ev);
+    let (sender, recipient) = parties(origin, kind, ev.sender.take(), ev.recipient.take());
     Event {
         kind,
         source,
         position,
         account: origin.account.clone(),
-        sender: ev.sender.take(),
-        recipient: ev.recipient.take().map(|p| Party {
-            id: p.id,
-            user_ref: None,
-        }),
+        sender,
+        recipient,
         timestamp: ev.timestamp,
         entry_time: origin.time,
         field,
@@ -368,10 +428,7 @@ fn from_change(origin: &Origin, change: Spanned<Change>, position: Position) -> 
             } else {
                 EventKind::Comment
             };
-            let sender = c.author_id().map(|id| Party {
-                id: Some(id.clone()),
-                user_ref: None,
-            });
+            let sender = c.author_id().map(|id| origin.participant(id.as_str()));
             (kind, sender, EventData::Comment(c))
         }
         ChangeValue::Mention(m) => (EventKind::Mention, None, EventData::Mention(m)),
@@ -384,11 +441,8 @@ fn from_change(origin: &Origin, change: Spanned<Change>, position: Position) -> 
         kind,
         source: Source::Change,
         position,
-        // Spec §7.5: the recipient of a change is the account (`entry.id`).
-        recipient: origin.account.as_ref().map(|id| Party {
-            id: Some(id.as_str().into()),
-            user_ref: None,
-        }),
+        // The recipient of a change is the account (`entry.id`).
+        recipient: origin.account.clone().map(Participant::Account),
         account: origin.account.clone(),
         sender,
         timestamp: None,
@@ -402,6 +456,7 @@ fn from_change(origin: &Origin, change: Spanned<Change>, position: Position) -> 
 impl EventError {
     fn from_item(error: &ItemError, account: Option<&AccountId>, position: Position) -> Self {
         Self {
+            kind: error.kind(),
             reason: error.reason().to_owned(),
             raw: error.raw_json().clone(),
             account: account.cloned(),

@@ -1,4 +1,4 @@
-//! Spec §7.5 field extraction per kind, dedup keys (§2.4), age checks, projections.
+//! Field extraction per kind, dedup keys, age checks, projections.
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -27,22 +27,17 @@ fn change(field: &str, value: &str) -> Event {
     events.remove(0).unwrap()
 }
 
-/// (kind, sender, recipient, mid, text)
+/// (kind, sender, recipient, mid, text) of the normalized projection.
 fn row(e: &Event) -> (&str, Option<&str>, Option<&str>, Option<&str>, Option<&str>) {
-    (
-        e.kind().as_str(),
-        e.sender(),
-        e.recipient(),
-        e.mid(),
-        e.text(),
-    )
+    let n = e.normalized();
+    (n.kind, n.sender, n.recipient, n.mid, n.text)
 }
 
 const U: Option<&str> = Some("6934581207719432");
 const B: Option<&str> = Some("17841405793187218");
 
 #[test]
-fn kind_names_are_the_specs() {
+fn kind_names_are_stable() {
     let names: Vec<_> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
     assert_eq!(
         names,
@@ -166,10 +161,19 @@ fn optin_handover_unknown_have_no_mid_or_text() {
         r#""delivery":{"mids":["M"],"watermark":1}"#,
     ] {
         let e = item(payload);
+        let (_, sender, recipient, mid, text) = row(&e);
         assert_eq!(
-            (e.sender(), e.recipient(), e.mid(), e.text()),
+            (sender, recipient, mid, text),
             (U, B, None, None),
             "{payload}"
+        );
+        assert_eq!(
+            e.sender(),
+            Some(&Participant::User(UserId::new(U.unwrap())))
+        );
+        assert_eq!(
+            e.recipient(),
+            Some(&Participant::Account(AccountId::new(B.unwrap())))
         );
     }
 }
@@ -186,12 +190,10 @@ fn sender_falls_back_to_user_ref_and_may_be_absent() {
     .into_iter()
     .map(Result::unwrap);
     let e = events.next().unwrap();
-    assert_eq!((e.sender(), e.sender_id()), (Some("UR"), None));
+    assert_eq!(e.sender(), Some(&Participant::UserRef(UserRef::new("UR"))));
+    assert_eq!(e.sender().and_then(Participant::user_id), None);
     let e = events.next().unwrap();
-    assert_eq!(
-        (e.sender(), e.sender_id().map(Igsid::as_str)),
-        (Some("ID"), Some("ID"))
-    );
+    assert_eq!(e.sender(), Some(&Participant::User(UserId::new("ID"))));
     assert_eq!(events.next().unwrap().sender(), None);
     assert_eq!(events.next().unwrap().kind(), EventKind::Handover);
     let e = events.next().unwrap();
@@ -225,7 +227,10 @@ fn change_fields() {
     assert_eq!(row(&c), ("unknown", None, B, None, None));
     assert_eq!(c.field().map(ChangeField::as_str), Some("follow"));
     // Changes carry entry.time.
-    assert_eq!(c.timestamp_ms(), Some(1_520_622_968_000));
+    assert_eq!(
+        c.timestamp().map(Timestamp::as_millis),
+        Some(1_520_622_968_000)
+    );
 }
 
 #[test]
@@ -245,7 +250,10 @@ fn wrapped_messaging_change_is_normalized_as_messaging() {
         )
     );
     assert_eq!(c.source(), Source::Change);
-    assert_eq!(c.timestamp_ms(), Some(1_527_459_824_000));
+    assert_eq!(
+        c.timestamp().map(Timestamp::as_millis),
+        Some(1_527_459_824_000)
+    );
     assert_eq!(c.field(), Some(&ChangeField::Messages));
 }
 
@@ -260,7 +268,7 @@ fn integer_ids_become_decimal_strings() {
 }
 
 #[test]
-fn dedup_keys_follow_spec_2_4() {
+fn dedup_keys_per_kind() {
     let key = |e: &Event| e.dedup_key().into_string();
     let a = "17841405793187218";
     assert_eq!(
@@ -369,7 +377,7 @@ fn age_and_window_checks_take_now() {
     // No timestamp anywhere: age unknown, never "old".
     let mut events = all(r#"{"id":"1","messaging":[{"message":{"mid":"m","text":"t"}}]}"#);
     let e = events.remove(0).unwrap();
-    assert_eq!((e.timestamp_ms(), e.age(later)), (None, None));
+    assert_eq!((e.timestamp(), e.age(later)), (None, None));
     assert!(!e.is_older_than(Duration::ZERO, later));
 }
 
@@ -381,7 +389,7 @@ fn timestamp_falls_back_to_entry_time_and_normalizes_seconds() {
             {"timestamp":1769870400123,"message":{"mid":"c","text":"t"}}]}"#);
     let ts: Vec<_> = events
         .iter()
-        .map(|e| e.as_ref().unwrap().timestamp_ms())
+        .map(|e| e.as_ref().unwrap().timestamp().map(Timestamp::as_millis))
         .collect();
     assert_eq!(
         ts,
@@ -391,7 +399,6 @@ fn timestamp_falls_back_to_entry_time_and_normalizes_seconds() {
             Some(1_769_870_400_123)
         ]
     );
-    assert_eq!(events[0].as_ref().unwrap().event_timestamp(), None);
 }
 
 #[test]
@@ -428,6 +435,7 @@ fn errors_carry_reason_raw_account_position() {
         r#"{"sender":{"id":"u"},"message":{"mid":["x"]}}"#
     );
     assert_eq!(err.account().unwrap(), "A");
+    assert_eq!(err.kind(), ItemErrorKind::InvalidItem);
     assert_eq!(err.position().to_string(), "entry[0].messaging[1]");
     assert!(
         err.to_string()
@@ -436,6 +444,7 @@ fn errors_carry_reason_raw_account_position() {
     );
     let err = events[2].as_ref().unwrap_err();
     assert_eq!((err.reason(), err.raw()), ("entry is not an object", "7"));
+    assert_eq!(err.kind(), ItemErrorKind::NotAnObject);
     assert_eq!(err.position().to_string(), "entry[1]");
     assert!(err.account().is_none());
 }
@@ -459,4 +468,53 @@ fn events_are_owned_and_thread_safe() {
     let e = item(r#""message":{"mid":"M","text":"T"}"#);
     let handle = std::thread::spawn(move || e.text().map(str::to_owned));
     assert_eq!(handle.join().unwrap().as_deref(), Some("T"));
+}
+
+#[test]
+fn participants_are_typed_by_who_wrote() {
+    let account = || Participant::Account(AccountId::new("17841405793187218"));
+    let user = || Participant::User(UserId::new("6934581207719432"));
+    // Inbound: the person wrote to the business.
+    let e = item(r#""message":{"mid":"M","text":"T"}"#);
+    assert_eq!(
+        (e.sender(), e.recipient()),
+        (Some(&user()), Some(&account()))
+    );
+    assert_eq!(e.mid(), Some(&MessageId::new("M")));
+    assert_eq!(
+        e.timestamp(),
+        Some(Timestamp::from_millis(1_769_870_412_000))
+    );
+    // An echo: the business wrote to the person.
+    let events = all(r#"{"id":"17841405793187218","messaging":[
+            {"sender":{"id":"17841405793187218"},"recipient":{"id":"6934581207719432"},
+             "message":{"mid":"E","text":"T","is_echo":true}},
+            {"sender":{"id":"17841405793187218"},"recipient":{"id":"6934581207719432"},
+             "reaction":{"mid":"R","action":"react","reaction":"love"}}]}"#);
+    for e in &events {
+        let e = e.as_ref().unwrap();
+        assert_eq!(
+            (e.sender(), e.recipient()),
+            (Some(&account()), Some(&user()))
+        );
+    }
+    // The business's own comment, and a person's.
+    let c = change(
+        "comments",
+        r#"{"id":"C","from":{"id":"17841405793187218"},"text":"t"}"#,
+    );
+    assert_eq!(
+        (c.sender(), c.recipient()),
+        (Some(&account()), Some(&account()))
+    );
+    assert_eq!(c.mid(), None, "a comment id is not a message id");
+    let c = change(
+        "comments",
+        r#"{"id":"C","from":{"id":"6934581207719432"},"text":"t"}"#,
+    );
+    assert_eq!(c.sender().and_then(Participant::user_id), user().user_id());
+    assert_eq!(
+        c.timestamp(),
+        Some(Timestamp::from_millis(1_520_622_968_000))
+    );
 }

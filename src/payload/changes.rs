@@ -1,4 +1,5 @@
-//! `entry[].changes[]`: `{field, value}` items (spec §5, §3.6).
+//! `entry[].changes[]`: `{field, value}` items, including messaging events wrapped as a
+//! change's `value`.
 //!
 //! The `value` is typed by `field`: [`Comment`] for `comments` / `live_comments`,
 //! [`Mention`] for `mentions`, [`StoryInsights`] for `story_insights`, a
@@ -103,7 +104,7 @@ wire_enum! {
 
 impl ChangeField {
     /// Whether this is a messaging field whose `value` may wrap a messaging event
-    /// (spec §7.5, "wrapped messaging change").
+    /// (a "wrapped messaging change", classified like the event it wraps).
     pub fn is_messaging(&self) -> bool {
         matches!(
             self,

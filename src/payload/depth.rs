@@ -1,4 +1,5 @@
-//! Nesting-depth guard (spec §2.5, §7.2).
+//! Nesting-depth guard: a body nested deeper than the limit is rejected as a whole, in
+//! linear time and constant stack.
 //!
 //! serde_json enforces its recursion limit (128) only on typed paths: skipping a value —
 //! `IgnoredAny` for unknown fields, `RawValue` for captured items — walks nesting of any

@@ -16,8 +16,8 @@ use serde_json::value::RawValue;
 
 use super::raw::Body;
 use super::{
-    AccountId, Change, Entry, ItemError, MessagingEvent, Object, ParseError, ParseErrorKind,
-    RawJson, Spanned, Timestamp, lenient,
+    AccountId, Change, Entry, ItemError, ItemErrorKind, MessagingEvent, Object, ParseError,
+    ParseErrorKind, RawJson, Spanned, Timestamp, lenient,
 };
 
 /// Parses `body` as a delivery, isolating every malformed item.
@@ -404,13 +404,18 @@ fn parse_item<T: ItemKind>(raw: &str, body: &Arc<Body>) -> Result<Spanned<T>, It
     let json = RawJson::slice_of(body, raw);
     if !raw.starts_with('{') {
         return Err(ItemError::new(
+            ItemErrorKind::NotAnObject,
             format!("{} is not an object", T::WHAT),
             json,
         ));
     }
     match T::parse(raw, body) {
         Ok(inner) => Ok(Spanned { inner, raw: json }),
-        Err(e) => Err(ItemError::new(format!("invalid {}: {e}", T::WHAT), json)),
+        Err(e) => Err(ItemError::new(
+            ItemErrorKind::InvalidItem,
+            format!("invalid {}: {e}", T::WHAT),
+            json,
+        )),
     }
 }
 
@@ -473,10 +478,13 @@ fn resolve_entries(body: &Arc<Body>, slots: Vec<EntrySlot>) -> Vec<Result<Entry,
         .into_iter()
         .enumerate()
         .map(|(index, slot)| match slot {
-            EntrySlot::NotAnObject => {
-                Err(ItemError::new("entry is not an object", raw_entry(index)))
-            }
+            EntrySlot::NotAnObject => Err(ItemError::new(
+                ItemErrorKind::NotAnObject,
+                "entry is not an object",
+                raw_entry(index),
+            )),
             EntrySlot::InvalidId => Err(ItemError::new(
+                ItemErrorKind::InvalidEntryId,
                 "entry.id is neither a string nor an integer",
                 raw_entry(index),
             )),
@@ -486,7 +494,11 @@ fn resolve_entries(body: &Arc<Body>, slots: Vec<EntrySlot>) -> Vec<Result<Entry,
             }) => {
                 for name in not_arrays {
                     let raw = raw_field(body, &raw_entry(index), name);
-                    let error = ItemError::new(format!("{name} is not an array"), raw);
+                    let error = ItemError::new(
+                        ItemErrorKind::NotAnArray,
+                        format!("{name} is not an array"),
+                        raw,
+                    );
                     match name {
                         "messaging" => entry.messaging = vec![Err(error)],
                         "standby" => entry.standby = vec![Err(error)],

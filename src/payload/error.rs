@@ -1,4 +1,4 @@
-//! Whole-body parse errors (spec §7.2, "reject the whole body").
+//! Whole-body parse errors: a body that cannot be a delivery at all is rejected as a whole.
 
 use std::fmt;
 
@@ -111,33 +111,6 @@ impl ParseError {
     /// Line and column (1-based) of a JSON syntax error.
     pub const fn position(&self) -> Option<(usize, usize)> {
         self.at
-    }
-
-    /// The body is not UTF-8.
-    pub fn is_not_utf8(&self) -> bool {
-        self.kind == ParseErrorKind::NotUtf8
-    }
-
-    /// The body is not (complete) JSON.
-    pub fn is_invalid_json(&self) -> bool {
-        self.kind == ParseErrorKind::InvalidJson
-    }
-
-    /// The body nests too deep.
-    pub fn is_too_deep(&self) -> bool {
-        self.kind == ParseErrorKind::TooDeep
-    }
-
-    /// The body is JSON but not shaped like a delivery (top level, `object`, `entry`).
-    pub fn is_not_a_delivery(&self) -> bool {
-        matches!(
-            self.kind,
-            ParseErrorKind::NotAnObject
-                | ParseErrorKind::MissingObject
-                | ParseErrorKind::InvalidObject
-                | ParseErrorKind::MissingEntry
-                | ParseErrorKind::InvalidEntry
-        )
     }
 }
 

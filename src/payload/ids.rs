@@ -103,22 +103,25 @@ macro_rules! id_newtype {
 }
 
 id_newtype! {
-    /// The business's account id: the Instagram professional account id (`IG_ID`) for
-    /// `object: "instagram"`, the Page id for `object: "page"`. It is `entry[].id` and the
-    /// `recipient.id` of inbound messages.
+    /// The business's account id, the one `entry[].id` names: the Instagram professional
+    /// account id (`IG_ID`) for `object: "instagram"`, the Page id for `object: "page"`, a
+    /// WhatsApp business account or phone number id. It is also the `recipient.id` of
+    /// inbound messages and the `sender.id` of echoes.
     AccountId
 }
 
 id_newtype! {
-    /// A person's scoped id: the Instagram-scoped id (IGSID) or, on Messenger, the
-    /// Page-scoped id (PSID). Unique per (person, business account).
-    Igsid
+    /// A person's id as the business account sees it, whatever the channel: the
+    /// Instagram-scoped id (IGSID), the Messenger Page-scoped id (PSID) or a WhatsApp
+    /// `wa_id`. IGSIDs and PSIDs are unique per (person, business account).
+    UserId
 }
 
 id_newtype! {
-    /// A message id (`mid`). Instagram mids are long base64-like strings; Messenger mids
-    /// look like `m_…` (older: `mid.$cAA…`).
-    Mid
+    /// A message id, whatever the channel: an Instagram or Messenger `mid` or a WhatsApp
+    /// `wamid`. Instagram mids are long base64-like strings; Messenger mids look like `m_…`
+    /// (older: `mid.$cAA…`); WhatsApp ids look like `wamid.…`.
+    MessageId
 }
 
 id_newtype! {
@@ -191,22 +194,22 @@ mod tests {
 
     #[test]
     fn ids_accept_strings_and_exact_integers() {
-        let from_str: Igsid = serde_json::from_str(r#""6934581207719432""#).unwrap();
-        let from_int: Igsid = serde_json::from_str("6934581207719432").unwrap();
+        let from_str: UserId = serde_json::from_str(r#""6934581207719432""#).unwrap();
+        let from_int: UserId = serde_json::from_str("6934581207719432").unwrap();
         assert_eq!(from_str, from_int);
         // Above 2^53: must stay exact.
         let big: AccountId = serde_json::from_str("17841405793187218").unwrap();
         assert_eq!(big.as_str(), "17841405793187218");
-        let max: Mid = serde_json::from_str("18446744073709551615").unwrap();
+        let max: MessageId = serde_json::from_str("18446744073709551615").unwrap();
         assert_eq!(max, "18446744073709551615");
     }
 
     #[test]
     fn ids_refuse_other_json_types() {
-        assert!(serde_json::from_str::<Igsid>("1.5").is_err());
-        assert!(serde_json::from_str::<Igsid>("true").is_err());
-        assert!(serde_json::from_str::<Igsid>("null").is_err());
-        assert!(serde_json::from_str::<Igsid>("{}").is_err());
+        assert!(serde_json::from_str::<UserId>("1.5").is_err());
+        assert!(serde_json::from_str::<UserId>("true").is_err());
+        assert!(serde_json::from_str::<UserId>("null").is_err());
+        assert!(serde_json::from_str::<UserId>("{}").is_err());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Tolerant field deserializers (spec §3.5, §7.2 "everything else is tolerated").
+//! Tolerant field deserializers: anything that is not one of the few per-item errors is
+//! tolerated.
 //!
 //! Each function here is used with `#[serde(default, deserialize_with = "…")]` and never
 //! fails on a JSON type it does not expect: the value is consumed and the field reads as
@@ -230,7 +231,7 @@ impl Lenient<'_> for Flag {
     }
 }
 
-/// `true` only for JSON `true` (spec §7.4 compares with `== true`).
+/// `true` only for JSON `true` (the precedence compares with `== true`).
 pub(crate) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     lenient::<D, Flag>(d).map(|s| s.0)
 }
@@ -323,7 +324,7 @@ impl Lenient<'_> for Ts {
     }
 }
 
-/// `time` / `timestamp`: integer or numeric string, seconds or milliseconds (spec §3.5).
+/// `time` / `timestamp`: integer or numeric string, seconds or milliseconds.
 pub(crate) fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
     lenient::<D, Ts>(d).map(|s| s.0)
 }
@@ -446,7 +447,7 @@ mod tests {
     use serde::Deserialize;
 
     use super::*;
-    use crate::payload::Mid;
+    use crate::payload::MessageId;
 
     #[derive(Debug, Default, Deserialize)]
     struct Probe {
@@ -459,9 +460,9 @@ mod tests {
         #[serde(default, deserialize_with = "int")]
         i: Option<i64>,
         #[serde(default, deserialize_with = "id")]
-        id: Option<Mid>,
+        id: Option<MessageId>,
         #[serde(default, deserialize_with = "ids")]
-        ids: Vec<Mid>,
+        ids: Vec<MessageId>,
         #[serde(default, deserialize_with = "object")]
         o: Option<Box<Probe>>,
         #[serde(default, deserialize_with = "objects")]
@@ -509,7 +510,7 @@ mod tests {
         assert_eq!(p.u, Some(7));
         assert_eq!(p.i, Some(-1));
         assert_eq!(p.id.unwrap(), "17");
-        assert_eq!(p.ids, vec![Mid::new("a"), Mid::new("2")]);
+        assert_eq!(p.ids, vec![MessageId::new("a"), MessageId::new("2")]);
         assert_eq!(p.o.unwrap().s.as_deref(), Some("inner"));
         assert_eq!(p.os.len(), 2);
         assert_eq!(p.os[0].s.as_deref(), Some("x"));

@@ -1,4 +1,4 @@
-//! `entry[].messaging[]` and `entry[].standby[]` events (spec §3.3, §4).
+//! `entry[].messaging[]` and `entry[].standby[]` events.
 //!
 //! One [`MessagingEvent`] carries the common fields (sender, recipient, timestamp) and, in
 //! practice, exactly one payload key. Every payload Meta documents has a typed field here;
@@ -6,7 +6,7 @@
 //! `response_feedback`, future keys) are kept in the item's raw JSON
 //! ([`Spanned::raw`](super::Spanned::raw)).
 //!
-//! Tolerance (spec §3.5, §7.2): unknown keys are ignored; a known key holding an
+//! Tolerance: unknown keys are ignored; a known key holding an
 //! unexpected JSON type reads as absent (so `"message":"TEST_MESSAGE"` is simply "no
 //! message"); only an id the normalizer reads (`sender.id`/`user_ref`, `recipient.id`,
 //! the `mid` of `message`, `message_edit`, `reaction`, `postback`, `read`) that is neither
@@ -38,7 +38,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{AppId, Igsid, UserRef};
+use super::ids::{AppId, UserId, UserRef};
 use super::lenient;
 use super::time::Timestamp;
 
@@ -51,22 +51,26 @@ pub use reaction::{Reaction, ReactionAction};
 pub use read::{DeliveryReceipt, Read};
 pub use referral::{AdsContextData, ProductRef, Referral};
 
-/// A `sender` or `recipient` object.
+/// A `sender` or `recipient` object, as on the wire.
+///
+/// Its `id` names the person, or the business account on the other side (the sender of an
+/// echo, the recipient of everything else); a classified event's `sender()` and
+/// `recipient()` say which.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[non_exhaustive]
 pub struct Party {
-    /// The scoped id: the person's IGSID/PSID, or the business account id on echoes.
-    pub id: Option<Igsid>,
+    /// The scoped id: the person's IGSID/PSID, or the business account's id.
+    pub id: Option<UserId>,
     /// Messenger chat-plugin / checkbox users are identified by `user_ref` instead.
     pub user_ref: Option<UserRef>,
 }
 
 impl Party {
-    /// `id`, else `user_ref` (spec §7.5's sender column).
+    /// `id`, else `user_ref`.
     pub fn as_str(&self) -> Option<&str> {
         self.id
             .as_ref()
-            .map(Igsid::as_str)
+            .map(UserId::as_str)
             .or_else(|| self.user_ref.as_ref().map(UserRef::as_str))
     }
 }
@@ -76,7 +80,7 @@ impl Party {
 pub type AppRoles = BTreeMap<AppId, Vec<String>>;
 
 /// One item of `entry[].messaging[]` or `entry[].standby[]`, or the `value` of a wrapped
-/// messaging change (spec §3.6).
+/// messaging change.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[non_exhaustive]
 pub struct MessagingEvent {
@@ -132,22 +136,22 @@ pub struct MessagingEvent {
 
 impl MessagingEvent {
     /// `sender.id`, typed.
-    pub fn sender_id(&self) -> Option<&Igsid> {
+    pub fn sender_id(&self) -> Option<&UserId> {
         self.sender.as_ref().and_then(|p| p.id.as_ref())
     }
 
     /// `recipient.id`, typed.
-    pub fn recipient_id(&self) -> Option<&Igsid> {
+    pub fn recipient_id(&self) -> Option<&UserId> {
         self.recipient.as_ref().and_then(|p| p.id.as_ref())
     }
 
     /// Whether this is a wrapped messaging event when found as a change `value`: it has a
-    /// `sender` or `recipient` object (spec §7.5).
+    /// `sender` or `recipient` object.
     pub fn has_party(&self) -> bool {
         self.sender.is_some() || self.recipient.is_some()
     }
 
-    /// Whether any handover key is present (spec §7.4 rule 8).
+    /// Whether any handover key is present (precedence rule 8).
     pub fn is_handover(&self) -> bool {
         self.pass_thread_control.is_some()
             || self.take_thread_control.is_some()

@@ -145,9 +145,39 @@ impl DedupError {
         }
     }
 
+    /// What went wrong, to branch on and to log: today always
+    /// [`DedupErrorKind::Unavailable`].
+    pub fn kind(&self) -> DedupErrorKind {
+        DedupErrorKind::Unavailable
+    }
+
     /// The reason given.
     pub fn reason(&self) -> &str {
         &self.reason
+    }
+}
+
+/// The kind of a [`DedupError`]: `Copy`, with a stable name for logs and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DedupErrorKind {
+    /// The store could not answer (down, refused, timed out): the claim is unknown, which
+    /// is never taken for a duplicate.
+    Unavailable,
+}
+
+impl DedupErrorKind {
+    /// `"unavailable"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Unavailable => "unavailable",
+        }
+    }
+}
+
+impl std::fmt::Display for DedupErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -453,6 +483,7 @@ mod tests {
     fn error_shows_its_reason() {
         let e = DedupError::new("connection refused");
         assert_eq!(e.reason(), "connection refused");
+        assert_eq!(e.kind().as_str(), "unavailable");
         assert_eq!(e.to_string(), "dedup store failed: connection refused");
     }
 }

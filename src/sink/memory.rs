@@ -16,7 +16,8 @@ use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::task::JoinHandle;
 
 use super::{Batch, Sink, SinkError};
-use crate::event::{Event, EventError};
+use crate::event::{Event, EventError, Participant};
+use crate::payload::Timestamp;
 use crate::sink::dedup::{Claim, Dedup, DedupError, NoDedup};
 use crate::sink::handler::Handler;
 
@@ -298,8 +299,8 @@ fn refusal(err: TrySendError<()>) -> SinkError {
 fn timestamp(item: &Item) -> u64 {
     item.as_ref()
         .ok()
-        .and_then(Event::timestamp_ms)
-        .unwrap_or(0)
+        .and_then(Event::timestamp)
+        .map_or(0, Timestamp::as_millis)
 }
 
 /// The worker for an item: a hash of (account, the person on the other side).
@@ -311,12 +312,11 @@ fn shard_of(item: &Item, shards: usize) -> usize {
     match item {
         Ok(event) => {
             let account = event.account().map(|a| a.as_str());
-            let sender = event.sender();
-            let person = if sender.is_some() && sender == account {
-                event.recipient()
-            } else {
-                sender
-            };
+            let person = match event.sender() {
+                Some(Participant::Account(_)) => event.recipient(),
+                sender => sender,
+            }
+            .map(Participant::as_str);
             account.hash(&mut hasher);
             person.hash(&mut hasher);
         }

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use meta_webhooks::AccessToken;
-use meta_webhooks::client::{Account, Clock, RetryPolicy, SendClient, SendClientBuilder};
-use meta_webhooks::payload::{AccountId, Igsid};
+use meta_webhooks::client::{Account, Clock, GraphClient, GraphClientBuilder, RetryPolicy};
+use meta_webhooks::payload::{AccountId, UserId};
 use serde_json::Value;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -51,19 +51,19 @@ fn fast_retries() -> RetryPolicy {
         .with_budget(Duration::from_secs(5))
 }
 
-fn builder(server: &MockServer) -> SendClientBuilder {
-    SendClient::builder()
+fn builder(server: &MockServer) -> GraphClientBuilder {
+    GraphClient::builder()
         .base_url(server.uri())
         .retry_policy(fast_retries())
         .timeout(Duration::from_secs(5))
 }
 
-fn account(client: &SendClient) -> Account {
+fn account(client: &GraphClient) -> Account {
     client.account(AccountId::new(ACCOUNT), AccessToken::new(TOKEN).unwrap())
 }
 
-fn user() -> Igsid {
-    Igsid::new(USER)
+fn user() -> UserId {
+    UserId::new(USER)
 }
 
 /// Answers every request with `response`.

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use meta_webhooks::event::{EventData, Source};
+use meta_webhooks::event::{EventData, Participant, Source};
 use meta_webhooks::payload::{AttachmentType, ChangeValue, Object, ParseErrorKind};
 use meta_webhooks::{Delivery, EventKind, classify};
 use proptest::prelude::*;
@@ -19,7 +19,14 @@ fn story_reply_end_to_end() {
     let event = events[0].as_ref().unwrap();
     assert_eq!(event.kind(), EventKind::StoryReply);
     assert_eq!(event.text(), Some("Me encanta 😍"));
-    assert_eq!(event.sender_id().unwrap().as_str(), "6934581207719432");
+    assert_eq!(
+        event
+            .sender()
+            .and_then(Participant::user_id)
+            .unwrap()
+            .as_str(),
+        "6934581207719432"
+    );
     assert_eq!(event.account().unwrap().as_str(), "17841405793187218");
     assert_eq!(event.source(), Source::Messaging);
     let EventData::Message(message) = event.data() else {
@@ -33,8 +40,6 @@ fn story_reply_end_to_end() {
     // The raw item is byte-exact, escapes included.
     assert!(event.raw().contains(r#"https:\/\/lookaside"#));
     assert!(event.raw().contains(r#"\ud83d\ude0d"#));
-    // Delivery::events is classify.
-    assert_eq!(delivery.events().len(), 1);
 }
 
 #[test]
@@ -54,7 +59,7 @@ fn batch_of_two_accounts_keeps_order_and_accounts() {
             (
                 e.account().unwrap().as_str().to_owned(),
                 e.kind(),
-                e.mid().map(str::to_owned),
+                e.normalized().mid.map(str::to_owned),
             )
         })
         .collect();
@@ -126,7 +131,10 @@ fn dashboard_test_payload_is_a_text_event() {
     let events = classify(&Delivery::from_slice(body).unwrap());
     let e = events[0].as_ref().unwrap();
     assert_eq!((e.kind(), e.source()), (EventKind::Text, Source::Change));
-    assert_eq!(e.timestamp_ms(), Some(1_769_870_900_000));
+    assert_eq!(
+        e.timestamp().map(|t| t.as_millis()),
+        Some(1_769_870_900_000)
+    );
     let now = UNIX_EPOCH + Duration::from_secs(1_769_870_900 + 3600);
     assert_eq!(e.age(now), Some(Duration::from_secs(3600)));
     let delivery = Delivery::from_slice(body).unwrap();

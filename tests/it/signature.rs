@@ -2,29 +2,12 @@
 //! `openssl dgst -sha256 -hmac`) and property tests for signature verification.
 
 use meta_webhooks::signature::{Malformed, SIGNATURE_HEADER};
-use meta_webhooks::test_util::sign;
+use meta_webhooks::test_util::{Corpus, SignatureVector, VectorExpectation, sign};
 use meta_webhooks::{AppSecret, Verifier, VerifyError};
 use proptest::prelude::*;
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-struct Vectors {
-    vectors: Vec<Vector>,
-}
-
-#[derive(Deserialize)]
-struct Vector {
-    name: String,
-    secrets: Vec<String>,
-    body: String,
-    header: String,
-    expect: String,
-    secret_index: Option<usize>,
-}
-
-fn vectors() -> Vec<Vector> {
-    let raw = include_str!("../fixtures/signatures/vectors.json");
-    serde_json::from_str::<Vectors>(raw).unwrap().vectors
+fn vectors() -> Vec<SignatureVector> {
+    Corpus::new().signature_vectors().unwrap()
 }
 
 fn verifier(secrets: &[String]) -> Verifier {
@@ -37,31 +20,36 @@ fn known_answer_vectors() {
     assert!(vectors.len() >= 15, "vector file lost entries");
     for v in &vectors {
         let got = verifier(&v.secrets).verify(v.body.as_bytes(), &v.header);
-        match v.expect.as_str() {
-            "ok" => assert_eq!(
+        match v.expect {
+            VectorExpectation::Ok { secret_index } => assert_eq!(
                 got.map(|ok| ok.secret_index()),
-                Ok(v.secret_index.unwrap()),
+                Ok(secret_index),
                 "{}",
                 v.name
             ),
-            "mismatch" => assert_eq!(got, Err(VerifyError::Mismatch), "{}", v.name),
-            "malformed" => assert!(
+            VectorExpectation::Mismatch => {
+                assert_eq!(got, Err(VerifyError::Mismatch), "{}", v.name);
+            }
+            VectorExpectation::Malformed => assert!(
                 matches!(got, Err(VerifyError::Malformed(_))),
                 "{}: {got:?}",
                 v.name
             ),
-            other => panic!("{}: unknown expectation {other}", v.name),
+            other => panic!("{}: unknown expectation {other:?}", v.name),
         }
     }
 }
 
 #[test]
 fn vectors_signed_by_test_util_match_the_independent_values() {
-    for v in vectors()
-        .iter()
-        .filter(|v| v.expect == "ok" && v.header.starts_with("sha256="))
-    {
-        let secret = &v.secrets[v.secret_index.unwrap()];
+    for v in &vectors() {
+        let VectorExpectation::Ok { secret_index } = v.expect else {
+            continue;
+        };
+        if !v.header.starts_with("sha256=") {
+            continue;
+        }
+        let secret = &v.secrets[secret_index];
         assert_eq!(
             sign(secret, v.body.as_bytes()),
             v.header.to_ascii_lowercase(),

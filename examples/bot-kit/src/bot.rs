@@ -24,11 +24,11 @@
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
-use meta_webhooks::client::{Message, SendClient, SendError, SendErrorKind, SenderAction};
-use meta_webhooks::event::{Event, EventData, EventKind};
-use meta_webhooks::payload::{AccountId, CommentId, Igsid};
+use meta_webhooks::client::{GraphClient, GraphError, GraphErrorKind, Message, SenderAction};
+use meta_webhooks::event::{Event, EventData, EventKind, Participant};
+use meta_webhooks::payload::{AccountId, CommentId, Timestamp, UserId};
 use meta_webhooks::sink::{Batch, Handler, MemorySink, Sink, SinkError};
 use thiserror::Error;
 
@@ -80,7 +80,7 @@ pub enum Replier {
     /// Send through the Send API, each account with its own token.
     Live {
         /// The process-wide client.
-        client: SendClient,
+        client: GraphClient,
         /// The served accounts and their tokens.
         accounts: Accounts,
     },
@@ -97,7 +97,7 @@ impl Replier {
         match &config.sending {
             Sending::DryRun => Ok(Self::DryRun),
             Sending::Live(accounts) => {
-                let client = SendClient::builder()
+                let client = GraphClient::builder()
                     .base_url(config.graph_api_base.as_str().trim_end_matches('/'))
                     .timeout(config.graph_timeout)
                     .build()
@@ -134,7 +134,7 @@ impl Replier {
     pub async fn text(
         &self,
         account: &AccountId,
-        to: &Igsid,
+        to: &UserId,
         text: &str,
     ) -> Result<Option<String>, BotError> {
         match self.account(account)? {
@@ -154,7 +154,7 @@ impl Replier {
     /// # Errors
     ///
     /// [`BotError`] when the account is not served or the Send API failed.
-    pub async fn typing(&self, account: &AccountId, to: &Igsid) -> Result<(), BotError> {
+    pub async fn typing(&self, account: &AccountId, to: &UserId) -> Result<(), BotError> {
         match self.account(account)? {
             None => {
                 println!("[dry-run] typing_on to {to} via {account}");
@@ -227,7 +227,7 @@ impl BotErrorKind {
 pub struct BotError {
     kind: BotErrorKind,
     detail: String,
-    send: Option<SendErrorKind>,
+    send: Option<GraphErrorKind>,
 }
 
 impl BotError {
@@ -239,7 +239,7 @@ impl BotError {
         }
     }
 
-    fn send(error: SendError) -> Self {
+    fn send(error: GraphError) -> Self {
         Self {
             kind: BotErrorKind::Send,
             detail: error.to_string(),
@@ -253,7 +253,7 @@ impl BotError {
     }
 
     /// For [`BotErrorKind::Send`], how the Send API failed.
-    pub fn send_kind(&self) -> Option<SendErrorKind> {
+    pub fn send_kind(&self) -> Option<GraphErrorKind> {
         self.send
     }
 
@@ -268,7 +268,7 @@ impl BotError {
     pub fn is_retryable(&self) -> bool {
         match self.kind {
             BotErrorKind::Store => true,
-            BotErrorKind::Send => self.send.is_some_and(SendErrorKind::is_retryable),
+            BotErrorKind::Send => self.send.is_some_and(GraphErrorKind::is_retryable),
             _ => false,
         }
     }
@@ -276,7 +276,7 @@ impl BotError {
     /// `true` when Meta rejected the account's access token (code 190/102) or the client
     /// refused to use a token Meta had rejected.
     pub fn is_token_rejected(&self) -> bool {
-        self.send == Some(SendErrorKind::Auth)
+        self.send == Some(GraphErrorKind::Auth)
     }
 }
 
@@ -526,14 +526,16 @@ impl Bot {
         let stale = event.is_older_than(self.inner.max_event_age, SystemTime::now());
         match kind {
             EventKind::Text | EventKind::QuickReply => {
-                let (Some(user), Some(text)) = (event.sender_id(), event.text()) else {
+                let (Some(user), Some(text)) =
+                    (event.sender().and_then(Participant::user_id), event.text())
+                else {
                     return Ok(());
                 };
                 self.text(&account, user, text, event_time(event), stale)
                     .await
             }
             EventKind::StoryReply => {
-                let Some(user) = event.sender_id() else {
+                let Some(user) = event.sender().and_then(Participant::user_id) else {
                     return Ok(());
                 };
                 let text = event.text().unwrap_or_default();
@@ -550,7 +552,7 @@ impl Bot {
                 .await
             }
             EventKind::StoryMention => {
-                let Some(user) = event.sender_id() else {
+                let Some(user) = event.sender().and_then(Participant::user_id) else {
                     return Ok(());
                 };
                 let (id, url) = story_mention_ref(event);
@@ -575,7 +577,7 @@ impl Bot {
                 .await
             }
             EventKind::Media => {
-                let Some(user) = event.sender_id() else {
+                let Some(user) = event.sender().and_then(Participant::user_id) else {
                     return Ok(());
                 };
                 self.simple(
@@ -599,7 +601,7 @@ impl Bot {
     async fn text(
         &self,
         account: &AccountId,
-        user: &Igsid,
+        user: &UserId,
         text: &str,
         at: SystemTime,
         stale: bool,
@@ -657,7 +659,7 @@ impl Bot {
     async fn simple(
         &self,
         account: &AccountId,
-        user: &Igsid,
+        user: &UserId,
         note: &str,
         reply: &str,
         at: SystemTime,
@@ -720,10 +722,10 @@ impl Bot {
 
     async fn echo(&self, account: &AccountId, event: &Event) -> Result<(), BotError> {
         // For an echo the business is the sender and the person the recipient.
-        let Some(user) = event.recipient() else {
+        let Some(user) = event.recipient().and_then(Participant::user_id) else {
             return Ok(());
         };
-        let key = ConversationKey::new(account.clone(), Igsid::new(user));
+        let key = ConversationKey::new(account.clone(), user.clone());
         let text = event.text().unwrap_or_default();
         match self.echo_sender(event) {
             EchoSender::ThisApp => return Ok(()),
@@ -768,7 +770,7 @@ impl Bot {
         event: &Event,
         text: &str,
     ) -> Result<bool, BotError> {
-        if event.mid().is_some_and(|mid| self.sent(mid)) {
+        if event.mid().is_some_and(|mid| self.sent(mid.as_str())) {
             return Ok(true);
         }
         if let Some(conversation) = self.inner.store.load(key).await? {
@@ -987,9 +989,8 @@ fn story_mention_ref(event: &Event) -> (Option<String>, Option<String>) {
 
 fn event_time(event: &Event) -> SystemTime {
     event
-        .timestamp_ms()
-        .and_then(|ms| UNIX_EPOCH.checked_add(Duration::from_millis(ms)))
-        .unwrap_or_else(SystemTime::now)
+        .timestamp()
+        .map_or_else(SystemTime::now, Timestamp::to_system_time)
 }
 
 /// The [`Handler`] the worker queue calls: [`Bot::handle`].

@@ -2,74 +2,8 @@
 //!
 //! [`Config::from_env`] reads the process environment; [`Config::from_vars`] is the same
 //! parser over any list of `(name, value)` pairs (for tests). Every problem is a
-//! [`ConfigError`] whose `Display` is one line naming the variable, e.g.
-//! `PORT: expected a port number 1-65535, got "abc"`; secret values are never echoed.
-//! A variable that is set but empty is an error (unset it to get the default).
-//!
-//! | Variable | Default | Meaning |
-//! |---|---|---|
-//! | `IG_APP_SECRET` | generated dev value | Meta app secret, key of `X-Hub-Signature-256` |
-//! | `IG_VERIFY_TOKEN` | generated dev value | the handshake's `hub.verify_token` |
-//! | `IG_PAGE_TOKEN` | unset → dry-run sender | access token of the account `IG_BUSINESS_ID` |
-//! | `IG_BUSINESS_ID` | — | Instagram professional account id (digits), required with `IG_PAGE_TOKEN` |
-//! | `IG_APP_ID` | unset | this bot's Meta app id (digits): an echo whose `app_id` is another app's (the inbox) is a human's; unset → echoes are told apart by mid and text only |
-//! | `ACCOUNTS_FILE` | — | TOML file of more accounts (below) |
-//! | `GRAPH_API_BASE` | `https://graph.facebook.com` | scheme and host only; the client adds the version path |
-//! | `GRAPH_TIMEOUT_SECS` | `30` | timeout of one Send API request, 1–120; a send that hits it is "outcome unknown", never retried |
-//! | `OPENAI_API_KEY` | unset → rules only + canned reply | OpenAI API key |
-//! | `OPENAI_BASE_URL` | `https://api.openai.com/v1` | OpenAI-compatible base URL, including the version path |
-//! | `OPENAI_MODEL` | `gpt-4o` | chat model |
-//! | `OPENAI_TIMEOUT_SECS` | `8` | timeout of one model call, 1–120 |
-//! | `REDIS_URL` | unset → in-memory state | `redis://[[user]:password@]host[:port][/db]` |
-//! | `CONVERSATION_TTL_SECS` | `3600` | conversation record lifetime after its last update |
-//! | `RULES_FILE` | embedded default rules | rules TOML ([`crate::rules`]) |
-//! | `BOT_ADMIN_TOKEN` | unset → admin API disabled | bearer token of `/admin/…`, at least 16 characters |
-//! | `NOTIFY_WEBHOOK_URL` | unset → no notifications | Slack-compatible incoming webhook |
-//! | `MAX_EVENT_AGE_SECS` | `82800` (23 h) | older events are recorded, not answered |
-//! | `PORT` | `3000` | listen port |
-//! | `BIND_ADDR` | `127.0.0.1` | listen address (`0.0.0.0` in a container) |
-//! | `BOT_ROLE` | `all` | `receiver` (webhook only), `worker` (handling only) or `all`; `receiver` and `worker` need `REDIS_URL` |
-//! | `STREAM_SHARDS` | `16` | Redis Streams a delivery is spread over, by conversation (1–1024; same value in every process) |
-//! | `STREAM_MAX_LEN` | `100000` | entries one shard may hold before receivers answer 503 |
-//! | `STREAM_ACK_TIMEOUT_MS` | `200` | bound on a receiver's `XADD`; over it the delivery gets 503 |
-//! | `STREAM_LEASE_MS` | `10000` | lifetime of a worker's shard lease (renewed every third of it) |
-//! | `STREAM_RECLAIM_IDLE_MS` | `30000` | how long an entry must sit pending at a dead consumer before it is reclaimed |
-//! | `STREAM_BATCH` | `32` | entries a worker reads from one shard at a time (1–1000) |
-//! | `STREAM_MAX_DELIVERIES` | `5` | attempts of an entry that keeps failing retryably before it is dead-lettered |
-//! | `SHUTDOWN_TIMEOUT_SECS` | `20` | on SIGTERM/SIGINT, how long in-flight work may take to finish |
-//!
-//! The `STREAM_*` variables only matter with `REDIS_URL` (see [`crate::stream`]).
-//!
-//! # Embedded defaults
-//!
-//! With nothing set, the bot runs on a fresh machine: it listens on `127.0.0.1:3000`,
-//! generates a random app secret and verify token (see [`Config::startup_report`], which
-//! the binaries print), keeps state in memory, answers with the embedded rules and a
-//! canned reply, and only prints the replies it would send ([`Sending::DryRun`]).
-//!
-//! Generated secrets are refused in live mode: when a page token or an accounts file is
-//! configured, `IG_APP_SECRET` and `IG_VERIFY_TOKEN` must be set (a generated secret
-//! could never verify Meta's signatures).
-//!
-//! # Accounts
-//!
-//! One process serves several Instagram professional accounts, each with its own token;
-//! events are routed by the webhook's `entry[].id`. `IG_BUSINESS_ID` + `IG_PAGE_TOKEN`
-//! configure one account; `ACCOUNTS_FILE` adds more:
-//!
-//! ```toml
-//! # accounts.toml — one [[accounts]] table per Instagram professional account
-//! [[accounts]]
-//! business_id = "17841400000000001"
-//! page_token_env = "SHOP_A_PAGE_TOKEN"  # read the token from this variable (recommended)
-//!
-//! [[accounts]]
-//! business_id = "17841400000000002"
-//! page_token = "EAAG…"                   # or inline (then keep the file private)
-//! ```
-//!
-//! Exactly one of `page_token` / `page_token_env` per entry; an id listed twice (in the
-//! file or in the file and `IG_BUSINESS_ID`) is an error.
+//! [`ConfigError`] whose `Display` is one line naming the variable; [`vars`] has the
+//! names as constants.
 //!
 //! ```
 //! use bot_kit::config::{Config, Sending};
@@ -83,6 +17,10 @@
 //! assert_eq!(err.to_string(), r#"PORT: expected a port number 1-65535, got "abc""#);
 //! assert_eq!(err.variable(), "PORT");
 //! ```
+//!
+//! The rest of this page is `docs/CONFIGURATION.md`, the one list of the variables.
+//!
+#![doc = include_str!("../../../docs/CONFIGURATION.md")]
 
 mod accounts;
 

@@ -10,9 +10,8 @@
 //! | [`state`] | conversation records (active / handoff, history, last inbound time) in memory or Redis, updated atomically |
 //! | [`ai`] | GPT fallback through `async-openai`, with timeout, `[HANDOFF]` detection and canned replies |
 //! | [`notify`] | Slack-compatible escalation notifications |
-//! | [`metrics`] | Prometheus text exposition for `/metrics` |
+//! | [`metrics`] | the `/metrics` registry (`prometheus-client`), Prometheus text format |
 //! | [`stream`] | durable hand-off through Redis Streams: receivers, workers, shard leases, crash recovery |
-//! | `testing` | (feature `testing`) a real `redis-server` on a free loopback port for tests |
 //!
 //! A bot's handling of one inbound text message, put together from these parts:
 //!
@@ -42,7 +41,6 @@
 //! }
 //! # Ok(()) }
 //! ```
-#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod ai;
 pub mod bot;
@@ -54,9 +52,6 @@ pub mod rules;
 pub mod secret;
 pub mod state;
 pub mod stream;
-#[cfg(feature = "testing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
-pub mod testing;
 
 pub use ai::{AiConfig, AiOutcome, GptFallback};
 pub use bot::{Bot, BotError, BotErrorKind, BotHandler, BotSink, Replier, Reply, Running};
@@ -96,18 +91,22 @@ pub async fn shutdown_signal() {
 }
 
 /// What both bot binaries do first: logs to stderr filtered by `RUST_LOG` (default
-/// `info`), then the configuration from the environment. A bad configuration is printed
-/// as its one-line error and becomes exit code 2.
+/// `info`), coloured only when stderr is a terminal (a file or a pipe gets plain lines),
+/// then the configuration from the environment. A bad configuration is printed as its
+/// one-line error and becomes exit code 2.
 ///
 /// # Errors
 ///
 /// The exit code to end the process with when the configuration is invalid.
 pub fn init_from_env() -> Result<Config, std::process::ExitCode> {
+    use std::io::IsTerminal as _;
+
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
     Config::from_env().map_err(|error| {
         eprintln!("configuration error: {error}");

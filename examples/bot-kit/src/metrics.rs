@@ -1,9 +1,10 @@
-//! Prometheus metrics, rendered in the text exposition format for `/metrics`.
+//! Prometheus metrics for `/metrics`, kept and rendered by the
+//! [`prometheus-client`](prometheus_client) crate in the Prometheus text format (0.0.4).
 //!
-//! A small hand-written registry: plain counters are atomics, labelled counters are a
-//! mutex-guarded map (at most [`MAX_LABEL_VALUES`] values per family; further values are
-//! counted under `other`, so a caller cannot blow up cardinality), and the GPT latency is
-//! a fixed-bucket histogram.
+//! [`Metrics`] owns one [`Registry`]; the bot records through the `record_*` methods and
+//! [`Metrics::render`] encodes the registry. Labelled counters keep at most
+//! [`MAX_LABEL_VALUES`] values per family (further values are counted under `other`, so a
+//! caller cannot blow up cardinality).
 //!
 //! | Metric | Type | Labels |
 //! |---|---|---|
@@ -35,15 +36,61 @@
 //! assert!(text.contains("botkit_events_total{kind=\"text\"} 1\n"));
 //! assert!(text.contains("botkit_gpt_latency_seconds_bucket{le=\"0.5\"} 1\n"));
 //! ```
+//!
+//! # Metrics read at scrape time
+//!
+//! Values that live elsewhere — a stats snapshot of a sink or a queue, say — are not
+//! recorded event by event: register a [`Collector`] with [`Metrics::register_collector`],
+//! and every [`render`](Metrics::render) asks it for its families, built from a fresh
+//! snapshot with [`ConstCounter`](prometheus_client::metrics::counter::ConstCounter) and
+//! [`ConstGauge`](prometheus_client::metrics::gauge::ConstGauge):
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::sync::atomic::{AtomicU64, Ordering};
+//! use bot_kit::metrics::{Collector, Metrics};
+//! use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+//! use prometheus_client::metrics::gauge::ConstGauge;
+//!
+//! /// Reads the depth of some queue on every scrape.
+//! #[derive(Debug)]
+//! struct QueueDepth(Arc<AtomicU64>);
+//!
+//! impl Collector for QueueDepth {
+//!     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+//!         let depth = ConstGauge::new(self.0.load(Ordering::Relaxed) as i64);
+//!         let metric = encoder.encode_descriptor(
+//!             "botkit_queue_depth",
+//!             "Events waiting in the queue",
+//!             None,
+//!             depth.metric_type(),
+//!         )?;
+//!         depth.encode(metric)
+//!     }
+//! }
+//!
+//! let depth = Arc::new(AtomicU64::new(0));
+//! let metrics = Metrics::new();
+//! metrics.register_collector(QueueDepth(Arc::clone(&depth)));
+//! depth.store(7, Ordering::Relaxed);
+//! assert!(metrics.render().contains("botkit_queue_depth 7\n"));
+//! ```
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::collections::BTreeSet;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-/// `Content-Type` of [`Metrics::render`]'s output.
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+use prometheus_client::encoding::prometheus_text;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+pub use prometheus_client::collector::Collector;
+
+/// `Content-Type` of [`Metrics::render`]'s output: the Prometheus text format 0.0.4.
+pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
 
 /// Distinct label values kept per labelled counter; more are counted as `other`.
 pub const MAX_LABEL_VALUES: usize = 64;
@@ -56,11 +103,16 @@ pub const REPLY_LATENCY_BUCKETS: [f64; 14] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
+/// One label: its name and value.
+type Label = [(&'static str, String); 1];
+
 /// The bot's metrics. Share it in an `Arc`.
 #[derive(Debug)]
 pub struct Metrics {
-    deliveries: AtomicU64,
-    signature_failures: AtomicU64,
+    /// Locked only to render and to register a collector; recording never takes it.
+    registry: Mutex<Registry>,
+    deliveries: Counter,
+    signature_failures: Counter,
     events: Labelled,
     replies: Labelled,
     gpt_calls: Labelled,
@@ -68,11 +120,12 @@ pub struct Metrics {
     send_failures: Labelled,
     gpt_latency: Histogram,
     reply_latency: Histogram,
+    account_paused: Family<Label, Gauge>,
     paused_accounts: Mutex<BTreeSet<String>>,
-    stream_enqueued: AtomicU64,
+    stream_enqueued: Counter,
     stream_handled: Labelled,
-    stream_retries: AtomicU64,
-    stream_reclaimed: AtomicU64,
+    stream_retries: Counter,
+    stream_reclaimed: Counter,
 }
 
 impl Default for Metrics {
@@ -82,34 +135,146 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// All counters at zero (the GPT outcomes are pre-registered so they show as 0).
+    /// All counters at zero (the GPT and stream outcomes are pre-registered so they show
+    /// as 0).
     pub fn new() -> Self {
+        let mut registry = Registry::default();
+        // Counters are registered without `_total`: the encoder appends it. Help texts
+        // get their final period from the registry.
+        let counter = |registry: &mut Registry, name: &str, help: &str| {
+            let counter = Counter::default();
+            registry.register(name, help, counter.clone());
+            counter
+        };
+        let histogram = |registry: &mut Registry, name: &str, help: &str, bounds: &[f64]| {
+            let histogram = Histogram::new(bounds.iter().copied());
+            registry.register(name, help, histogram.clone());
+            histogram
+        };
+
+        let deliveries = counter(
+            &mut registry,
+            "botkit_webhook_deliveries",
+            "Webhook deliveries (POST /webhook) received",
+        );
+        let signature_failures = counter(
+            &mut registry,
+            "botkit_webhook_signature_failures",
+            "Webhook deliveries rejected for a missing or invalid X-Hub-Signature-256",
+        );
+        let events = Labelled::register(
+            &mut registry,
+            "botkit_events",
+            "Webhook events handled, by kind",
+            "kind",
+            &[],
+        );
+        let replies = Labelled::register(
+            &mut registry,
+            "botkit_replies_sent",
+            "Replies sent, by source",
+            "source",
+            &[],
+        );
+        let gpt_calls = Labelled::register(
+            &mut registry,
+            "botkit_gpt_calls",
+            "GPT fallback calls, by outcome",
+            "outcome",
+            &["reply", "handoff", "failed", "disabled"],
+        );
+        let gpt_latency = histogram(
+            &mut registry,
+            "botkit_gpt_latency_seconds",
+            "GPT fallback call latency",
+            &GPT_LATENCY_BUCKETS,
+        );
+        let errors = Labelled::register(
+            &mut registry,
+            "botkit_errors",
+            "Errors, by kind",
+            "kind",
+            &[],
+        );
+        let send_failures = Labelled::register(
+            &mut registry,
+            "botkit_send_failures",
+            "Send API failures, by error kind",
+            "kind",
+            &[],
+        );
+        let account_paused = Family::<Label, Gauge>::default();
+        registry.register(
+            "botkit_account_paused",
+            "1 while Meta rejects the account's access token",
+            account_paused.clone(),
+        );
+        let reply_latency = histogram(
+            &mut registry,
+            "botkit_reply_latency_seconds",
+            "Time from accepting a delivery to sending its reply",
+            &REPLY_LATENCY_BUCKETS,
+        );
+        let stream_enqueued = counter(
+            &mut registry,
+            "botkit_stream_enqueued",
+            "Events added to the Redis stream by this receiver",
+        );
+        let stream_handled = Labelled::register(
+            &mut registry,
+            "botkit_stream_handled",
+            "Stream entries finished and acknowledged by this worker, by outcome",
+            "outcome",
+            &["ok", "duplicate", "failed", "dead"],
+        );
+        let stream_retries = counter(
+            &mut registry,
+            "botkit_stream_retries",
+            "Stream entries left pending for another attempt after a retryable failure",
+        );
+        let stream_reclaimed = counter(
+            &mut registry,
+            "botkit_stream_reclaimed",
+            "Stream entries taken over from a consumer that stopped",
+        );
+
         Self {
-            deliveries: AtomicU64::new(0),
-            signature_failures: AtomicU64::new(0),
-            events: Labelled::default(),
-            replies: Labelled::default(),
-            gpt_calls: Labelled::seeded(&["reply", "handoff", "failed", "disabled"]),
-            errors: Labelled::default(),
-            send_failures: Labelled::default(),
-            gpt_latency: Histogram::new(&GPT_LATENCY_BUCKETS),
-            reply_latency: Histogram::new(&REPLY_LATENCY_BUCKETS),
+            registry: Mutex::new(registry),
+            deliveries,
+            signature_failures,
+            events,
+            replies,
+            gpt_calls,
+            errors,
+            send_failures,
+            gpt_latency,
+            reply_latency,
+            account_paused,
             paused_accounts: Mutex::new(BTreeSet::new()),
-            stream_enqueued: AtomicU64::new(0),
-            stream_handled: Labelled::seeded(&["ok", "duplicate", "failed", "dead"]),
-            stream_retries: AtomicU64::new(0),
-            stream_reclaimed: AtomicU64::new(0),
+            stream_enqueued,
+            stream_handled,
+            stream_retries,
+            stream_reclaimed,
         }
+    }
+
+    /// Adds `collector`, asked for its metric families on every [`render`](Self::render)
+    /// (see [the module docs](self#metrics-read-at-scrape-time)).
+    pub fn register_collector(&self, collector: impl Collector) {
+        self.registry
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .register_collector(Box::new(collector));
     }
 
     /// One webhook delivery (POST) received.
     pub fn record_delivery(&self) {
-        self.deliveries.fetch_add(1, Ordering::Relaxed);
+        self.deliveries.inc();
     }
 
     /// One delivery rejected for its signature.
     pub fn record_signature_failure(&self) {
-        self.signature_failures.fetch_add(1, Ordering::Relaxed);
+        self.signature_failures.inc();
     }
 
     /// One event of `kind` classified.
@@ -125,7 +290,7 @@ impl Metrics {
     /// One GPT call that ended with `outcome` after `latency`.
     pub fn record_gpt_call(&self, outcome: &str, latency: Duration) {
         self.gpt_calls.inc(outcome);
-        self.gpt_latency.observe(latency);
+        self.gpt_latency.observe(latency.as_secs_f64());
     }
 
     /// One error of `kind`.
@@ -133,14 +298,14 @@ impl Metrics {
         self.errors.inc(kind);
     }
 
-    /// One Send API failure of `kind` (a `SendErrorKind` label).
+    /// One Send API failure of `kind` (a `GraphErrorKind` label).
     pub fn record_send_failure(&self, kind: &str) {
         self.send_failures.inc(kind);
     }
 
     /// One reply sent `latency` after its delivery was accepted.
     pub fn record_reply_latency(&self, latency: Duration) {
-        self.reply_latency.observe(latency);
+        self.reply_latency.observe(latency.as_secs_f64());
     }
 
     /// Marks `account` paused (its token was rejected); `true` if it was not before.
@@ -149,7 +314,13 @@ impl Metrics {
             .paused_accounts
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        paused.len() < MAX_LABEL_VALUES && paused.insert(account.to_owned())
+        let newly = paused.len() < MAX_LABEL_VALUES && paused.insert(account.to_owned());
+        if newly {
+            self.account_paused
+                .get_or_create(&[("account", account.to_owned())])
+                .set(1);
+        }
+        newly
     }
 
     /// The accounts marked paused, in order.
@@ -164,7 +335,7 @@ impl Metrics {
 
     /// `n` events added to the durable stream.
     pub fn record_enqueued(&self, n: u64) {
-        self.stream_enqueued.fetch_add(n, Ordering::Relaxed);
+        self.stream_enqueued.inc_by(n);
     }
 
     /// One stream entry finished with `outcome` (`ok`, `duplicate`, `failed`, `dead`).
@@ -174,214 +345,75 @@ impl Metrics {
 
     /// One stream entry left pending after a retryable failure.
     pub fn record_stream_retry(&self) {
-        self.stream_retries.fetch_add(1, Ordering::Relaxed);
+        self.stream_retries.inc();
     }
 
     /// `n` stream entries reclaimed from a stopped consumer.
     pub fn record_reclaimed(&self, n: u64) {
-        self.stream_reclaimed.fetch_add(n, Ordering::Relaxed);
+        self.stream_reclaimed.inc_by(n);
     }
 
-    /// Renders every metric in the Prometheus text format (version 0.0.4).
+    /// Renders every metric, and those of the registered collectors, in the Prometheus
+    /// text format (version 0.0.4, [`CONTENT_TYPE`]).
     pub fn render(&self) -> String {
-        let mut out = String::with_capacity(2048);
-        counter(
-            &mut out,
-            "botkit_webhook_deliveries_total",
-            "Webhook deliveries (POST /webhook) received.",
-            self.deliveries.load(Ordering::Relaxed),
-        );
-        counter(
-            &mut out,
-            "botkit_webhook_signature_failures_total",
-            "Webhook deliveries rejected for a missing or invalid X-Hub-Signature-256.",
-            self.signature_failures.load(Ordering::Relaxed),
-        );
-        self.events.render(
-            &mut out,
-            "botkit_events_total",
-            "Webhook events handled, by kind.",
-            "kind",
-        );
-        self.replies.render(
-            &mut out,
-            "botkit_replies_sent_total",
-            "Replies sent, by source.",
-            "source",
-        );
-        self.gpt_calls.render(
-            &mut out,
-            "botkit_gpt_calls_total",
-            "GPT fallback calls, by outcome.",
-            "outcome",
-        );
-        self.gpt_latency.render(
-            &mut out,
-            "botkit_gpt_latency_seconds",
-            "GPT fallback call latency.",
-        );
-        self.errors
-            .render(&mut out, "botkit_errors_total", "Errors, by kind.", "kind");
-        self.send_failures.render(
-            &mut out,
-            "botkit_send_failures_total",
-            "Send API failures, by error kind.",
-            "kind",
-        );
-        let _ = writeln!(
-            out,
-            "# HELP botkit_account_paused 1 while Meta rejects the account's access token."
-        );
-        let _ = writeln!(out, "# TYPE botkit_account_paused gauge");
-        for account in self.paused_accounts() {
-            let _ = writeln!(
-                out,
-                "botkit_account_paused{{account=\"{}\"}} 1",
-                escape_label(&account)
-            );
+        let registry = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut out = String::with_capacity(4096);
+        // Writing to a `String` cannot fail; a collector that fails leaves a partial text.
+        if let Err(error) = prometheus_text::encode(&mut out, &registry) {
+            tracing::warn!(%error, "a metrics collector failed");
         }
-        self.reply_latency.render(
-            &mut out,
-            "botkit_reply_latency_seconds",
-            "Time from accepting a delivery to sending its reply.",
-        );
-        counter(
-            &mut out,
-            "botkit_stream_enqueued_total",
-            "Events added to the Redis stream by this receiver.",
-            self.stream_enqueued.load(Ordering::Relaxed),
-        );
-        self.stream_handled.render(
-            &mut out,
-            "botkit_stream_handled_total",
-            "Stream entries finished and acknowledged by this worker, by outcome.",
-            "outcome",
-        );
-        counter(
-            &mut out,
-            "botkit_stream_retries_total",
-            "Stream entries left pending for another attempt after a retryable failure.",
-            self.stream_retries.load(Ordering::Relaxed),
-        );
-        counter(
-            &mut out,
-            "botkit_stream_reclaimed_total",
-            "Stream entries taken over from a consumer that stopped.",
-            self.stream_reclaimed.load(Ordering::Relaxed),
-        );
         out
     }
 }
 
-fn counter(out: &mut String, name: &str, help: &str, value: u64) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} counter");
-    let _ = writeln!(out, "{name} {value}");
-}
-
-#[derive(Debug, Default)]
+/// A counter family with one label, bounded to [`MAX_LABEL_VALUES`] values plus `other`.
+#[derive(Debug)]
 struct Labelled {
-    values: Mutex<BTreeMap<String, u64>>,
+    label: &'static str,
+    family: Family<Label, Counter>,
+    /// How many values the family holds; held while a value is added, so concurrent first
+    /// uses cannot pass the bound.
+    values: Mutex<usize>,
 }
 
 impl Labelled {
-    fn seeded(labels: &[&str]) -> Self {
+    /// A family registered as `name`, with `seeded` values present from the start (at 0).
+    fn register(
+        registry: &mut Registry,
+        name: &str,
+        help: &str,
+        label: &'static str,
+        seeded: &[&str],
+    ) -> Self {
+        let family = Family::<Label, Counter>::default();
+        registry.register(name, help, family.clone());
+        for value in seeded {
+            drop(family.get_or_create(&[(label, (*value).to_owned())]));
+        }
         Self {
-            values: Mutex::new(labels.iter().map(|l| ((*l).to_owned(), 0)).collect()),
+            label,
+            family,
+            values: Mutex::new(seeded.len()),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, u64>> {
-        self.values.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn inc(&self, label: &str) {
-        let mut values = self.lock();
-        if let Some(v) = values.get_mut(label) {
-            *v += 1;
-        } else if values.len() < MAX_LABEL_VALUES {
-            values.insert(label.to_owned(), 1);
+    fn inc(&self, value: &str) {
+        let key = [(self.label, value.to_owned())];
+        if let Some(counter) = self.family.get(&key) {
+            counter.inc();
+            return;
+        }
+        let mut values = self.values.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = if self.family.get(&key).is_some() || *values < MAX_LABEL_VALUES {
+            key
         } else {
-            *values.entry("other".to_owned()).or_insert(0) += 1;
+            [(self.label, "other".to_owned())]
+        };
+        if self.family.get(&key).is_none() {
+            *values += 1;
         }
+        self.family.get_or_create(&key).inc();
     }
-
-    fn render(&self, out: &mut String, name: &str, help: &str, label: &str) {
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} counter");
-        for (value, count) in self.lock().iter() {
-            let _ = writeln!(out, "{name}{{{label}=\"{}\"}} {count}", escape_label(value));
-        }
-    }
-}
-
-#[derive(Debug)]
-struct Histogram {
-    /// Upper bounds in seconds.
-    bounds: &'static [f64],
-    /// Non-cumulative counts per bucket of `bounds`, then the overflow.
-    buckets: Vec<AtomicU64>,
-    sum_micros: AtomicU64,
-    count: AtomicU64,
-}
-
-impl Histogram {
-    fn new(bounds: &'static [f64]) -> Self {
-        Self {
-            bounds,
-            buckets: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
-            sum_micros: AtomicU64::new(0),
-            count: AtomicU64::new(0),
-        }
-    }
-
-    fn observe(&self, value: Duration) {
-        let seconds = value.as_secs_f64();
-        let index = self
-            .bounds
-            .iter()
-            .position(|le| seconds <= *le)
-            .unwrap_or(self.bounds.len());
-        if let Some(bucket) = self.buckets.get(index) {
-            bucket.fetch_add(1, Ordering::Relaxed);
-        }
-        let micros = u64::try_from(value.as_micros()).unwrap_or(u64::MAX);
-        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn render(&self, out: &mut String, name: &str, help: &str) {
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} histogram");
-        let mut cumulative = 0u64;
-        for (le, bucket) in self.bounds.iter().zip(&self.buckets) {
-            cumulative += bucket.load(Ordering::Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{le}\"}} {cumulative}");
-        }
-        if let Some(overflow) = self.buckets.last() {
-            cumulative += overflow.load(Ordering::Relaxed);
-        }
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {cumulative}");
-        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "{name}_sum {sum}");
-        // `count` equals the +Inf bucket in a quiescent registry; use the bucket total so
-        // a scrape during an observation stays self-consistent.
-        let _ = writeln!(out, "{name}_count {cumulative}");
-    }
-}
-
-/// Escapes a label value: backslash, double quote and newline.
-fn escape_label(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str(r"\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str(r"\n"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -406,7 +438,9 @@ mod tests {
         let expected = [
             "# TYPE botkit_webhook_deliveries_total counter\nbotkit_webhook_deliveries_total 2\n",
             "botkit_webhook_signature_failures_total 1\n",
-            "# TYPE botkit_events_total counter\nbotkit_events_total{kind=\"echo\"} 1\nbotkit_events_total{kind=\"text\"} 2\n",
+            "# TYPE botkit_events_total counter\n",
+            "botkit_events_total{kind=\"echo\"} 1\n",
+            "botkit_events_total{kind=\"text\"} 2\n",
             "botkit_replies_sent_total{source=\"rule\"} 1\n",
             "botkit_gpt_calls_total{outcome=\"disabled\"} 0\n",
             "botkit_gpt_calls_total{outcome=\"failed\"} 1\n",
@@ -429,6 +463,29 @@ mod tests {
             let (_, value) = line.rsplit_once(' ').unwrap();
             assert!(value.parse::<f64>().is_ok(), "{line}");
         }
+    }
+
+    #[test]
+    fn paused_accounts_are_a_gauge_per_account() {
+        let m = Metrics::new();
+        assert!(m.pause_account("17841400000000001"));
+        assert!(!m.pause_account("17841400000000001"));
+        assert_eq!(m.paused_accounts(), vec!["17841400000000001".to_owned()]);
+        let text = m.render();
+        assert!(
+            text.contains("# TYPE botkit_account_paused gauge\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("botkit_account_paused{account=\"17841400000000001\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "# HELP botkit_account_paused 1 while Meta rejects the account's access token.\n"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@
 
 use std::time::Duration;
 
-use meta_webhooks::payload::{AccountId, Igsid};
+use meta_webhooks::payload::{AccountId, UserId};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -37,7 +37,7 @@ pub const QUOTE_CHARS: usize = 200;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Escalation {
     account: AccountId,
-    user: Igsid,
+    user: UserId,
     reason: String,
     last_message: Option<String>,
 }
@@ -47,7 +47,7 @@ impl Escalation {
     /// (a rule id, `gpt`, `inbox_reply`, …).
     pub fn new(
         account: impl Into<AccountId>,
-        user: impl Into<Igsid>,
+        user: impl Into<UserId>,
         reason: impl Into<String>,
     ) -> Self {
         Self {

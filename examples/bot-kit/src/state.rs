@@ -39,7 +39,7 @@ use std::fmt;
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use meta_webhooks::payload::{AccountId, Igsid};
+use meta_webhooks::payload::{AccountId, UserId};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -64,12 +64,12 @@ pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConversationKey {
     account: AccountId,
-    user: Igsid,
+    user: UserId,
 }
 
 impl ConversationKey {
     /// Builds a key.
-    pub fn new(account: impl Into<AccountId>, user: impl Into<Igsid>) -> Self {
+    pub fn new(account: impl Into<AccountId>, user: impl Into<UserId>) -> Self {
         Self {
             account: account.into(),
             user: user.into(),
@@ -82,7 +82,7 @@ impl ConversationKey {
     }
 
     /// The person.
-    pub fn user(&self) -> &Igsid {
+    pub fn user(&self) -> &UserId {
         &self.user
     }
 }

@@ -15,8 +15,8 @@
 //! ]}
 //! ```
 //!
-//! Each event is the crate's own projection (`Event::normalized` / `EventError::normalized`,
-//! spec §7.5; absent values are `null`).
+//! Each event is the crate's own projection (`Event::normalized` / `EventError::normalized`;
+//! absent values are `null`).
 //!
 //! Exit status:
 //!

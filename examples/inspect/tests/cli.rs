@@ -9,20 +9,23 @@
 )]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use meta_webhooks::test_util::sign;
-use serde_json::{Value, json};
+use meta_webhooks::test_util::{Corpus, Outcome, sign};
+use serde::Deserialize;
+use serde_json::Value;
 
 const SECRET: &str = "6f1d0c2e9a8b47f3b5c4d2e1f0a9b8c7";
 
-fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+/// The path of the corpus fixture `name` (`"instagram/messaging/text__basic"`).
+fn fixture(name: &str) -> PathBuf {
+    Corpus::new().fixture(name).unwrap().path().to_owned()
 }
 
-fn fixture(name: &str) -> PathBuf {
-    fixtures_dir().join(name)
+/// The exact bytes of the corpus fixture `name`.
+fn body(name: &str) -> Vec<u8> {
+    Corpus::new().fixture(name).unwrap().body().to_vec()
 }
 
 fn inspect(args: &[&str], stdin: Option<&[u8]>) -> Output {
@@ -59,71 +62,40 @@ fn document(output: &Output) -> Value {
     })
 }
 
-/// The expectation's format: events reduced to the five spec keys; a rejected body to
+/// The expectation's format: events reduced to the five projected keys; a rejected body to
 /// `{"error": true}` (the `message` must be a non-empty string).
-fn projected(doc: &Value) -> Value {
+fn projected(doc: &Value) -> Outcome {
     if doc.get("error") == Some(&Value::Bool(true)) {
         assert!(
             doc["message"].as_str().is_some_and(|m| !m.is_empty()),
             "{doc}"
         );
-        return json!({ "error": true });
     }
-    let events: Vec<Value> = doc["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            json!({
-                "kind": e["kind"], "sender": e["sender"], "recipient": e["recipient"],
-                "mid": e["mid"], "text": e["text"],
-            })
-        })
-        .collect();
-    json!({ "object": doc["object"], "events": events })
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            if path.file_name().unwrap() != "signatures" {
-                collect(&path, out);
-            }
-        } else if path.extension().is_some_and(|e| e == "json")
-            && !path.to_str().unwrap().ends_with(".expected.json")
-        {
-            out.push(path);
-        }
-    }
+    Outcome::deserialize(doc).unwrap_or_else(|e| panic!("{e}: {doc}"))
 }
 
 #[test]
 fn every_fixture_prints_its_expected_projection() {
-    let mut fixtures = Vec::new();
-    collect(&fixtures_dir(), &mut fixtures);
-    fixtures.sort();
     let mut checked = 0;
     let mut failures = Vec::new();
-    for path in &fixtures {
-        let expected_path = path.with_extension("expected.json");
-        let Ok(expected) = std::fs::read(&expected_path) else {
+    for fixture in Corpus::new().fixtures() {
+        let fixture = fixture.unwrap();
+        let Some(expected) = fixture.expected() else {
             continue;
         };
         checked += 1;
-        let expected: Value = serde_json::from_slice(&expected).unwrap();
-        let output = inspect(&[path.to_str().unwrap()], None);
+        let output = inspect(&[fixture.path().to_str().unwrap()], None);
         let code = output.status.code();
-        let want_code = if expected.get("error").is_some() {
+        let want_code = if expected == &Outcome::Rejected {
             Some(2)
         } else {
             Some(0)
         };
         let actual = projected(&document(&output));
-        if actual != expected || code != want_code {
+        if &actual != expected || code != want_code {
             failures.push(format!(
                 "{}: exit {code:?} (want {want_code:?})\n  expected: {expected}\n  actual:   {actual}",
-                path.strip_prefix(fixtures_dir()).unwrap().display()
+                fixture.name()
             ));
         }
     }
@@ -157,7 +129,7 @@ fn events_carry_account_timestamp_and_error_reasons() {
 
 #[test]
 fn dash_reads_stdin() {
-    let body = std::fs::read(fixture("instagram/messaging/text__basic.json")).unwrap();
+    let body = body("instagram/messaging/text__basic.json");
     let from_stdin = inspect(&["-"], Some(&body));
     let from_file = inspect(
         &[fixture("instagram/messaging/text__basic.json")
@@ -182,7 +154,7 @@ fn a_body_that_is_not_a_delivery_exits_2_with_an_error_document() {
 
 #[test]
 fn a_valid_signature_is_accepted() {
-    let body = std::fs::read(fixture("instagram/messaging/story_reply__text.json")).unwrap();
+    let body = body("instagram/messaging/story_reply__text.json");
     let header = sign(SECRET, &body);
     let output = inspect(
         &["-", "--secret", SECRET, "--signature", &header],
@@ -201,7 +173,7 @@ fn a_valid_signature_is_accepted() {
 
 #[test]
 fn the_secret_can_come_from_the_environment() {
-    let body = std::fs::read(fixture("instagram/messaging/text__basic.json")).unwrap();
+    let body = body("instagram/messaging/text__basic.json");
     let header = sign(SECRET, &body);
     let args = [
         "-",
@@ -229,7 +201,7 @@ fn assert_rejected_signature(output: &Output) {
 
 #[test]
 fn a_rejected_signature_exits_3_with_one_line_on_stderr() {
-    let body = std::fs::read(fixture("instagram/messaging/text__basic.json")).unwrap();
+    let body = body("instagram/messaging/text__basic.json");
     // Signed with another secret.
     let output = inspect(
         &[
@@ -260,7 +232,7 @@ fn a_rejected_signature_exits_3_with_one_line_on_stderr() {
 #[test]
 fn the_signature_is_checked_before_parsing() {
     // An invalid body with a bad signature is a signature failure (3), not a parse error (2).
-    let body = std::fs::read(fixture("reject/error__truncated.json")).unwrap();
+    let body = body("reject/error__truncated.json");
     let output = inspect(
         &[
             "-",

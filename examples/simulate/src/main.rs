@@ -1,16 +1,22 @@
 //! Run with: cargo run -p simulate -- [--url http://127.0.0.1:3000/webhook] [--secret S] [KIND|FILE …]
 //!
-//! Signs fixture deliveries from `tests/fixtures/` with the app secret (`--secret`, else
+//! Builds deliveries with `meta_webhooks::test_util` (or takes fixture files) and signs them
+//! with the app secret (`--secret`, else
 //! `IG_APP_SECRET`, else the dev secret a bot on embedded defaults wrote to
 //! `bot_kit::config::dev_secret_path()`) and POSTs them to a running bot, printing each HTTP status — so you
 //! can watch the bot work without a Meta app. With no KIND or FILE it sends one delivery
-//! of every kind the bots react to (and a few they deliberately ignore). Timestamps are
-//! set to now so the bot does not take the events for stale retries.
+//! of every kind the bots react to (and a few they deliberately ignore). A KIND is built
+//! by the crate's delivery builder (or, for kinds it has no constructor for, taken from
+//! the first Instagram fixture of that kind); timestamps are set to now so the bot does
+//! not take the events for stale retries.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use meta_webhooks::test_util::{
+    ChangeItem, Corpus, DeliveryBuilder, Fixture, MessagingItem, SignedRequest,
+};
 use serde_json::Value;
 
 /// The kinds sent by default, in this order (the echo last: an echo this bot did not
@@ -31,34 +37,59 @@ const DEFAULT_KINDS: [&str; 11] = [
 
 const USAGE: &str = "usage: simulate [--url URL] [--secret SECRET] [KIND|FILE ...]";
 
-fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+/// A delivery of `kind` at `now`, as Meta would send it now: built for the kinds the
+/// delivery builder knows, else the first Instagram fixture named `<kind>__*.json` (under
+/// `messaging/`, then `changes/`) with its times refreshed.
+fn delivery_of(kind: &str, now: SystemTime) -> Option<Vec<u8>> {
+    const CDN: &str = "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=17890&signature=sim";
+    let mid = "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1NzkzMTg3MjE4OjM0MDI4MjM2NjgZDZD";
+    let delivery = DeliveryBuilder::instagram().at(now);
+    let delivery = match kind {
+        "text" => delivery.messaging(MessagingItem::text("Hi! How much is the blue jacket?")),
+        "quick_reply" => delivery.messaging(MessagingItem::quick_reply("Yes", "CONFIRM_YES")),
+        "story_reply" => delivery.messaging(MessagingItem::story_reply("Me encanta 😍", CDN)),
+        "story_mention" => delivery.messaging(MessagingItem::story_mention(CDN)),
+        "media" => delivery.messaging(MessagingItem::media("image", CDN)),
+        "postback" => delivery.messaging(MessagingItem::postback("Get started", "GET_STARTED")),
+        "reaction" => delivery.messaging(MessagingItem::reaction(mid, "love", "❤️")),
+        "unreaction" => delivery.messaging(MessagingItem::unreaction(mid)),
+        "read" => delivery.messaging(MessagingItem::read(mid)),
+        "referral" => delivery.messaging(MessagingItem::referral("SHORTLINKS", "simulate")),
+        "deleted" => delivery.messaging(MessagingItem::deleted(mid)),
+        "edit" => delivery.messaging(MessagingItem::edit(mid, "edited")),
+        "unknown" => delivery.messaging(MessagingItem::new()),
+        "echo" => delivery.messaging(MessagingItem::echo("Thanks for writing!")),
+        "comment" => delivery.change(ChangeItem::comment("Precio?")),
+        "mention" => delivery.change(ChangeItem::mention("17887498072083520")),
+        _ => return fixture_of(kind).map(|body| refreshed(&body, now)),
+    };
+    Some(delivery.build().to_vec())
 }
 
-/// The first fixture named `<kind>__*.json` under the Instagram fixtures.
-fn fixture_for(kind: &str) -> Option<PathBuf> {
-    let root = fixtures_dir().join("instagram");
-    for sub in ["messaging", "changes"] {
-        let Ok(entries) = std::fs::read_dir(root.join(sub)) else {
-            continue;
-        };
-        let mut names: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| {
-                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                    n.starts_with(&format!("{kind}__"))
-                        && n.ends_with(".json")
-                        && !n.ends_with(".expected.json")
-                })
-            })
-            .collect();
-        names.sort();
-        if let Some(first) = names.into_iter().next() {
-            return Some(first);
+/// The first Instagram fixture of `kind` (under `messaging/`, then `changes/`).
+fn fixture_of(kind: &str) -> Option<Vec<u8>> {
+    let fixtures: Vec<Fixture> = Corpus::new().fixtures().filter_map(Result::ok).collect();
+    ["messaging", "changes"].into_iter().find_map(|group| {
+        fixtures
+            .iter()
+            .find(|f| f.object() == "instagram" && f.group() == Some(group) && f.kind() == kind)
+            .map(|f| f.body().to_vec())
+    })
+}
+
+/// `body` with its times set to `now` (re-serialized), or as is when it is not JSON
+/// (the bot answers 400).
+fn refreshed(body: &[u8], now: SystemTime) -> Vec<u8> {
+    let now_ms = now
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    match serde_json::from_slice::<Value>(body) {
+        Ok(mut value) => {
+            refresh_times(&mut value, now_ms);
+            serde_json::to_vec(&value).unwrap_or_else(|_| body.to_vec())
         }
+        Err(_) => body.to_vec(),
     }
-    None
 }
 
 /// Sets every `time` / `timestamp` number to `now_ms`.
@@ -132,44 +163,38 @@ async fn main() -> ExitCode {
         args.targets
     };
     let client = reqwest::Client::new();
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let now = SystemTime::now();
     let mut failures = 0_u32;
     for target in targets {
-        let path = if Path::new(&target).is_file() {
-            PathBuf::from(&target)
-        } else if let Some(path) = fixture_for(&target) {
-            path
+        let (name, body) = if Path::new(&target).is_file() {
+            match std::fs::read(&target) {
+                Ok(raw) => (target.clone(), refreshed(&raw, now)),
+                Err(error) => {
+                    eprintln!("{target}: {error}");
+                    failures += 1;
+                    continue;
+                }
+            }
+        } else if let Some(body) = delivery_of(&target, now) {
+            (format!("({} B)", body.len()), body)
         } else {
-            eprintln!("{target}: no such file and no fixture of that kind");
+            eprintln!("{target}: no such file and no delivery or fixture of that kind");
             failures += 1;
             continue;
         };
-        let body = match std::fs::read(&path) {
-            Ok(raw) => match serde_json::from_slice::<Value>(&raw) {
-                Ok(mut value) => {
-                    refresh_times(&mut value, now_ms);
-                    serde_json::to_vec(&value).unwrap_or(raw)
-                }
-                Err(_) => raw, // not JSON: send as is (the bot answers 400)
-            },
+        let request = SignedRequest::new(&secret, body)
+            .uri(&args.url)
+            .build()
+            .map_err(|e| e.to_string())
+            .and_then(|r| reqwest::Request::try_from(r).map_err(|e| e.to_string()));
+        let request = match request {
+            Ok(request) => request,
             Err(error) => {
-                eprintln!("{}: {error}", path.display());
-                failures += 1;
-                continue;
+                eprintln!("--url {}: {error}", args.url);
+                return ExitCode::from(2);
             }
         };
-        let signature = meta_webhooks::test_util::sign(&secret, &body);
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?");
-        match client
-            .post(&args.url)
-            .header("content-type", "application/json")
-            .header("x-hub-signature-256", signature)
-            .body(body)
-            .send()
-            .await
-        {
+        match client.execute(request).await {
             Ok(response) => {
                 let status = response.status();
                 println!("{target:<14} {name:<45} -> {status}");

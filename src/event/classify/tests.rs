@@ -1,4 +1,5 @@
-//! One test per rule of spec §7.4 (and the conflicts between rules), plus §7.3's order.
+//! One test per precedence rule (and the conflicts between rules), plus the order of
+//! classification.
 
 use super::*;
 use crate::event::EventKind as K;
@@ -284,7 +285,7 @@ fn order_is_entries_then_messaging_standby_changes() {
             (
                 e.account().unwrap().to_string(),
                 e.source(),
-                e.mid().unwrap().to_owned(),
+                e.normalized().mid.unwrap().to_owned(),
             )
         })
         .collect();
@@ -354,10 +355,11 @@ fn standby_uses_the_same_rules() {
 #[cfg(feature = "tower")]
 #[test]
 fn owned_classification_and_count_agree_with_classify_on_the_fixture_corpus() {
-    let files = crate::test_fixtures::fixture_files();
     let (mut deliveries, mut with_errors) = (0, 0);
-    for file in &files {
-        let Ok(delivery) = Delivery::from_slice(&std::fs::read(file).unwrap()) else {
+    for fixture in crate::test_util::Corpus::new().fixtures() {
+        let fixture = fixture.unwrap();
+        let file = fixture.name();
+        let Ok(delivery) = Delivery::from_slice(fixture.body()) else {
             continue;
         };
         deliveries += 1;
@@ -367,16 +369,10 @@ fn owned_classification_and_count_agree_with_classify_on_the_fixture_corpus() {
         assert_eq!(
             count(&delivery),
             (borrowed.len() - errors, errors),
-            "{}",
-            file.display()
+            "{file}"
         );
         let owned = classify_owned(delivery);
-        assert_eq!(
-            format!("{owned:?}"),
-            format!("{borrowed:?}"),
-            "{}",
-            file.display()
-        );
+        assert_eq!(format!("{owned:?}"), format!("{borrowed:?}"), "{file}");
     }
     assert!(deliveries >= 40, "only {deliveries} fixtures parsed");
     assert!(

@@ -1,8 +1,8 @@
-//! `comments` and `live_comments` change values (spec §5).
+//! `comments` and `live_comments` change values.
 
 use serde::{Deserialize, Serialize};
 
-use crate::payload::ids::{CommentId, Igsid, MediaId};
+use crate::payload::ids::{CommentId, MediaId, UserId};
 use crate::payload::lenient;
 
 /// A comment on the business's media (also live comments during a broadcast).
@@ -28,13 +28,13 @@ pub struct Comment {
 }
 
 impl Comment {
-    /// `id`, else `comment_id` (spec §7.5).
+    /// `id`, else `comment_id`.
     pub fn comment_id(&self) -> Option<&CommentId> {
         self.id.as_ref().or(self.comment_id.as_ref())
     }
 
     /// `from.id`, the commenter's IGSID.
-    pub fn author_id(&self) -> Option<&Igsid> {
+    pub fn author_id(&self) -> Option<&UserId> {
         self.from.as_ref().and_then(|f| f.id.as_ref())
     }
 }
@@ -44,13 +44,13 @@ impl Comment {
 #[non_exhaustive]
 pub struct CommentAuthor {
     /// The commenter's IGSID (strict).
-    pub id: Option<Igsid>,
+    pub id: Option<UserId>,
     /// The commenter's username.
     #[serde(default, deserialize_with = "lenient::string")]
     pub username: Option<String>,
     /// Self-messaging: the business's own IGSID.
     #[serde(default, deserialize_with = "lenient::id")]
-    pub self_ig_scoped_id: Option<Igsid>,
+    pub self_ig_scoped_id: Option<UserId>,
 }
 
 /// `value.media` of a comment.

@@ -1,4 +1,4 @@
-//! `mentions` change values (spec §5).
+//! `mentions` change values.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-//! `story_insights` change values (spec §5).
+//! `story_insights` change values.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,10 +1,10 @@
-//! `message.attachments[]` (spec §4.1, attachment table).
+//! `message.attachments[]`.
 
 use serde::de::{DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use crate::payload::ids::{MediaId, Mid};
+use crate::payload::ids::{MediaId, MessageId};
 use crate::payload::lenient;
 use crate::payload::wire::wire_enum;
 
@@ -112,7 +112,7 @@ pub struct AttachmentPayload {
     /// `template_type` (templates).
     pub template_type: Option<String>,
     /// `mid`s referenced by some Messenger attachments.
-    pub mid: Option<Mid>,
+    pub mid: Option<MessageId>,
     raw: Box<RawValue>,
 }
 
@@ -169,7 +169,7 @@ struct PayloadFields {
     #[serde(default, deserialize_with = "lenient::string")]
     template_type: Option<String>,
     #[serde(default, deserialize_with = "lenient::id")]
-    mid: Option<Mid>,
+    mid: Option<MessageId>,
 }
 
 impl<'de> Deserialize<'de> for AttachmentPayload {

@@ -1,4 +1,4 @@
-//! Handover protocol events (spec §4.8). `app_roles` is
+//! Handover protocol events. `app_roles` is
 //! [`AppRoles`](super::AppRoles) on [`MessagingEvent`](super::MessagingEvent).
 
 use serde::{Deserialize, Serialize};

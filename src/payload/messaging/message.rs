@@ -1,10 +1,10 @@
-//! `message` (spec §4.1) and `message_edit` (spec §4.2).
+//! `message` and `message_edit`.
 
 use serde::{Deserialize, Serialize};
 
 use super::attachment::{Attachment, AttachmentType};
 use super::referral::Referral;
-use crate::payload::ids::{AppId, MediaId, Mid};
+use crate::payload::ids::{AppId, MediaId, MessageId};
 use crate::payload::lenient;
 
 /// A `message` object: text, attachments, quick-reply taps, replies, ad referrals, echoes,
@@ -13,7 +13,7 @@ use crate::payload::lenient;
 #[non_exhaustive]
 pub struct Message {
     /// The message id (strict: a `mid` of another JSON type invalidates the item).
-    pub mid: Option<Mid>,
+    pub mid: Option<MessageId>,
     /// The text, verbatim (may be `""`; with a quick reply it is the button title).
     #[serde(default, deserialize_with = "lenient::string")]
     pub text: Option<String>,
@@ -54,7 +54,7 @@ pub struct Message {
 }
 
 impl Message {
-    /// Whether some attachment has type `story_mention` (spec §7.4 message rule 4).
+    /// Whether some attachment has type `story_mention` (precedence: message rule 4).
     pub fn has_story_mention(&self) -> bool {
         self.attachments
             .iter()
@@ -87,7 +87,7 @@ pub struct QuickReply {
 pub struct ReplyTo {
     /// The message replied to.
     #[serde(default, deserialize_with = "lenient::id")]
-    pub mid: Option<Mid>,
+    pub mid: Option<MessageId>,
     /// The story replied to.
     #[serde(default, deserialize_with = "lenient::object")]
     pub story: Option<StoryRef>,
@@ -122,7 +122,7 @@ pub struct Command {
 #[non_exhaustive]
 pub struct MessageEdit {
     /// The edited message's id (strict).
-    pub mid: Option<Mid>,
+    pub mid: Option<MessageId>,
     /// The new text.
     #[serde(default, deserialize_with = "lenient::string")]
     pub text: Option<String>,

@@ -1,4 +1,4 @@
-//! `optin` (spec §4.7).
+//! `optin`.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,9 +1,9 @@
-//! `postback` (spec §4.4).
+//! `postback`.
 
 use serde::{Deserialize, Serialize};
 
 use super::referral::Referral;
-use crate::payload::ids::Mid;
+use crate::payload::ids::MessageId;
 use crate::payload::lenient;
 
 /// A tapped icebreaker, template button or persistent-menu item.
@@ -11,7 +11,7 @@ use crate::payload::lenient;
 #[non_exhaustive]
 pub struct Postback {
     /// The postback's message id (Instagram, v11+; strict).
-    pub mid: Option<Mid>,
+    pub mid: Option<MessageId>,
     /// The button title the person saw.
     #[serde(default, deserialize_with = "lenient::string")]
     pub title: Option<String>,

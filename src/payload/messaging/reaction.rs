@@ -1,8 +1,8 @@
-//! `reaction` (spec §4.3).
+//! `reaction`.
 
 use serde::{Deserialize, Serialize};
 
-use crate::payload::ids::Mid;
+use crate::payload::ids::MessageId;
 use crate::payload::lenient;
 use crate::payload::wire::wire_enum;
 
@@ -24,7 +24,7 @@ wire_enum! {
 #[non_exhaustive]
 pub struct Reaction {
     /// The message reacted to (strict).
-    pub mid: Option<Mid>,
+    pub mid: Option<MessageId>,
     /// `react` or `unreact`.
     #[serde(default, deserialize_with = "lenient::wire")]
     pub action: Option<ReactionAction>,
@@ -38,7 +38,7 @@ pub struct Reaction {
 }
 
 impl Reaction {
-    /// Whether this removes a reaction (`action == "unreact"`, spec §7.4 rule 3).
+    /// Whether this removes a reaction (`action == "unreact"`, precedence rule 3).
     pub fn is_unreact(&self) -> bool {
         self.action == Some(ReactionAction::Unreact)
     }

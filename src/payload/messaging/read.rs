@@ -1,8 +1,8 @@
-//! `read` and `delivery` receipts (spec §4.6).
+//! `read` and `delivery` receipts.
 
 use serde::{Deserialize, Serialize};
 
-use crate::payload::ids::Mid;
+use crate::payload::ids::MessageId;
 use crate::payload::lenient;
 
 /// A read receipt: Instagram names the message (`mid`), Messenger a `watermark` (every
@@ -11,7 +11,7 @@ use crate::payload::lenient;
 #[non_exhaustive]
 pub struct Read {
     /// The message read (Instagram; strict).
-    pub mid: Option<Mid>,
+    pub mid: Option<MessageId>,
     /// Messenger watermark in milliseconds.
     #[serde(default, deserialize_with = "lenient::uint")]
     pub watermark: Option<u64>,
@@ -23,7 +23,7 @@ pub struct Read {
 pub struct DeliveryReceipt {
     /// The messages delivered (may be absent).
     #[serde(default, deserialize_with = "lenient::ids")]
-    pub mids: Vec<Mid>,
+    pub mids: Vec<MessageId>,
     /// Every message up to this time was delivered.
     #[serde(default, deserialize_with = "lenient::uint")]
     pub watermark: Option<u64>,

@@ -1,4 +1,4 @@
-//! `referral`, event level (spec §4.5) and inside `message` (spec §4.1).
+//! `referral`, at event level and inside `message`.
 
 use serde::{Deserialize, Serialize};
 
@@ -44,7 +44,7 @@ impl Referral {
             .is_some_and(|s| s.eq_ignore_ascii_case(value))
     }
 
-    /// `source` is `STORY_MENTION` (spec §7.4 rule 0).
+    /// `source` is `STORY_MENTION` (precedence rule 0).
     pub fn is_story_mention(&self) -> bool {
         self.source_is("STORY_MENTION")
     }

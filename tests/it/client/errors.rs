@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use meta_webhooks::AccessToken;
 use meta_webhooks::client::{
-    RetryPolicy, SendClient, SendError, SendErrorKind, TransportStage, UnknownReason, UseCase,
+    GraphClient, GraphError, GraphErrorKind, RetryPolicy, TransportStage, UnknownReason, UseCase,
 };
 use meta_webhooks::payload::AccountId;
 use serde_json::{Value, json};
@@ -39,8 +39,8 @@ fn sent() -> ResponseTemplate {
 
 #[tokio::test]
 async fn classification_table_through_the_wire() {
-    use SendErrorKind::*;
-    let cases: &[(u16, Option<Value>, SendErrorKind, bool)] = &[
+    use GraphErrorKind::*;
+    let cases: &[(u16, Option<Value>, GraphErrorKind, bool)] = &[
         (
             400,
             Some(envelope(10, Some(2_018_278), json!({}))),
@@ -134,14 +134,14 @@ async fn classification_table_through_the_wire() {
         assert_eq!(err.status().map(|s| s.as_u16()), Some(*status));
         assert!(!err.is_local());
         if let Some(body) = body {
-            let graph = err.graph_error().unwrap();
+            let graph = err.error_body().unwrap();
             assert_eq!(graph.code, body["error"]["code"].as_i64());
             assert_eq!(graph.error_subcode, body["error"]["error_subcode"].as_i64());
             assert_eq!(graph.fbtrace_id.as_deref(), Some("AbC123xyz"));
             assert_eq!(graph.error_type.as_deref(), Some("OAuthException"));
             assert!(err.to_string().contains("AbC123xyz"), "{err}");
         } else {
-            assert!(err.graph_error().is_none());
+            assert!(err.error_body().is_none());
         }
         assert_eq!(requests(&server).await.len(), 1);
     }
@@ -217,7 +217,7 @@ async fn retries_stop_at_max_attempts() {
         .build()
         .unwrap();
     let err = account(&client).send_text(&user(), "x").await.unwrap_err();
-    assert!(err.is_transient());
+    assert!(err.kind() == GraphErrorKind::Transient);
     assert_eq!(requests(&server).await.len(), 4);
     assert_eq!(client.retry_count(), 3);
 }
@@ -251,11 +251,11 @@ async fn server_error_without_envelope_is_outcome_unknown_and_not_retried() {
     .await;
     let client = builder(&server).build().unwrap();
     let err = account(&client).send_text(&user(), "x").await.unwrap_err();
-    assert!(err.is_outcome_unknown());
+    assert!(err.kind() == GraphErrorKind::OutcomeUnknown);
     assert!(!err.is_retryable());
     assert!(matches!(
         err,
-        SendError::OutcomeUnknown(ref o) if o.reason == UnknownReason::ServerError(http::StatusCode::BAD_GATEWAY)
+        GraphError::OutcomeUnknown(ref o) if o.reason == UnknownReason::ServerError(http::StatusCode::BAD_GATEWAY)
     ));
     assert_eq!(requests(&server).await.len(), 1);
     assert_eq!(client.outcome_unknown_count(), 1);
@@ -272,9 +272,9 @@ async fn timeout_after_sending_is_outcome_unknown_and_counted() {
     let err = account(&client).send_text(&user(), "x").await.unwrap_err();
     assert!(matches!(
         err,
-        SendError::OutcomeUnknown(ref o) if o.reason == UnknownReason::Timeout
+        GraphError::OutcomeUnknown(ref o) if o.reason == UnknownReason::Timeout
     ));
-    assert_eq!(err.kind(), SendErrorKind::OutcomeUnknown);
+    assert_eq!(err.kind(), GraphErrorKind::OutcomeUnknown);
     assert_eq!(requests(&server).await.len(), 1, "never retried blindly");
     assert_eq!(client.outcome_unknown_count(), 1);
     assert_eq!(client.retry_count(), 0);
@@ -319,14 +319,14 @@ async fn connect_errors_are_retried_and_reported_as_not_sent() {
         listener.local_addr().unwrap().port()
     };
     let base = format!("http://127.0.0.1:{port}");
-    let client = SendClient::builder()
+    let client = GraphClient::builder()
         .base_url(&base)
         .retry_policy(super::fast_retries().with_max_attempts(3))
         .build()
         .unwrap();
     let err = account(&client).send_text(&user(), "x").await.unwrap_err();
     assert!(
-        matches!(err, SendError::Transport(ref t) if t.stage == TransportStage::Connect),
+        matches!(err, GraphError::Transport(ref t) if t.stage == TransportStage::Connect),
         "{err:?}"
     );
     assert!(err.is_retryable());
@@ -368,7 +368,7 @@ async fn rejected_token_marks_the_account_and_fails_fast_until_a_new_token() {
     let client = builder(&server).build().unwrap();
     let acc = account(&client);
     let err = acc.send_text(&user(), "x").await.unwrap_err();
-    assert!(err.is_auth());
+    assert!(err.kind() == GraphErrorKind::Auth);
     assert_eq!(
         requests(&server).await.len(),
         1,
@@ -382,8 +382,8 @@ async fn rejected_token_marks_the_account_and_fails_fast_until_a_new_token() {
 
     // Same token: refused locally.
     let err = acc.send_text(&user(), "x").await.unwrap_err();
-    assert!(matches!(err, SendError::TokenRejected(_)));
-    assert!(err.is_auth() && err.is_local());
+    assert!(matches!(err, GraphError::TokenRejected(_)));
+    assert!(err.kind() == GraphErrorKind::Auth && err.is_local());
     assert_eq!(requests(&server).await.len(), 1);
 
     // A new token goes through and clears the mark.
@@ -425,7 +425,7 @@ async fn throttled_account_is_paused_locally_and_other_accounts_are_not() {
     let acc = account(&client);
 
     let err = acc.send_text(&user(), "x").await.unwrap_err();
-    assert!(err.is_rate_limited());
+    assert!(err.kind() == GraphErrorKind::RateLimited);
     assert_eq!(err.retry_after(), Some(Duration::from_secs(300)));
     assert_eq!(
         requests(&server).await.len(),
@@ -441,8 +441,8 @@ async fn throttled_account_is_paused_locally_and_other_accounts_are_not() {
     // Paused: no request.
     clock.advance(Duration::from_secs(299));
     let err = acc.send_text(&user(), "x").await.unwrap_err();
-    assert!(matches!(err, SendError::AccountPaused(_)));
-    assert!(err.is_rate_limited() && err.is_local() && err.is_retryable());
+    assert!(matches!(err, GraphError::AccountPaused(_)));
+    assert!(err.kind() == GraphErrorKind::RateLimited && err.is_local() && err.is_retryable());
     assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
     assert_eq!(requests(&server).await.len(), 1);
 
@@ -510,7 +510,7 @@ async fn success_with_a_non_json_body_is_a_decode_error_not_a_resend() {
     answer(&server, ResponseTemplate::new(200).set_body_string("OK")).await;
     let client = builder(&server).build().unwrap();
     let err = account(&client).send_text(&user(), "x").await.unwrap_err();
-    assert_eq!(err.kind(), SendErrorKind::Decode);
+    assert_eq!(err.kind(), GraphErrorKind::Decode);
     assert!(!err.is_retryable());
     assert_eq!(requests(&server).await.len(), 1);
 }
@@ -533,7 +533,7 @@ async fn retries_wait_out_a_pause_the_usage_headers_just_set() {
         .build()
         .unwrap();
     let err = account(&client).send_text(&user(), "x").await.unwrap_err();
-    assert!(err.is_transient());
+    assert!(err.kind() == GraphErrorKind::Transient);
     assert_eq!(
         requests(&server).await.len(),
         1,

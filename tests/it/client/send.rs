@@ -4,11 +4,11 @@ use std::time::Duration;
 
 use meta_webhooks::AccessToken;
 use meta_webhooks::client::{
-    Attachment, AttachmentType, Author, Button, GenericElement, GenericTemplate, Message,
-    MessageError, MessageTag, MessagingType, MessagingWindow, QuickReply, SendClient, SendError,
-    SendErrorKind, SendOptions, SenderAction,
+    Attachment, AttachmentType, Author, Button, GenericElement, GenericTemplate, GraphClient,
+    GraphError, GraphErrorKind, Message, MessageError, MessageTag, MessagingType, MessagingWindow,
+    QuickReply, SendOptions, SenderAction,
 };
-use meta_webhooks::payload::{AccountId, CommentId, MediaId, Mid};
+use meta_webhooks::payload::{AccountId, CommentId, MediaId, MessageId};
 use serde_json::json;
 use wiremock::MockServer;
 
@@ -59,12 +59,12 @@ async fn text_over_1000_bytes_is_refused_before_any_request() {
         .unwrap_err();
     assert!(matches!(
         err,
-        SendError::Invalid(MessageError::TextTooLong {
+        GraphError::Invalid(MessageError::TextTooLong {
             len: 1002,
             max: 1000
         })
     ));
-    assert_eq!(err.kind(), SendErrorKind::InvalidRequest);
+    assert_eq!(err.kind(), GraphErrorKind::InvalidRequest);
     assert!(err.is_local());
     assert!(err.to_string().contains("1000"), "{err}");
     // Exactly 1000 bytes is fine.
@@ -267,7 +267,7 @@ async fn react_and_unreact() {
     answer(&server, ok_json(json!({"recipient_id": USER}))).await;
     let client = builder(&server).build().unwrap();
     let acc = account(&client);
-    let mid = Mid::new("aWdfZAG1faXRlbToxOklHTWVzc2FnZAZDZD");
+    let mid = MessageId::new("aWdfZAG1faXRlbToxOklHTWVzc2FnZAZDZD");
     acc.react(&user(), &mid, "love").await.unwrap();
     acc.unreact(&user(), &mid).await.unwrap();
     let all = requests(&server).await;
@@ -362,7 +362,7 @@ async fn messaging_types_and_reply_to() {
         &hi,
         &SendOptions::new()
             .with_messaging_type(MessagingType::MessageTag(MessageTag::HumanAgent))
-            .with_reply_to(Mid::new("m_1")),
+            .with_reply_to(MessageId::new("m_1")),
     )
     .await
     .unwrap();
@@ -403,8 +403,8 @@ async fn messaging_window_picks_the_type_or_refuses_without_a_request() {
         .send_in_window(&user(), &msg, window, Author::Automated)
         .await
         .unwrap_err();
-    assert!(matches!(err, SendError::WindowClosed(_)));
-    assert_eq!(err.kind(), SendErrorKind::OutsideWindow);
+    assert!(matches!(err, GraphError::WindowClosed(_)));
+    assert_eq!(err.kind(), GraphErrorKind::OutsideWindow);
     assert!(err.is_local() && !err.is_retryable());
     acc.send_in_window(&user(), &msg, window, Author::Human)
         .await
@@ -414,7 +414,7 @@ async fn messaging_window_picks_the_type_or_refuses_without_a_request() {
         .send_in_window(&user(), &msg, window, Author::Human)
         .await
         .unwrap_err();
-    assert!(err.is_outside_window());
+    assert!(err.kind() == GraphErrorKind::OutsideWindow);
 
     let all = requests(&server).await;
     assert_eq!(all.len(), 2, "the closed window made no request");
@@ -567,20 +567,20 @@ async fn ids_that_would_change_the_path_are_refused() {
     let err = evil.send_text(&user(), "x").await.unwrap_err();
     assert!(matches!(
         err,
-        SendError::Invalid(MessageError::InvalidId("account id"))
+        GraphError::Invalid(MessageError::InvalidId("account id"))
     ));
     let err = account(&client)
         .reply_to_comment(&CommentId::new("1#frag"), "x")
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), SendErrorKind::InvalidRequest);
+    assert_eq!(err.kind(), GraphErrorKind::InvalidRequest);
     assert!(requests(&server).await.is_empty());
     assert_eq!(ACCOUNT.len(), 17);
 }
 
 #[test]
 fn secrets_never_print() {
-    let client = SendClient::builder().build().unwrap();
+    let client = GraphClient::builder().build().unwrap();
     let acc = client.account(AccountId::new(ACCOUNT), AccessToken::new(TOKEN).unwrap());
     let debug = format!("{acc:?} {client:?}");
     assert!(!debug.contains(TOKEN), "{debug}");

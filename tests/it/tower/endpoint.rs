@@ -143,7 +143,7 @@ async fn accepted_delivery_is_200_only_after_the_sink_has_it() {
     assert_eq!(events[0].kind(), EventKind::Text);
     assert_eq!(events[0].text(), Some("Hi! \u{e4} \u{1f600}"));
     assert_eq!(events[0].account().map(|a| a.as_str()), Some(ACCOUNT));
-    assert_eq!(events[1].mid(), Some("mid-2"));
+    assert_eq!(events[1].mid().map(|m| m.as_str()), Some("mid-2"));
 }
 
 #[tokio::test]

@@ -55,7 +55,7 @@ impl Accounts {
         true
     }
 
-    /// Parses an accounts file (see [the module docs](super#accounts)), resolving
+    /// Parses an accounts file (see [the module docs](super#accounts-file)), resolving
     /// `page_token_env` through `lookup`. Errors name `ACCOUNTS_FILE` and the entry.
     pub(crate) fn parse_file(
         source: &str,

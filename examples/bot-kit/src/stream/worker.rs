@@ -651,7 +651,7 @@ impl Shard {
         }
         let mut tasks = JoinSet::new();
         for (_, mut group) in groups {
-            group.sort_by_key(|job| job.decoded.event.timestamp_ms().unwrap_or(0));
+            group.sort_by_key(|job| job.decoded.event.timestamp());
             let mut worker = self.clone_for_task();
             tasks.spawn(async move {
                 for job in group {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use bot_kit::testing::RedisServer;
+use bot_harness::RedisServer;
 use bot_kit::{BotDedup, RedisDedup, Secret};
 use meta_webhooks::sink::{Claim, Dedup};
 

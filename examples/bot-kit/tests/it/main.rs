@@ -14,4 +14,3 @@ mod dedup;
 mod notify;
 mod redis_store;
 mod stream;
-mod testing_server;

@@ -3,8 +3,8 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bot_harness::RedisServer;
 use bot_kit::state::{Backend, ConversationState, StoreErrorKind};
-use bot_kit::testing::RedisServer;
 use bot_kit::{
     ConversationKey, ConversationStore, HistoryMessage, RedisStore, ResolveOutcome, Secret, Store,
     StoreOptions,

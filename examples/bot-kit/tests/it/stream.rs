@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use bot_harness::RedisServer;
 use bot_kit::stream::{DEAD_LETTER_KEY, GROUP, LEASE_KEY_PREFIX, StreamConfig, WORKERS_KEY};
-use bot_kit::testing::RedisServer;
 use bot_kit::{Bot, Config, ConversationKey, ConversationStore, Running};
 use meta_webhooks::sink::{Batch, Sink};
 use meta_webhooks::{AppSecret, Delivery, Verifier};

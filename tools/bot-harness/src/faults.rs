@@ -1,5 +1,6 @@
 //! Fault-injection scenarios for the Redis Streams deployment, run against the real bot
-//! binary.
+//! binary. Each `pub async fn` taking `bin` is one scenario, run by a test of the same
+//! meaning in each bot's `tests/faults.rs`.
 //!
 //! Every scenario starts its own `redis-server` and bot processes (`BOT_ROLE=receiver`,
 //! `worker`, `all`) on free loopback ports, a [`GraphMock`] that answers per recipient, per
@@ -16,7 +17,7 @@
 //!
 //! ```no_run
 //! # async fn t() {
-//! bot_kit::testing::faults::duplicate_storm(std::path::Path::new("target/debug/axum-bot")).await;
+//! bot_harness::faults::duplicate_storm(std::path::Path::new("target/debug/axum-bot")).await;
 //! # }
 //! ```
 #![allow(
@@ -40,7 +41,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::e2e::{ACCOUNT, ACCOUNT_B, text};
+use crate::e2e::{ACCOUNT, ACCOUNT_B, text};
 
 /// Scenarios run one at a time (see the [module docs](self)).
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -838,40 +839,4 @@ pub async fn sigterm_drain(bin: &Path) {
         started.elapsed()
     );
     drop((r1, w2));
-}
-
-/// Declares the fault-injection scenarios as `#[tokio::test]`s against one bot binary
-/// (all of them, or the ones listed). The calling crate needs `tokio` (with `macros` and
-/// `rt-multi-thread`) as a dev-dependency. Each test is named after its scenario, so one
-/// runs with e.g. `cargo test -p axum-bot --test faults worker_sigkill`.
-///
-/// ```ignore
-/// bot_kit::faults_suite!(env!("CARGO_BIN_EXE_axum-bot"));
-/// bot_kit::faults_suite!(env!("CARGO_BIN_EXE_actix-bot"); duplicate_storm, sigterm_drain);
-/// ```
-#[macro_export]
-macro_rules! faults_suite {
-    ($bin:expr) => {
-        $crate::faults_suite!(
-            $bin;
-            duplicate_storm,
-            worker_sigkill,
-            redis_outage,
-            graph_failures,
-            expired_token,
-            sigterm_drain,
-        );
-    };
-    ($bin:expr; $($scenario:ident),+ $(,)?) => {
-        fn faults_bin() -> &'static ::std::path::Path {
-            ::std::path::Path::new($bin)
-        }
-
-        $(
-            #[tokio::test(flavor = "multi_thread")]
-            async fn $scenario() {
-                $crate::testing::faults::$scenario(faults_bin()).await;
-            }
-        )+
-    };
 }

@@ -177,7 +177,7 @@ struct State {
 ///
 /// ```no_run
 /// # async fn t() {
-/// use bot_kit::testing::faults::{GraphAnswer, GraphMock};
+/// use bot_harness::faults::{GraphAnswer, GraphMock};
 ///
 /// let graph = GraphMock::new();
 /// let base = graph.endpoint("worker-1").await; // GRAPH_API_BASE of one bot process

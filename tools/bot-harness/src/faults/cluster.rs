@@ -12,9 +12,9 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::super::RedisServer;
-use super::super::e2e::{self, BotProcess, SECRET, VERIFY_TOKEN};
 use super::graph::GraphMock;
+use crate::RedisServer;
+use crate::e2e::{self, BotProcess, SECRET, VERIFY_TOKEN};
 
 /// The token of [`e2e::ACCOUNT`] in the accounts file.
 pub const TOKEN_A: &str = "token-account-a";

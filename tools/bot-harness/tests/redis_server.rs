@@ -1,9 +1,10 @@
-//! `bot_kit::testing::RedisServer` itself.
+//! `RedisServer` itself: a real `redis-server` on a free loopback port.
+#![allow(clippy::expect_used, reason = "tests")]
 
 use std::net::TcpStream;
 use std::time::Duration;
 
-use bot_kit::testing::RedisServer;
+use bot_harness::RedisServer;
 
 fn reachable(server: &RedisServer) -> bool {
     TcpStream::connect_timeout(&server.addr(), Duration::from_millis(300)).is_ok()

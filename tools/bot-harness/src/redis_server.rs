@@ -1,12 +1,11 @@
-//! Test support (cargo feature `testing`): a real `redis-server` on a free loopback port.
+//! [`RedisServer`]: a real `redis-server` on a free loopback port.
 //!
 //! The Redis tests run against the real server, never a mock, and they **fail** — they
 //! do not skip — when `redis-server` is not installed (Debian: `apt-get install
-//! redis-server`; CI installs it). Set `REDIS_SERVER_BIN` to use a binary that is not on
-//! `PATH`.
+//! redis-server`). Set `REDIS_SERVER_BIN` to use a binary that is not on `PATH`.
 //!
 //! ```no_run
-//! use bot_kit::testing::RedisServer;
+//! use bot_harness::RedisServer;
 //!
 //! let mut redis = RedisServer::start().expect("redis-server");
 //! let url = redis.url(); // redis://127.0.0.1:<port>/
@@ -17,9 +16,6 @@
 //! [`RedisServer::start_persistent`] keeps the data in a directory with an append-only
 //! file fsynced on every write, so a server killed and restarted on the same port and
 //! directory still holds every write it acknowledged.
-
-pub mod e2e;
-pub mod faults;
 
 use std::fmt;
 use std::io::{Read, Write};

@@ -3,11 +3,13 @@
 //! Each scenario starts the bot process (`bin`, e.g. `env!("CARGO_BIN_EXE_axum-bot")`) on
 //! a free loopback port with a clean environment, a mock Graph API and a mock OpenAI
 //! server (`wiremock`, recording every request), and — where it matters — a real
-//! `redis-server` ([`RedisServer`]). Scenarios panic on failure (they are tests).
+//! `redis-server` ([`RedisServer`]). Scenarios panic on failure (they are tests). Each
+//! `pub async fn` taking `bin` is one scenario, run by a test of the same meaning in each
+//! bot's `tests/e2e.rs`; the rest are the pieces they are built from.
 //!
 //! ```no_run
 //! # async fn t() {
-//! bot_kit::testing::e2e::handshake(std::path::Path::new("target/debug/axum-bot")).await;
+//! bot_harness::e2e::handshake(std::path::Path::new("target/debug/axum-bot")).await;
 //! # }
 //! ```
 #![allow(
@@ -29,9 +31,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::RedisServer;
-use crate::ai::CANNED_ERROR_REPLY;
-use crate::bot::{
+use crate::RedisServer;
+use bot_kit::ai::CANNED_ERROR_REPLY;
+use bot_kit::bot::{
     MEDIA_REPLY, STORY_MENTION_REPLY, STORY_REPLY_BUY, STORY_REPLY_LOVE, STORY_REPLY_SHIP,
     STORY_REPLY_THANKS,
 };
@@ -147,7 +149,7 @@ impl BotProcess {
     }
 }
 
-/// Process control for the fault-injection suite ([`super::faults`]).
+/// Process control for the fault-injection scenarios ([`crate::faults`]).
 impl BotProcess {
     /// The process id.
     pub fn pid(&self) -> u32 {
@@ -480,14 +482,7 @@ pub async fn bad_signature(bin: &Path) {
     assert_eq!(bot.post_signed(&delivery, "not-the-secret").await, 401);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(mocks.sends().await.is_empty(), "nothing may be sent");
-    let metrics = http()
-        .get(bot.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&bot).await;
     assert!(
         metrics.contains("botkit_webhook_signature_failures_total 1"),
         "{metrics}"
@@ -497,13 +492,33 @@ pub async fn bad_signature(bin: &Path) {
     assert_eq!(mocks.wait_texts("9001", 1).await.len(), 1);
 }
 
-/// Every behaviour per event kind (spec point 6), with Redis state.
-pub async fn behaviours(bin: &Path) {
+/// A bot against these mocks with a fresh `redis-server` for its state and dedup. Bind
+/// the three in this order, so that the bot stops before its Redis server does.
+async fn live_bot_on_redis(
+    bin: &Path,
+    mocks: &Mocks,
+) -> (RedisServer, BotProcess, tempfile_path::TempFile) {
     let redis = RedisServer::start().expect("redis-server must be installed");
-    let mocks = Mocks::start(Duration::ZERO).await;
-    let (bot, _file) = live_bot(bin, &mocks, Some(&redis.url())).await;
+    let (bot, file) = live_bot(bin, mocks, Some(&redis.url())).await;
+    (redis, bot, file)
+}
 
-    // text → rule (no model call).
+/// `GET /metrics` of `bot`.
+pub async fn metrics_text(bot: &BotProcess) -> String {
+    http()
+        .get(bot.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// A text matching a rule gets the rule's reply, without a model call.
+pub async fn rule_reply(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (_redis, bot, _file) = live_bot_on_redis(bin, &mocks).await;
     assert_eq!(
         bot.post(&text(ACCOUNT, "1001", "m1", "How much is the shirt? price"))
             .await,
@@ -512,8 +527,12 @@ pub async fn behaviours(bin: &Path) {
     let texts = mocks.wait_texts("1001", 1).await;
     assert!(texts[0].contains("prices"), "{texts:?}");
     assert_eq!(mocks.gpt_calls().await, 0);
+}
 
-    // text without a rule → typing indicator, then the model's answer.
+/// A text no rule matches: the typing indicator first, then the model's answer.
+pub async fn model_fallback(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (_redis, bot, _file) = live_bot_on_redis(bin, &mocks).await;
     assert_eq!(
         bot.post(&text(
             ACCOUNT,
@@ -538,8 +557,12 @@ pub async fn behaviours(bin: &Path) {
         to_1002[0]["sender_action"], "typing_on",
         "typing first: {to_1002:?}"
     );
+}
 
-    // story replies by intent.
+/// Story replies are answered by intent: buy/price, where/ship, love, otherwise thanks.
+pub async fn story_replies(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (_redis, bot, _file) = live_bot_on_redis(bin, &mocks).await;
     for (user, words, expected) in [
         ("1101", "how much is this?", STORY_REPLY_BUY),
         ("1102", "where do you ship from?", STORY_REPLY_SHIP),
@@ -556,8 +579,13 @@ pub async fn behaviours(bin: &Path) {
         assert_eq!(bot.post(&delivery).await, 200);
         assert_eq!(mocks.wait_texts(user, 1).await, vec![expected.to_owned()]);
     }
+}
 
-    // story mention → thanks + repost request; story id and CDN URL recorded.
+/// A story mention: thanks and a repost request; the story id and its CDN URL are recorded
+/// in the conversation (in Redis), and `/metrics` counts the event by kind.
+pub async fn story_mention(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (redis, bot, _file) = live_bot_on_redis(bin, &mocks).await;
     let cdn =
         "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=17999555000111333&signature=abc";
     let mention = messaging(
@@ -578,8 +606,17 @@ pub async fn behaviours(bin: &Path) {
             .any(|h| h.contains("17999555000111333") && h.contains("asset_id=17999555000111333")),
         "{history:?}"
     );
+    let metrics = metrics_text(&bot).await;
+    assert!(
+        metrics.contains("botkit_events_total{kind=\"story_mention\"} 1"),
+        "{metrics}"
+    );
+}
 
-    // media → acknowledgement.
+/// A media message gets a short acknowledgement.
+pub async fn media_acknowledged(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (_redis, bot, _file) = live_bot_on_redis(bin, &mocks).await;
     let media = message(
         ACCOUNT,
         "1301",
@@ -591,19 +628,56 @@ pub async fn behaviours(bin: &Path) {
         mocks.wait_texts("1301", 1).await,
         vec![MEDIA_REPLY.to_owned()]
     );
+}
 
-    // comment matching a rule → one private reply, also when redelivered.
+/// A comment matching a rule gets one private reply, also when Meta delivers it twice; a
+/// comment no rule matches gets nothing.
+pub async fn comment_private_reply(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (_redis, bot, _file) = live_bot_on_redis(bin, &mocks).await;
     let c = comment(ACCOUNT, "1401", "17952310476882035", "Price? 😍");
     assert_eq!(bot.post(&c).await, 200);
     assert_eq!(bot.post(&c).await, 200);
-    // comment without a rule → nothing.
     assert_eq!(
         bot.post(&comment(ACCOUNT, "1402", "17952310476882036", "nice pic"))
             .await,
         200
     );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while private_replies(&mocks).await.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Long enough for a second reply, if there were one, to arrive.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let private = private_replies(&mocks).await;
+    assert_eq!(
+        private.len(),
+        1,
+        "one private reply per comment: {private:?}"
+    );
+    assert_eq!(private[0]["recipient"]["comment_id"], "17952310476882035");
+    let sends = mocks.sends().await;
+    assert!(
+        sends.iter().all(|(b, _)| b["recipient"]["id"] != "1402"),
+        "no reply expected to 1402"
+    );
+}
 
-    // no reply: reaction, read, deleted, unknown, own-text echo; stale text.
+async fn private_replies(mocks: &Mocks) -> Vec<Value> {
+    mocks
+        .sends()
+        .await
+        .into_iter()
+        .map(|(b, _)| b)
+        .filter(|b| b["recipient"]["comment_id"].is_string())
+        .collect()
+}
+
+/// No reply to a reaction, a read receipt, a deleted message, an unknown event kind, or a
+/// text older than `MAX_EVENT_AGE_SECS`.
+pub async fn silent_events(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (_redis, bot, _file) = live_bot_on_redis(bin, &mocks).await;
     let silent_user = "1501";
     for item in [
         json!({"sender": {"id": silent_user}, "recipient": {"id": ACCOUNT}, "timestamp": now_ms(),
@@ -623,52 +697,56 @@ pub async fn behaviours(bin: &Path) {
             .await,
         200
     );
+    // A text that is answered, so the silence above is not a bot that answers nothing.
+    assert_eq!(
+        bot.post(&text(ACCOUNT, "1503", "m_live", "price?")).await,
+        200
+    );
+    assert_eq!(mocks.wait_texts("1503", 1).await.len(), 1);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let sends = mocks.sends().await;
+    for user in [silent_user, "1502"] {
+        assert!(
+            sends.iter().all(|(b, _)| b["recipient"]["id"] != user),
+            "no reply expected to {user}: {sends:?}"
+        );
+    }
+}
 
-    // a second account, answered with its own token.
+/// Each account is answered with its own access token.
+pub async fn token_per_account(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (_redis, bot, _file) = live_bot_on_redis(bin, &mocks).await;
+    assert_eq!(bot.post(&text(ACCOUNT, "1600", "m_a", "price?")).await, 200);
     assert_eq!(
         bot.post(&text(ACCOUNT_B, "1601", "m_b", "price please"))
             .await,
         200
     );
+    assert_eq!(mocks.wait_texts("1600", 1).await.len(), 1);
     assert_eq!(mocks.wait_texts("1601", 1).await.len(), 1);
-
-    tokio::time::sleep(Duration::from_millis(800)).await;
     let sends = mocks.sends().await;
-    let private: Vec<&Value> = sends
-        .iter()
-        .map(|(b, _)| b)
-        .filter(|b| b["recipient"]["comment_id"].is_string())
-        .collect();
-    assert_eq!(
-        private.len(),
-        1,
-        "one private reply per comment: {private:?}"
-    );
-    assert_eq!(private[0]["recipient"]["comment_id"], "17952310476882035");
-    for user in [silent_user, "1502", "1402"] {
-        assert!(
-            sends.iter().all(|(b, _)| b["recipient"]["id"] != user),
-            "no reply expected to {user}"
-        );
-    }
-    let auth_b = sends
-        .iter()
-        .find(|(b, _)| b["recipient"]["id"] == "1601")
-        .map(|(_, a)| a.clone())
-        .unwrap();
-    assert_eq!(auth_b, "Bearer token-account-b");
-    let auth_a = sends
-        .iter()
-        .find(|(b, _)| b["recipient"]["id"] == "1001")
-        .map(|(_, a)| a.clone())
-        .unwrap();
-    assert_eq!(auth_a, "Bearer token-account-a");
+    let auth_of = |user: &str| {
+        sends
+            .iter()
+            .find(|(b, _)| b["recipient"]["id"] == user)
+            .map(|(_, a)| a.clone())
+            .unwrap()
+    };
+    assert_eq!(auth_of("1600"), "Bearer token-account-a");
+    assert_eq!(auth_of("1601"), "Bearer token-account-b");
+}
 
-    // the bot's own echo does not hand off; the next text is answered.
-    let sent_mid = "m_sent_0"; // the mock's first message id went to someone; echo it to 1001
-    let first_text = mocks.texts_to("1001").await[0].clone();
+/// The echo of a reply the bot sent itself does not hand the conversation off: the next
+/// text is answered.
+pub async fn own_echo_keeps_answering(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (_redis, bot, _file) = live_bot_on_redis(bin, &mocks).await;
+    assert_eq!(bot.post(&text(ACCOUNT, "1001", "m1", "price?")).await, 200);
+    let first_text = mocks.wait_texts("1001", 1).await[0].clone();
+    // The mock numbers the messages it accepts: the first one was that reply.
     assert_eq!(
-        bot.post(&echo(ACCOUNT, "1001", sent_mid, &first_text))
+        bot.post(&echo(ACCOUNT, "1001", "m_sent_0", &first_text))
             .await,
         200
     );
@@ -679,19 +757,6 @@ pub async fn behaviours(bin: &Path) {
         200
     );
     assert_eq!(mocks.wait_texts("1001", 2).await.len(), 2);
-
-    let metrics = http()
-        .get(bot.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains("botkit_events_total{kind=\"story_mention\"} 1"),
-        "{metrics}"
-    );
 }
 
 async fn redis_history(url: &str, account: &str, user: &str) -> Vec<String> {
@@ -883,6 +948,45 @@ pub async fn embedded_defaults(bin: &Path) {
     }
 }
 
+/// With stderr redirected to a file (not a terminal), the log lines carry no ANSI colour
+/// codes.
+pub async fn plain_logs_off_a_terminal(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let file = accounts_file();
+    let log_path = std::env::temp_dir().join(format!(
+        "botkit-e2e-log-{}-{}.log",
+        std::process::id(),
+        now_ms()
+    ));
+    let log = std::fs::File::create(&log_path).expect("create the log file");
+    let mut env = mocks.env(None, file.path());
+    env.push(("RUST_LOG".to_owned(), "info".to_owned()));
+    let bot = BotProcess::spawn_with_stderr(bin, &env, Stdio::from(log)).await;
+    // An event too old to answer is logged at `info`.
+    let stale = now_ms() - 2 * 24 * 3600 * 1000;
+    assert_eq!(
+        bot.post(&text_at(ACCOUNT, "7001", "m_log", "price?", stale))
+            .await,
+        200
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let logged = loop {
+        let logged = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if logged.contains("MAX_EVENT_AGE_SECS") {
+            break logged;
+        }
+        assert!(Instant::now() < deadline, "no log line: {logged:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    drop(bot);
+    let _ = std::fs::remove_file(&log_path);
+    assert!(
+        !logged.contains("\x1b["),
+        "escape codes in a log written to a file: {logged:?}"
+    );
+    assert!(logged.contains(" INFO "), "{logged:?}");
+}
+
 /// A bad variable: one line naming it on stderr, exit code 2.
 pub fn bad_config(bin: &Path) {
     let out = Command::new(bin)
@@ -894,44 +998,4 @@ pub fn bad_config(bin: &Path) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("PORT"), "{stderr}");
-}
-
-/// Declares the whole end-to-end suite as `#[test]`s against one bot binary, so every bot
-/// runs exactly the same scenarios. The calling crate needs `tokio` (with `macros` and
-/// `rt-multi-thread`) as a dev-dependency.
-///
-/// ```ignore
-/// bot_kit::e2e_suite!(env!("CARGO_BIN_EXE_axum-bot"));
-/// ```
-#[macro_export]
-macro_rules! e2e_suite {
-    ($bin:expr) => {
-        fn bin() -> &'static ::std::path::Path {
-            ::std::path::Path::new($bin)
-        }
-
-        $crate::e2e_suite!(@async bin;
-            handshake => handshake,
-            bad_signature_is_401_and_nothing_is_sent => bad_signature,
-            behaviour_per_event_kind => behaviours,
-            handoff_then_resolve => handoff_and_resolve,
-            duplicate_deliveries_to_two_processes_get_one_reply => duplicates_two_processes,
-            gpt_timeout_gives_the_canned_reply => gpt_timeout,
-            redis_down_is_503_and_service_resumes => redis_restart,
-            runs_with_no_environment_in_dry_run => embedded_defaults,
-        );
-
-        #[test]
-        fn bad_configuration_is_one_line_and_exit_2() {
-            $crate::testing::e2e::bad_config(bin());
-        }
-    };
-    (@async $bin:ident; $($test:ident => $scenario:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread")]
-            async fn $test() {
-                $crate::testing::e2e::$scenario($bin()).await;
-            }
-        )*
-    };
 }
