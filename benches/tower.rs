@@ -6,9 +6,10 @@
 //! - `verify_parse_classify`: `Verifier::verify_headers` + `Delivery::from_slice` +
 //!   `event::classify_owned` on the raw bytes — the work any correct endpoint must do.
 //! - `service_noop_sink`: build the `http::Request`, call the service (method dispatch,
-//!   `Content-Length` pre-check, body collection, the same verify/parse, the `Batch`, a
-//!   sink that classifies it with `Batch::into_items` and drops the items, the inner
-//!   `Acknowledge`, the response). The future
+//!   the endpoint's `Content-Length` pre-check, body collection within the deadline (a
+//!   body complete at once arms no timer), the same verify/parse, the `Batch`, a sink that
+//!   classifies it with `Batch::into_items` and drops the items, the inner `Acknowledge`,
+//!   the response). The future
 //!   completes without waiting, so it is polled once with a no-op waker, no runtime.
 //! - `service_memory_sink`: the same with `MemorySink` (4 workers, no-op handler), called
 //!   from a task on a two-thread Tokio runtime as a server would: the hand-off to the
@@ -34,6 +35,7 @@ use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use http::{HeaderMap, HeaderValue, Request};
 use http_body_util::Full;
+use meta_webhooks::endpoint::Endpoint;
 use meta_webhooks::payload::Delivery;
 use meta_webhooks::sink::{Batch, MemorySink, Sink, SinkError, handler_fn};
 use meta_webhooks::test_util::sign;
@@ -115,8 +117,10 @@ fn bench(c: &mut Criterion) {
             }))
             .unwrap()
     });
-    let noop_service = Webhook::new(verifier.clone(), handshake.clone(), Discard);
-    let memory_service = Webhook::new(verifier.clone(), handshake, memory.clone());
+    let noop_service =
+        Webhook::new(Endpoint::builder(verifier.clone(), handshake.clone(), Discard).build());
+    let memory_service =
+        Webhook::new(Endpoint::builder(verifier.clone(), handshake, memory.clone()).build());
 
     let mut group = c.benchmark_group("tower");
     // ~600 B: one text DM as Instagram sends it; and a 10-event batch.

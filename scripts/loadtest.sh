@@ -3,7 +3,7 @@
 #
 #   bash scripts/loadtest.sh
 #
-# Builds examples/loadtest-server (release), starts it on 127.0.0.1 (loopback only), and
+# Builds tools/loadtest-server (release), starts it on 127.0.0.1 (loopback only), and
 # drives it with wrk: POSTs of ~600 B deliveries, each signed with the server's app
 # secret (N_BODIES distinct ones, so dedup sees fresh and repeated mids alike). The two
 # endpoints alternate for ROUNDS rounds of DURATION each, with the same connections and
@@ -17,15 +17,22 @@
 # machine's cores, so on a machine other work is also using, rps swings with that work
 # while the CPU per request does not.
 #
-# Endpoints: plain (200, body not read), webhook (the tower endpoint with MemorySink and
-# MemoryDedup), plain-read (200 after reading the body), webhook-discard (the tower
-# endpoint over a sink that classifies the delivery and drops the items), floor (a plain
-# handler that only reads, verifies, parses and classifies: the work no correct endpoint
-# can skip, without tower, batch, sink or dedup). Exits non-zero if any request failed or
-# got a non-2xx answer.
+# Endpoints: plain (200, body not read), webhook (the endpoint, served by the tower
+# adapter, with MemorySink and MemoryDedup), plain-read (200 after reading the body),
+# webhook-discard (the endpoint over a sink that classifies the delivery and drops the
+# items), floor (a plain handler that only reads, verifies, parses and classifies: the
+# work no correct endpoint can skip, without tower, batch, sink or dedup); on request
+# (ENDPOINTS) also webhook-memory (the endpoint with MemorySink, no dedup). Prints each
+# endpoint's ratio to plain and, when floor ran, to floor, per round. Exits non-zero if
+# any request failed or got a non-2xx answer.
+#
+# PIN=1 pins the server to one CPU (SERVER_CPU, default 0) and wrk to another (WRK_CPU,
+# default 1) with taskset, so the two do not take turns on the same core; the server's
+# Tokio runtime then runs one worker thread (it sizes itself to the CPUs it may use).
 #
 # Knobs (environment): DURATION (10s) CONNECTIONS (16) THREADS (1) ROUNDS (3) WARMUP (2s)
 #                      PORT (39871) N_BODIES (5000) ENDPOINTS (all five, plain first)
+#                      PIN (off) SERVER_CPU (0) WRK_CPU (1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -41,6 +48,17 @@ N_BODIES=${N_BODIES:-5000}
 ENDPOINTS=${ENDPOINTS:-plain webhook plain-read webhook-discard floor}
 SECRET=loadtest-secret
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
+PIN=${PIN:-}
+SERVER_CPU=${SERVER_CPU:-0}
+WRK_CPU=${WRK_CPU:-1}
+SERVER_PIN=()
+WRK_PIN=()
+if [ -n "$PIN" ] && [ "$PIN" != 0 ]; then
+    command -v taskset >/dev/null || { echo "PIN needs taskset (util-linux)" >&2; exit 1; }
+    SERVER_PIN=(taskset -c "$SERVER_CPU")
+    WRK_PIN=(taskset -c "$WRK_CPU")
+    echo "==> pinned: server to CPU $SERVER_CPU, wrk to CPU $WRK_CPU" >&2
+fi
 
 need_wrk
 command -v python3 >/dev/null || { echo "python3 is required (to sign the bodies)" >&2; exit 1; }
@@ -77,7 +95,7 @@ for i in range(n):
     bodies.append((body, sig))
 sizes = sorted(len(b) for b, _ in bodies)
 print(f"bodies: {n}, {sizes[0]}-{sizes[-1]} B", file=sys.stderr)
-for name in ("webhook", "webhook-discard", "plain", "plain-read", "floor"):
+for name in ("webhook", "webhook-memory", "webhook-discard", "plain", "plain-read", "floor"):
     with open(f"{work}/{name}.lua", "w") as f:
         f.write("local bodies = {\n")
         for body, sig in bodies:
@@ -107,7 +125,7 @@ end
 """)
 PY
 
-"$SERVER" "$PORT" "$SECRET" 2>"$WORK/server.log" &
+"${SERVER_PIN[@]}" "$SERVER" "$PORT" "$SECRET" 2>"$WORK/server.log" &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
@@ -123,7 +141,7 @@ TIMEFORMAT='%U %S'
 run() { # endpoint duration → RESULT line, plus the CPU time the server and wrk used
     local before after
     before=$(cpu_ticks "$SERVER_PID")
-    { time wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency -s "$WORK/$1.lua" \
+    { time "${WRK_PIN[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency -s "$WORK/$1.lua" \
         "http://127.0.0.1:$PORT/$1" >"$WORK/wrk.out"; } 2>"$WORK/wrk.time"
     after=$(cpu_ticks "$SERVER_PID")
     echo "$(grep '^RESULT' "$WORK/wrk.out")" \
@@ -183,6 +201,17 @@ for endpoint in rows:
     cpu = ratios(endpoint, per_cpu_s)
     print(f"    requests per CPU-second (server + wrk) / plain: {statistics.median(cpu):.2f} "
           f"(min {min(cpu):.2f}, max {max(cpu):.2f})")
+if "floor" in rows:
+    for endpoint in rows:
+        if endpoint in ("plain", "plain-read", "floor"):
+            continue
+        rps = [w["rps"] / f["rps"] for f, w in zip(rows["floor"], rows[endpoint])]
+        print(f"{endpoint} / floor rps: {statistics.median(rps):.2f} (median of rounds; "
+              f"min {min(rps):.2f}, max {max(rps):.2f}; per round: "
+              + ", ".join("%.2f" % x for x in rps) + ")")
+        cpu = [per_cpu_s(w) / per_cpu_s(f) for f, w in zip(rows["floor"], rows[endpoint])]
+        print(f"    requests per CPU-second (server + wrk) / floor: {statistics.median(cpu):.2f} "
+              f"(min {min(cpu):.2f}, max {max(cpu):.2f})")
 print(f"sink during the run: {sys.argv[2].strip()}")
 print(f"server at exit: {sys.argv[3].strip()}")
 failed = sum(x["non2xx"] + x["sockerr"] for r in rows.values() for x in r)

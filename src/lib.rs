@@ -9,6 +9,9 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
 pub mod docs;
+#[cfg(feature = "sink")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sink")))]
+pub mod endpoint;
 pub mod event;
 pub mod handshake;
 pub mod payload;

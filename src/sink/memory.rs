@@ -123,7 +123,7 @@ fn bump(counter: &AtomicU64) {
 ///         Ok::<(), std::convert::Infallible>(())
 ///     }))
 ///     .expect("inside a Tokio runtime");
-/// // … serve `Webhook::new(verifier, handshake, sink.clone())` …
+/// // … serve `Endpoint::builder(verifier, handshake, sink.clone()).build()` …
 /// sink.shutdown().await; // drains what was accepted
 /// # }
 /// ```

@@ -5,84 +5,71 @@ use std::sync::Arc;
 
 use tower_layer::Layer;
 
-use crate::handshake::Handshake;
-use crate::signature::Verifier;
-use crate::sink::Sink;
+use crate::endpoint::Endpoint;
 use crate::tower::rejection::{DefaultRejection, RejectionResponse};
-use crate::tower::service::{Acknowledge, DEFAULT_BODY_LIMIT, Shared, Webhook};
+use crate::tower::service::{Shared, Webhook};
 
-/// Configures the webhook endpoint and wraps an inner service into a [`Webhook`].
+/// Wraps an inner service into a [`Webhook`] over an [`Endpoint`], optionally with a
+/// custom [`RejectionResponse`].
 ///
-/// The inner service is called only for deliveries the sink accepted, with an
-/// [`Accepted`](crate::tower::Accepted) body, and produces the acknowledgement; use
-/// [`into_service`](Self::into_service) for the default empty `200`.
+/// The inner service is called only for deliveries the sink accepted, with the request's
+/// parts and an [`Accepted`](crate::endpoint::Accepted) body, and produces the
+/// acknowledgement. For the default empty `200`, use [`Webhook::new`] (the same as
+/// `WebhookLayer::new(endpoint).layer(Acknowledge)`).
 ///
 /// ```
+/// use std::convert::Infallible;
+///
+/// use http::{Request, Response};
+/// use meta_webhooks::endpoint::{Accepted, Endpoint};
 /// use meta_webhooks::sink::{MemorySink, handler_fn};
 /// use meta_webhooks::tower::WebhookLayer;
 /// use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
+/// use tower::{ServiceBuilder, service_fn};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let sink = MemorySink::builder()
-///     .start(handler_fn(|_event| async { Ok::<(), std::convert::Infallible>(()) }))
+///     .start(handler_fn(|_event| async { Ok::<(), Infallible>(()) }))
 ///     .unwrap();
-/// let webhook = WebhookLayer::new(
+/// let endpoint = Endpoint::builder(
 ///     Verifier::new(AppSecret::new("app-secret").unwrap()),
 ///     Handshake::new(VerifyToken::new("verify-token").unwrap()),
 ///     sink,
 /// )
-/// .body_limit(1024 * 1024)
-/// .into_service();
-/// assert_eq!(webhook.body_limit(), 1024 * 1024);
+/// .build();
+/// let webhook = ServiceBuilder::new()
+///     .layer(WebhookLayer::new(endpoint))
+///     .service(service_fn(|request: Request<Accepted>| async move {
+///         let events = request.body().events();
+///         Ok::<_, Infallible>(Response::new(format!("EVENT_RECEIVED {events}")))
+///     }));
+/// # let _ = webhook;
 /// # }
 /// ```
 pub struct WebhookLayer<K, R = DefaultRejection> {
-    verifier: Verifier,
-    handshake: Handshake,
-    sink: Arc<K>,
+    endpoint: Endpoint<K>,
     rejection: Arc<R>,
-    body_limit: usize,
 }
 
-impl<K: Sink> WebhookLayer<K> {
-    /// A layer verifying with `verifier`, answering the handshake with `handshake` and
-    /// handing deliveries to `sink`; body limit [`DEFAULT_BODY_LIMIT`] (4 MiB),
-    /// [`DefaultRejection`].
-    pub fn new(verifier: Verifier, handshake: Handshake, sink: K) -> Self {
+impl<K> WebhookLayer<K> {
+    /// A layer over `endpoint`, answering rejections with [`DefaultRejection`].
+    pub fn new(endpoint: Endpoint<K>) -> Self {
         Self {
-            verifier,
-            handshake,
-            sink: Arc::new(sink),
+            endpoint,
             rejection: Arc::new(DefaultRejection),
-            body_limit: DEFAULT_BODY_LIMIT,
         }
     }
 }
 
 impl<K, R> WebhookLayer<K, R> {
-    /// Sets the largest body accepted, in bytes; larger ones get `413` before any hashing.
-    #[must_use]
-    pub fn body_limit(mut self, limit: usize) -> Self {
-        self.body_limit = limit;
-        self
-    }
-
     /// Sets how rejections are answered.
     #[must_use]
     pub fn rejection<R2: RejectionResponse>(self, rejection: R2) -> WebhookLayer<K, R2> {
         WebhookLayer {
-            verifier: self.verifier,
-            handshake: self.handshake,
-            sink: self.sink,
+            endpoint: self.endpoint,
             rejection: Arc::new(rejection),
-            body_limit: self.body_limit,
         }
-    }
-
-    /// The endpoint with [`Acknowledge`] (an empty `200`) as the inner service.
-    pub fn into_service(self) -> Webhook<Acknowledge, K, R> {
-        self.layer(Acknowledge)
     }
 }
 
@@ -93,11 +80,8 @@ impl<S, K, R> Layer<S> for WebhookLayer<K, R> {
         Webhook::from_parts(
             inner,
             Shared {
-                verifier: self.verifier.clone(),
-                handshake: self.handshake.clone(),
-                sink: Arc::clone(&self.sink),
+                endpoint: self.endpoint.clone(),
                 rejection: Arc::clone(&self.rejection),
-                body_limit: self.body_limit,
             },
         )
     }
@@ -106,11 +90,8 @@ impl<S, K, R> Layer<S> for WebhookLayer<K, R> {
 impl<K, R> Clone for WebhookLayer<K, R> {
     fn clone(&self) -> Self {
         Self {
-            verifier: self.verifier.clone(),
-            handshake: self.handshake.clone(),
-            sink: Arc::clone(&self.sink),
+            endpoint: self.endpoint.clone(),
             rejection: Arc::clone(&self.rejection),
-            body_limit: self.body_limit,
         }
     }
 }
@@ -118,9 +99,7 @@ impl<K, R> Clone for WebhookLayer<K, R> {
 impl<K, R> fmt::Debug for WebhookLayer<K, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebhookLayer")
-            .field("verifier", &self.verifier)
-            .field("handshake", &self.handshake)
-            .field("body_limit", &self.body_limit)
+            .field("endpoint", &self.endpoint)
             .finish_non_exhaustive()
     }
 }

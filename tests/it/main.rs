@@ -9,6 +9,8 @@
 
 #[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "sink")]
+mod endpoint;
 mod fixtures;
 mod handshake;
 mod nesting;

@@ -1,33 +1,19 @@
-//! The tower middleware (feature `tower`): every path of the endpoint through
-//! `tower::ServiceExt::oneshot`, the workers behind `MemorySink`, real hyper and axum
-//! servers on loopback, and what gets logged.
+//! The tower adapter (feature `tower`): every path of the `Webhook` service through
+//! `tower::ServiceExt::oneshot`, the workers behind `MemorySink`, and real hyper and axum
+//! servers on loopback.
 
-mod endpoint;
-mod logs;
 mod serve;
+mod service;
 mod workers;
-
-use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
-use meta_webhooks::sink::{Batch, Sink, SinkError};
 use meta_webhooks::test_util::sign;
-use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
-use serde_json::{Value, json};
 
-pub(crate) const SECRET: &str = "tower-test-app-secret";
-pub(crate) const TOKEN: &str = "tower-test-verify-token";
-pub(crate) const ACCOUNT: &str = "17841405793187218";
-
-pub(crate) fn verifier() -> Verifier {
-    Verifier::new(AppSecret::new(SECRET).unwrap())
-}
-
-pub(crate) fn handshake() -> Handshake {
-    Handshake::new(VerifyToken::new(TOKEN).unwrap())
-}
+pub(crate) use super::endpoint::{
+    ACCOUNT, RecordingSink, SECRET, TOKEN, delivery, dm, handshake, verifier,
+};
 
 /// A signed `POST /webhook` with `body`.
 pub(crate) fn signed_post(body: impl Into<Bytes>) -> Request<Full<Bytes>> {
@@ -39,59 +25,10 @@ pub(crate) fn signed_post(body: impl Into<Bytes>) -> Request<Full<Bytes>> {
         .unwrap()
 }
 
-/// One `messaging` text item from `sender` to the account.
-pub(crate) fn dm(sender: &str, mid: &str, timestamp: u64, text: &str) -> Value {
-    json!({
-        "sender": {"id": sender},
-        "recipient": {"id": ACCOUNT},
-        "timestamp": timestamp,
-        "message": {"mid": mid, "text": text}
-    })
-}
-
-/// A delivery with one entry holding `messaging` items, as compact JSON.
-pub(crate) fn delivery(messaging: Vec<Value>) -> String {
-    json!({
-        "object": "instagram",
-        "entry": [{"id": ACCOUNT, "time": 1_769_870_412_731_u64, "messaging": messaging}]
-    })
-    .to_string()
-}
-
 pub(crate) async fn body_of<B>(response: Response<B>) -> Bytes
 where
     B: http_body::Body,
     B::Error: std::fmt::Debug,
 {
     response.into_body().collect().await.unwrap().to_bytes()
-}
-
-/// A sink that records what it accepted, or refuses with a set error.
-#[derive(Clone, Default)]
-pub(crate) struct RecordingSink {
-    pub(crate) accepted: Arc<Mutex<Vec<Batch>>>,
-    pub(crate) refuse: Option<SinkError>,
-}
-
-impl RecordingSink {
-    pub(crate) fn refusing(error: SinkError) -> Self {
-        Self {
-            refuse: Some(error),
-            ..Self::default()
-        }
-    }
-
-    pub(crate) fn count(&self) -> usize {
-        self.accepted.lock().unwrap().len()
-    }
-}
-
-impl Sink for RecordingSink {
-    async fn accept(&self, batch: Batch) -> Result<(), SinkError> {
-        if let Some(error) = &self.refuse {
-            return Err(error.clone());
-        }
-        self.accepted.lock().unwrap().push(batch);
-        Ok(())
-    }
 }

@@ -1,10 +1,12 @@
 //! Run with: cargo run -p actix-bot
 //!
 //! The same auto-responder as `axum-bot`, on actix-web. The webhook is thin glue over the
-//! `meta-webhooks` core API: the raw body as `web::Bytes` → [`Verifier::verify`] (401) →
-//! [`Delivery::from_slice`] (400) → a [`Batch`] handed to the bot's sink (503 when the
-//! state store is down, 200 once queued). The queue's workers call
-//! [`bot_kit::Bot::handle`] once per event (dedup in memory or Redis). Also serves
+//! library's framework-neutral [`Endpoint`]: the handshake, and for a delivery the body
+//! read as a stream within the body limit (413) and deadline (408), every
+//! `X-Hub-Signature-256` header (none, a wrong one or more than one: 401), parse (400) and
+//! the hand-off to the bot's sink (503 when it refuses, 200 once queued); other methods
+//! get 405. The queue's workers call [`bot_kit::Bot::handle`] once per event (dedup in
+//! memory or Redis). Also serves
 //! `/healthz`, `/metrics` and `POST /admin/conversations/{account}/{igsid}/resolve`.
 //!
 //! `BOT_ROLE=receiver|worker|all` (with `REDIS_URL`) splits webhook intake from handling
@@ -16,18 +18,17 @@
 use std::process::ExitCode;
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use bot_kit::{Bot, BotSink, Config, Reply};
-use meta_webhooks::sink::{Batch, Sink};
-use meta_webhooks::tower::DEFAULT_BODY_LIMIT;
-use meta_webhooks::{Delivery, Handshake, Verifier};
+use meta_webhooks::endpoint::{Answer, Endpoint, RejectionKind};
+use meta_webhooks::signature::SIGNATURE_HEADER;
+use meta_webhooks::{Handshake, Verifier};
 
 /// Everything a request handler needs.
 struct AppState {
     bot: Bot,
-    sink: BotSink,
-    verifier: Verifier,
-    handshake: Handshake,
+    endpoint: Endpoint<BotSink>,
 }
 
 fn main() -> ExitCode {
@@ -48,18 +49,22 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     config.announce();
     let bot = Bot::from_config(&config).await?;
     let running = bot.start().await?;
-    let state = web::Data::new(AppState {
-        bot,
-        sink: running.sink(),
-        verifier: Verifier::new(config.app_secret.clone()),
-        handshake: Handshake::new(config.verify_token.clone()),
-    });
+    let endpoint = Endpoint::builder(
+        Verifier::new(config.app_secret.clone()),
+        Handshake::new(config.verify_token.clone()),
+        running.sink(),
+    )
+    .build();
+    let state = web::Data::new(AppState { bot, endpoint });
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .app_data(web::PayloadConfig::new(DEFAULT_BODY_LIMIT))
-            .route("/webhook", web::get().to(handshake))
-            .route("/webhook", web::post().to(delivery))
+            .service(
+                web::resource("/webhook")
+                    .get(handshake)
+                    .post(delivery)
+                    .default_service(web::to(other_method)),
+            )
             .route("/healthz", web::get().to(healthz))
             .route("/metrics", web::get().to(metrics))
             .route(
@@ -86,49 +91,47 @@ fn status(code: u16) -> StatusCode {
 }
 
 async fn handshake(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    match state.handshake.respond(req.query_string()) {
-        Ok(challenge) => HttpResponse::Ok()
-            .content_type("text/plain")
-            .body(challenge.as_str().to_owned()),
-        Err(error) => {
-            tracing::warn!(%error, "handshake refused");
-            HttpResponse::build(status(error.status().as_u16())).finish()
-        }
-    }
+    respond(state.endpoint.handshake(req.query_string()).into())
 }
 
-async fn delivery(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let header = req
+/// Every `X-Hub-Signature-256` value goes to the endpoint: it refuses none or several.
+async fn delivery(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> HttpResponse {
+    let endpoint = &state.endpoint;
+    let length = req
         .headers()
-        .get("x-hub-signature-256")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let verified = match state.verifier.verify(&body, header) {
-        Ok(verified) => verified,
-        Err(error) => {
-            state.bot.metrics().record_signature_failure();
-            tracing::warn!(%error, "delivery refused");
-            return HttpResponse::build(status(error.status().as_u16())).finish();
-        }
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.trim().parse().ok());
+    let signatures = req
+        .headers()
+        .get_all(SIGNATURE_HEADER.as_str())
+        .map(|v| v.as_bytes());
+    let outcome = match endpoint.read_stream(length, body).await {
+        Ok(body) => endpoint.deliver_signatures(signatures, body).await,
+        Err(rejection) => Err(rejection),
     };
-    let delivery = match Delivery::from_slice(&body) {
-        Ok(delivery) => delivery,
-        Err(error) => {
-            tracing::warn!(%error, "verified body is not a delivery");
-            return HttpResponse::BadRequest().finish();
-        }
-    };
-    match state
-        .sink
-        .accept(Batch::new(body, verified, delivery))
-        .await
+    if let Err(rejection) = &outcome
+        && rejection.kind() == RejectionKind::Signature
     {
-        Ok(()) => HttpResponse::Ok().finish(),
-        Err(error) => {
-            tracing::warn!(%error, "delivery not accepted");
-            HttpResponse::build(status(error.status().as_u16())).finish()
-        }
+        state.bot.metrics().record_signature_failure();
     }
+    respond(outcome.into())
+}
+
+async fn other_method(state: web::Data<AppState>) -> HttpResponse {
+    respond(state.endpoint.method_not_allowed().into())
+}
+
+/// The endpoint's answer as an actix-web response.
+fn respond(answer: Answer) -> HttpResponse {
+    let mut response = HttpResponse::build(status(answer.status().as_u16()));
+    for header in answer.headers() {
+        response.insert_header(header);
+    }
+    response.body(answer.into_body())
 }
 
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {

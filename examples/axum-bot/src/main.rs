@@ -1,7 +1,8 @@
 //! Run with: cargo run -p axum-bot
 //!
-//! An Instagram/Messenger auto-responder on axum. `/webhook` is the `meta-webhooks` tower
-//! service (handshake, signature check, 200 only once the delivery is queued); the queue's
+//! An Instagram/Messenger auto-responder on axum. `/webhook` is the library's
+//! [`Endpoint`] served by its tower adapter (handshake, body limit and deadline, signature
+//! check, 200 only once the delivery is queued); the queue's
 //! workers call [`bot_kit::Bot::handle`] once per event (dedup in memory or Redis). Also
 //! serves `/healthz`, `/metrics` and `POST /admin/conversations/{account}/{igsid}/resolve`.
 //!
@@ -22,7 +23,8 @@ use axum::http::{HeaderMap, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use bot_kit::{Bot, Config, Reply};
-use meta_webhooks::tower::{Rejection, Webhook};
+use meta_webhooks::endpoint::{Endpoint, Rejection, RejectionKind};
+use meta_webhooks::tower::Webhook;
 use meta_webhooks::{Handshake, Verifier};
 
 #[tokio::main]
@@ -44,13 +46,14 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     config.announce();
     let bot = Bot::from_config(&config).await?;
     let running = bot.start().await?;
-    let webhook = Webhook::new(
+    let endpoint = Endpoint::builder(
         Verifier::new(config.app_secret.clone()),
         Handshake::new(config.verify_token.clone()),
         running.sink(),
-    );
+    )
+    .build();
     let app = Router::new()
-        .route_service("/webhook", webhook)
+        .route_service("/webhook", Webhook::new(endpoint))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route(
@@ -81,7 +84,7 @@ async fn count_rejections(State(bot): State<Bot>, response: Response<Body>) -> R
     if response
         .extensions()
         .get::<Rejection>()
-        .is_some_and(Rejection::is_signature)
+        .is_some_and(|rejection| rejection.kind() == RejectionKind::Signature)
     {
         bot.metrics().record_signature_failure();
     }

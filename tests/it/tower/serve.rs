@@ -11,9 +11,10 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use meta_webhooks::Event;
+use meta_webhooks::endpoint::Endpoint;
 use meta_webhooks::sink::{MemorySink, handler_fn};
 use meta_webhooks::test_util::sign;
-use meta_webhooks::tower::{Webhook, WebhookLayer};
+use meta_webhooks::tower::Webhook;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -127,9 +128,11 @@ async fn exercise(addr: SocketAddr) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn as_a_plain_hyper_service() {
     let (sink, texts) = texts_sink();
-    let webhook = WebhookLayer::new(verifier(), handshake(), sink.clone())
-        .body_limit(4096)
-        .into_service();
+    let webhook = Webhook::new(
+        Endpoint::builder(verifier(), handshake(), sink.clone())
+            .body_limit(4096)
+            .build(),
+    );
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move {
@@ -154,9 +157,11 @@ async fn as_a_plain_hyper_service() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_axum_with_route_service() {
     let (sink, texts) = texts_sink();
-    let webhook = WebhookLayer::new(verifier(), handshake(), sink.clone())
-        .body_limit(4096)
-        .into_service();
+    let webhook = Webhook::new(
+        Endpoint::builder(verifier(), handshake(), sink.clone())
+            .body_limit(4096)
+            .build(),
+    );
     let app = Router::new()
         .route_service("/webhook", webhook)
         .route("/health", axum::routing::get(|| async { "ok" }));
@@ -200,5 +205,7 @@ fn the_service_fits_axum_and_hyper_bounds() {
         .unwrap();
     let _guard = runtime.enter();
     let (sink, _) = texts_sink();
-    axum_service(&Webhook::new(verifier(), handshake(), sink));
+    axum_service(&Webhook::new(
+        Endpoint::builder(verifier(), handshake(), sink).build(),
+    ));
 }

@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use http::StatusCode;
 use meta_webhooks::Event;
+use meta_webhooks::endpoint::{Endpoint, Rejection, RejectionKind};
 use meta_webhooks::event::EventError;
 use meta_webhooks::sink::{
-    Claim, Dedup, DedupError, Handler, MemoryDedup, MemorySink, OnDedupError, SinkErrorKind,
-    handler_fn,
+    Claim, Dedup, DedupError, Handler, MemoryDedup, MemorySink, OnDedupError, SinkError,
+    SinkErrorKind, handler_fn,
 };
-use meta_webhooks::tower::{Acknowledge, Rejection, Webhook};
+use meta_webhooks::tower::{Acknowledge, Webhook};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
@@ -47,7 +48,7 @@ fn recorder(log: &Log, pause: Duration) -> impl Handler<Error = Infallible> {
 }
 
 fn endpoint(sink: &MemorySink) -> Webhook<Acknowledge, MemorySink> {
-    Webhook::new(verifier(), handshake(), sink.clone())
+    Webhook::new(Endpoint::builder(verifier(), handshake(), sink.clone()).build())
 }
 
 async fn post(service: &Webhook<Acknowledge, MemorySink>, body: String) -> StatusCode {
@@ -203,7 +204,11 @@ async fn a_full_sink_answers_503_and_drops_nothing_it_accepted() {
             }
             StatusCode::SERVICE_UNAVAILABLE => {
                 let rejection = response.extensions().get::<Rejection>().unwrap();
-                assert!(matches!(rejection, Rejection::Sink(e) if e.kind() == SinkErrorKind::Full));
+                assert_eq!(rejection.kind(), RejectionKind::Sink);
+                let cause = std::error::Error::source(rejection)
+                    .and_then(|e| e.downcast_ref::<SinkError>())
+                    .map(SinkError::kind);
+                assert_eq!(cause, Some(SinkErrorKind::Full));
                 refused += 1;
             }
             other => panic!("unexpected {other}"),
@@ -295,7 +300,11 @@ async fn shutdown_drains_what_was_accepted_and_then_refuses() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let rejection = response.extensions().get::<Rejection>().unwrap();
-    assert!(matches!(rejection, Rejection::Sink(e) if e.kind() == SinkErrorKind::Closed));
+    assert_eq!(rejection.kind(), RejectionKind::Sink);
+    let cause = std::error::Error::source(rejection)
+        .and_then(|e| e.downcast_ref::<SinkError>())
+        .map(SinkError::kind);
+    assert_eq!(cause, Some(SinkErrorKind::Closed));
     assert_eq!(log.lock().unwrap().len(), 30);
 }
 

@@ -1,4 +1,5 @@
-//! Every path of the `Webhook` service, driven with `tower::ServiceExt::oneshot`.
+//! Every path of the tower `Webhook` service over the endpoint, driven with
+//! `tower::ServiceExt::oneshot`.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -10,18 +11,31 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
+use meta_webhooks::endpoint::{Accepted, Endpoint, Rejection, RejectionKind};
 use meta_webhooks::event::EventKind;
 use meta_webhooks::sink::{SinkError, handler_fn};
 use meta_webhooks::test_util::sign;
-use meta_webhooks::tower::{Accepted, Rejection, RejectionKind, Webhook, WebhookLayer};
-use tower::{ServiceBuilder, ServiceExt, service_fn};
+use meta_webhooks::tower::{Acknowledge, Webhook, WebhookLayer};
+use tower::{Layer, ServiceBuilder, ServiceExt, service_fn};
 
 use super::{
     ACCOUNT, RecordingSink, SECRET, TOKEN, body_of, delivery, dm, handshake, signed_post, verifier,
 };
 
-fn webhook(sink: RecordingSink) -> Webhook<meta_webhooks::tower::Acknowledge, RecordingSink> {
-    Webhook::new(verifier(), handshake(), sink)
+fn endpoint(sink: RecordingSink) -> Endpoint<RecordingSink> {
+    Endpoint::builder(verifier(), handshake(), sink).build()
+}
+
+fn webhook(sink: RecordingSink) -> Webhook<Acknowledge, RecordingSink> {
+    Webhook::new(endpoint(sink))
+}
+
+fn limited(sink: RecordingSink, limit: usize) -> Webhook<Acknowledge, RecordingSink> {
+    Webhook::new(
+        Endpoint::builder(verifier(), handshake(), sink)
+            .body_limit(limit)
+            .build(),
+    )
 }
 
 fn rejection_of<B>(response: &Response<B>) -> Rejection {
@@ -80,7 +94,7 @@ async fn handshake_refusals_are_403_or_400() {
             .unwrap();
         assert_eq!(response.status(), status, "{query}");
         let rejection = rejection_of(&response);
-        assert!(rejection.is_handshake(), "{query}: {rejection}");
+        assert_eq!(rejection.kind(), RejectionKind::Handshake, "{query}");
         let body = body_of(response).await;
         assert_eq!(body, status.canonical_reason().unwrap(), "{query}");
         assert!(!String::from_utf8_lossy(&body).contains("script"));
@@ -185,11 +199,49 @@ async fn signature_failures_are_401_and_nothing_reaches_the_sink() {
         let sink = RecordingSink::default();
         let response = webhook(sink.clone()).oneshot(request).await.unwrap();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{name}");
-        assert!(rejection_of(&response).is_signature(), "{name}");
+        assert_eq!(
+            rejection_of(&response).kind(),
+            RejectionKind::Signature,
+            "{name}"
+        );
         let text = body_of(response).await;
         assert_eq!(text, "Unauthorized", "{name}: reveals nothing");
         assert_eq!(sink.count(), 0, "{name}");
     }
+}
+
+#[tokio::test]
+async fn two_signature_headers_are_401_even_when_both_are_right() {
+    let body = delivery(vec![dm("1", "m", 1, "hi")]);
+    let mut request = signed_post(body.clone());
+    request.headers_mut().append(
+        "x-hub-signature-256",
+        sign(SECRET, body.as_bytes()).parse().unwrap(),
+    );
+    let sink = RecordingSink::default();
+    let response = webhook(sink.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(rejection_of(&response).kind(), RejectionKind::Signature);
+    assert_eq!(sink.count(), 0);
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_arrive_in_time_is_408() {
+    let sink = RecordingSink::default();
+    let service = Webhook::new(
+        Endpoint::builder(verifier(), handshake(), sink.clone())
+            .body_timeout(std::time::Duration::from_millis(50))
+            .build(),
+    );
+    let request = Request::post("/webhook")
+        .header("x-hub-signature-256", sign(SECRET, b"{}"))
+        .body(Stalled)
+        .unwrap();
+    let response = service.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(rejection_of(&response).kind(), RejectionKind::Timeout);
+    assert_eq!(body_of(response).await, "Request Timeout");
+    assert_eq!(sink.count(), 0);
 }
 
 #[tokio::test]
@@ -207,7 +259,11 @@ async fn a_verified_body_that_is_not_a_delivery_is_400() {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body:?}");
-        assert!(rejection_of(&response).is_parse(), "{body:?}");
+        assert_eq!(
+            rejection_of(&response).kind(),
+            RejectionKind::Parse,
+            "{body:?}"
+        );
         assert_eq!(sink.count(), 0);
     }
 }
@@ -275,9 +331,7 @@ async fn per_item_errors_are_handed_to_the_sink() {
 #[tokio::test]
 async fn content_length_over_the_limit_is_413_without_reading() {
     let sink = RecordingSink::default();
-    let service = WebhookLayer::new(verifier(), handshake(), sink.clone())
-        .body_limit(100)
-        .into_service();
+    let service = limited(sink.clone(), 100);
     let polled = Arc::new(AtomicUsize::new(0));
     let request = Request::post("/webhook")
         .header(header::CONTENT_LENGTH, "101")
@@ -289,10 +343,7 @@ async fn content_length_over_the_limit_is_413_without_reading() {
         .unwrap();
     let response = service.oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(matches!(
-        rejection_of(&response),
-        Rejection::TooLarge { limit: 100 }
-    ));
+    assert_eq!(rejection_of(&response).kind(), RejectionKind::TooLarge);
     assert_eq!(polled.load(Ordering::SeqCst), 0, "the body was never read");
     assert_eq!(sink.count(), 0);
 }
@@ -300,9 +351,7 @@ async fn content_length_over_the_limit_is_413_without_reading() {
 #[tokio::test]
 async fn a_streamed_body_is_cut_off_at_the_limit() {
     let sink = RecordingSink::default();
-    let service = WebhookLayer::new(verifier(), handshake(), sink.clone())
-        .body_limit(1000)
-        .into_service();
+    let service = limited(sink.clone(), 1000);
     let polled = Arc::new(AtomicUsize::new(0));
     // No Content-Length, no size hint, no signature even: the size limit comes first.
     let request = Request::post("/webhook")
@@ -313,7 +362,7 @@ async fn a_streamed_body_is_cut_off_at_the_limit() {
         .unwrap();
     let response = service.oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(rejection_of(&response).is_too_large());
+    assert_eq!(rejection_of(&response).kind(), RejectionKind::TooLarge);
     // 1000 / 64 → the 16th chunk crosses the limit; reading stopped there.
     assert_eq!(polled.load(Ordering::SeqCst), 16);
     assert_eq!(sink.count(), 0);
@@ -323,9 +372,7 @@ async fn a_streamed_body_is_cut_off_at_the_limit() {
 async fn a_body_at_the_limit_in_many_chunks_is_joined_and_verified() {
     let body = delivery(vec![dm("1", "m", 1, &"x".repeat(400))]);
     let sink = RecordingSink::default();
-    let service = WebhookLayer::new(verifier(), handshake(), sink.clone())
-        .body_limit(body.len())
-        .into_service();
+    let service = limited(sink.clone(), body.len());
     let chunks: Vec<Bytes> = body
         .as_bytes()
         .chunks(7)
@@ -353,8 +400,9 @@ async fn a_failing_body_is_400() {
     let response = webhook(sink.clone()).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let rejection = rejection_of(&response);
-    assert!(rejection.is_body());
-    assert!(rejection.to_string().contains("connection reset"));
+    assert_eq!(rejection.kind(), RejectionKind::Body);
+    let cause = std::error::Error::source(&rejection).unwrap().to_string();
+    assert!(cause.contains("connection reset"), "{cause}");
     assert_eq!(sink.count(), 0);
 }
 
@@ -375,17 +423,19 @@ async fn a_refusing_sink_is_503() {
             StatusCode::SERVICE_UNAVAILABLE,
             "{error}"
         );
-        match rejection_of(&response) {
-            Rejection::Sink(got) => assert_eq!(got, error),
-            other => panic!("{other:?}"),
-        }
+        let rejection = rejection_of(&response);
+        assert_eq!(rejection.kind(), RejectionKind::Sink);
+        let cause = std::error::Error::source(&rejection)
+            .and_then(|e| e.downcast_ref::<SinkError>())
+            .cloned();
+        assert_eq!(cause, Some(error));
     }
 }
 
 #[tokio::test]
 async fn the_rejection_response_is_pluggable() {
     let sink = RecordingSink::default();
-    let service = WebhookLayer::new(verifier(), handshake(), sink)
+    let service = WebhookLayer::new(endpoint(sink))
         .rejection(|rejection: &Rejection| {
             let mut response = Response::new(Bytes::from(rejection.kind().as_str()));
             *response.status_mut() = rejection.status();
@@ -394,7 +444,7 @@ async fn the_rejection_response_is_pluggable() {
                 .insert("x-custom", "1".parse().unwrap());
             response
         })
-        .into_service();
+        .layer(Acknowledge);
     let mut request = signed_post(delivery(vec![]));
     request
         .headers_mut()
@@ -402,14 +452,14 @@ async fn the_rejection_response_is_pluggable() {
     let response = service.oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(response.headers()["x-custom"], "1");
-    assert!(rejection_of(&response).is_signature());
+    assert_eq!(rejection_of(&response).kind(), RejectionKind::Signature);
     assert_eq!(body_of(response).await, "signature");
 }
 
 #[tokio::test]
 async fn the_layer_wraps_an_inner_service_that_sees_the_accepted_summary() {
     let sink = RecordingSink::default();
-    let layer = WebhookLayer::new(verifier(), handshake(), sink.clone());
+    let layer = WebhookLayer::new(endpoint(sink.clone()));
     let calls = Arc::new(AtomicUsize::new(0));
     let seen = Arc::clone(&calls);
     let service = ServiceBuilder::new().layer(layer).service(service_fn(
@@ -461,7 +511,7 @@ async fn memory_sink_behind_the_endpoint_handles_what_it_acknowledged() {
             }
         }))
         .unwrap();
-    let service = Webhook::new(verifier(), handshake(), sink.clone());
+    let service = Webhook::new(Endpoint::builder(verifier(), handshake(), sink.clone()).build());
     let response = service
         .oneshot(signed_post(delivery(vec![dm("1", "m1", 1, "hello")])))
         .await
@@ -508,6 +558,21 @@ impl Body for Chunks {
         _cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         Poll::Ready(self.0.pop_front().map(|chunk| Ok(Frame::data(chunk))))
+    }
+}
+
+/// A body whose peer sent the headers and then nothing.
+struct Stalled;
+
+impl Body for Stalled {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Poll::Pending
     }
 }
 

@@ -5,16 +5,14 @@ use std::fmt::{self, Write as _};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
-use http::{Request, StatusCode};
-use http_body_util::Full;
+use http::{HeaderMap, StatusCode};
+use meta_webhooks::endpoint::Endpoint;
 use meta_webhooks::test_util::sign;
-use meta_webhooks::tower::Webhook;
-use tower::ServiceExt;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
 
-use super::{RecordingSink, SECRET, TOKEN, delivery, dm, handshake, signed_post, verifier};
+use super::{RecordingSink, SECRET, TOKEN, delivery, dm, handshake, verifier};
 
 /// A minimal subscriber that renders every event as `LEVEL field=value …`, keeping those
 /// emitted on one thread (the test's; other tests run on other threads).
@@ -76,32 +74,53 @@ impl Subscriber for Capture {
 async fn rejections_are_logged_at_warn_without_secrets() {
     let capture = capture();
     *capture.thread.lock().unwrap() = Some(std::thread::current().id());
-    let webhook = Webhook::new(verifier(), handshake(), RecordingSink::default());
+    let endpoint = Endpoint::builder(verifier(), handshake(), RecordingSink::default()).build();
 
     let body = delivery(vec![dm("1", "m", 1, "private words of a customer")]);
     let good = sign(SECRET, body.as_bytes());
     let forged = sign("attacker", body.as_bytes());
-    let mut request = signed_post(body.clone());
-    request
-        .headers_mut()
-        .insert("x-hub-signature-256", forged.parse().unwrap());
-    let response = webhook.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let mut headers = HeaderMap::new();
+    headers.insert("x-hub-signature-256", forged.parse().unwrap());
+    let rejection = endpoint
+        .deliver(&headers, Bytes::from(body.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.status(), StatusCode::UNAUTHORIZED);
 
     let wrong_token = "guessed-token-value";
-    let request = Request::get(format!(
-        "/webhook?hub.mode=subscribe&hub.challenge=1&hub.verify_token={wrong_token}"
-    ))
-    .body(Full::<Bytes>::default())
-    .unwrap();
-    let response = webhook.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let rejection = endpoint
+        .handshake(&format!(
+            "hub.mode=subscribe&hub.challenge=1&hub.verify_token={wrong_token}"
+        ))
+        .unwrap_err();
+    assert_eq!(rejection.status(), StatusCode::FORBIDDEN);
 
-    let response = webhook
-        .oneshot(signed_post("{\"private\": \"not a delivery\"}"))
+    let private = "{\"private\": \"not a delivery\"}";
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "x-hub-signature-256",
+        sign(SECRET, private.as_bytes()).parse().unwrap(),
+    );
+    let rejection = endpoint
+        .deliver(&headers, Bytes::from(private))
         .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        .unwrap_err();
+    assert_eq!(rejection.status(), StatusCode::BAD_REQUEST);
+
+    // No header at all, and the same header twice.
+    let rejection = endpoint
+        .deliver_signatures([], Bytes::from(body.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.status(), StatusCode::UNAUTHORIZED);
+    let rejection = endpoint
+        .deliver_signatures(
+            [good.as_bytes(), good.as_bytes()],
+            Bytes::from(body.clone()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.status(), StatusCode::UNAUTHORIZED);
 
     let lines = capture.lines.lock().unwrap().clone();
     let warns: Vec<&String> = lines
@@ -109,10 +128,16 @@ async fn rejections_are_logged_at_warn_without_secrets() {
         .filter(|(level, _)| *level == Level::WARN)
         .map(|(_, line)| line)
         .collect();
-    assert_eq!(warns.len(), 3, "{lines:?}");
+    assert_eq!(warns.len(), 5, "{lines:?}");
     assert!(warns[0].contains("status=401") && warns[0].contains("rejection=\"signature\""));
     assert!(warns[1].contains("status=403") && warns[1].contains("rejection=\"handshake\""));
     assert!(warns[2].contains("status=400") && warns[2].contains("rejection=\"parse\""));
+    assert!(
+        warns[3].contains("missing X-Hub-Signature-256 header") && !warns[3].contains("prefix"),
+        "{}",
+        warns[3]
+    );
+    assert!(warns[4].contains("more than once"), "{}", warns[4]);
     for (_, line) in &lines {
         for secret in [
             SECRET,

@@ -3,9 +3,11 @@
 //!
 //! The server that `scripts/loadtest.sh` puts under load, on 127.0.0.1 only:
 //!
-//! - `POST /webhook`: the tower [`Webhook`] endpoint as a bot would run it — verify,
-//!   parse, classify, dedup ([`MemoryDedup`]) and hand off to a [`MemorySink`] whose
-//!   handler does nothing but count;
+//! - `POST /webhook`: the [`Endpoint`] served by the tower [`Webhook`] as a bot would run
+//!   it — verify, parse, classify, dedup ([`MemoryDedup`]) and hand off to a [`MemorySink`]
+//!   whose handler does nothing but count;
+//! - `POST /webhook-memory`: the same without dedup (the endpoint and the hand-off to the
+//!   workers alone);
 //! - `POST /webhook-discard`: the same endpoint over a sink that classifies each
 //!   delivery and drops the items (the middleware's own cost, without the hand-off to
 //!   workers);
@@ -16,7 +18,7 @@
 //!   read the body, verify `X-Hub-Signature-256`, parse and classify — and answering
 //!   `200` (`401`/`400` otherwise), with no tower service, batch, sink or dedup: the floor
 //!   under the webhook endpoint's cost;
-//! - `GET /stats`: the sink's counters, so the script can check every acknowledged
+//! - `GET /stats`: the `/webhook` sink's counters, so the script can check every acknowledged
 //!   delivery was accepted and none refused.
 //!
 //! SIGTERM or Ctrl-C stops it gracefully: the HTTP server first, then the sink drains and
@@ -30,10 +32,11 @@ use axum::body::Bytes;
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
+use meta_webhooks::endpoint::{DEFAULT_BODY_LIMIT, Endpoint};
 use meta_webhooks::event::Event;
 use meta_webhooks::payload::Delivery;
 use meta_webhooks::sink::{Batch, MemoryDedup, MemorySink, Sink, SinkError, SinkStats, handler_fn};
-use meta_webhooks::tower::{DEFAULT_BODY_LIMIT, Webhook};
+use meta_webhooks::tower::Webhook;
 use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
 
 /// A sink that accepts every delivery, classifies it (as every sink must to use it) and
@@ -110,22 +113,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             std::hint::black_box(event);
             Ok::<(), Infallible>(())
         }))?;
-    let webhook = Webhook::new(
-        Verifier::new(AppSecret::new(secret.clone())?),
-        Handshake::new(VerifyToken::new("loadtest-token")?),
-        sink.clone(),
+    let verifier = Verifier::new(AppSecret::new(secret.clone())?);
+    let handshake = Handshake::new(VerifyToken::new("loadtest-token")?);
+    let webhook =
+        Webhook::new(Endpoint::builder(verifier.clone(), handshake.clone(), sink.clone()).build());
+    // The same without dedup: the endpoint and the hand-off to the workers.
+    let memory = MemorySink::builder()
+        .workers(4)
+        .queue_capacity(1024)
+        .start(handler_fn(|event: Event| async move {
+            std::hint::black_box(event);
+            Ok::<(), Infallible>(())
+        }))?;
+    let webhook_memory = Webhook::new(
+        Endpoint::builder(verifier.clone(), handshake.clone(), memory.clone()).build(),
     );
-    // The same endpoint over a sink that drops deliveries: the middleware alone.
-    let discard = Webhook::new(
-        Verifier::new(AppSecret::new(secret.clone())?),
-        Handshake::new(VerifyToken::new("loadtest-token")?),
-        Discard,
-    );
+    // The same endpoint over a sink that drops deliveries: the endpoint alone.
+    let discard = Webhook::new(Endpoint::builder(verifier, handshake, Discard).build());
     // Shared, as the webhook's is: the handler is cloned per request.
     let floor_verifier = std::sync::Arc::new(Verifier::new(AppSecret::new(secret.clone())?));
     let stats = sink.clone();
     let app = Router::new()
         .route_service("/webhook", webhook)
+        .route_service("/webhook-memory", webhook_memory)
         .route_service("/webhook-discard", discard)
         .route("/plain", post(|| async {}))
         .route("/plain-read", post(|body: Bytes| async move { drop(body) }))
@@ -153,6 +163,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     axum::serve(listener, app)
         .with_graceful_shutdown(stop_signal())
         .await?;
+    memory.shutdown().await;
     sink.shutdown().await;
     eprintln!("loadtest-server stopped: {}", stats_line(sink.stats()));
     Ok(())
