@@ -15,6 +15,9 @@ pub mod endpoint;
 pub mod event;
 pub mod handshake;
 pub mod payload;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
 pub mod secret;
 pub mod signature;
 #[cfg(feature = "sink")]

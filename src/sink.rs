@@ -16,7 +16,7 @@
 //! [`MemorySink`] keeps accepted deliveries in memory until its workers handled them:
 //! **what is queued is lost if the process crashes** (a graceful
 //! [`shutdown`](MemorySink::shutdown) drains it). Where that matters, implement [`Sink`]
-//! over a durable queue (the example bots ship a Redis Streams sink): `accept` returns
+//! over a durable queue (feature `redis` ships one over Redis Streams): `accept` returns
 //! once the delivery is stored, and a separate consumer handles it.
 //!
 //! # Implementing a sink
@@ -58,7 +58,7 @@ pub use dedup::{
     Claim, DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_TTL, Dedup, DedupError, DedupErrorKind,
     MemoryDedup, NoDedup,
 };
-pub use handler::{Handler, HandlerFn, handler_fn};
+pub use handler::{Handler, HandlerFn, Retry, handler_fn};
 pub use memory::{MemorySink, MemorySinkBuilder, NoRuntimeError, OnDedupError, SinkStats};
 
 /// One verified, parsed and classified delivery, as handed to a [`Sink`].

@@ -1,8 +1,9 @@
-//! [`Handler`]: what a sink's workers call for each event, and [`handler_fn`].
+//! [`Handler`]: what a sink's workers call for each event, [`Retry`], and [`handler_fn`].
 
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use crate::event::{Event, EventError};
 
@@ -36,9 +37,46 @@ use crate::event::{Event, EventError};
 /// ```
 ///
 /// A returned error (or a panic) counts as a failed handling: the event's dedup claim is
-/// released so a redelivery is handled, and the error is logged at `warn`. The handler
-/// decides about retrying within `handle`; the sink does not call it twice for one
-/// accepted event.
+/// released so a redelivery is handled, and the error is logged at `warn`.
+///
+/// # Retries
+///
+/// [`MemorySink`](crate::sink::MemorySink) calls `handle` once per accepted event and does
+/// not retry. A durable sink may try an event again: it asks [`retry`](Self::retry) how to
+/// treat each error. The default, [`Retry::Never`], keeps the one-attempt behaviour;
+/// override it to let a durable sink retry what may succeed later:
+///
+/// ```
+/// use meta_webhooks::event::Event;
+/// use meta_webhooks::sink::{Handler, Retry};
+///
+/// #[derive(Debug)]
+/// enum BotError { StoreDown, RateLimited, Rejected }
+/// # impl std::fmt::Display for BotError {
+/// #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "{self:?}") }
+/// # }
+///
+/// struct Bot;
+///
+/// impl Handler for Bot {
+///     type Error = BotError;
+///
+///     async fn handle(&self, _event: Event) -> Result<(), BotError> {
+///         Ok(())
+///     }
+///
+///     fn retry(&self, error: &BotError) -> Retry {
+///         match error {
+///             // Our state store is down: not the event's fault, wait for it.
+///             BotError::StoreDown => Retry::Unbounded,
+///             // Meta said "later": try again, a bounded number of times.
+///             BotError::RateLimited => Retry::Budgeted,
+///             // Acting again would not help (or might act twice).
+///             BotError::Rejected => Retry::Never,
+///         }
+///     }
+/// }
+/// ```
 pub trait Handler: Send + Sync + 'static {
     /// The handler's error, logged with its `Display`.
     type Error: fmt::Display + Send + 'static;
@@ -57,6 +95,47 @@ pub trait Handler: Send + Sync + 'static {
     fn handle_invalid(&self, _error: EventError) -> impl Future<Output = ()> + Send {
         std::future::ready(())
     }
+
+    /// Handles one event of a delivery the service accepted at `accepted_at` (e.g. to
+    /// measure the time from acceptance to reply). Sinks that know the acceptance time
+    /// call this; the default calls [`handle`](Self::handle).
+    ///
+    /// # Errors
+    ///
+    /// As [`handle`](Self::handle).
+    fn handle_accepted(
+        &self,
+        event: Event,
+        accepted_at: SystemTime,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = accepted_at;
+        self.handle(event)
+    }
+
+    /// How a sink that retries should treat `error` (see [Retries](Self#retries)). The
+    /// default is [`Retry::Never`].
+    fn retry(&self, error: &Self::Error) -> Retry {
+        let _ = error;
+        Retry::Never
+    }
+}
+
+/// Whether a failed handling may be tried again ([`Handler::retry`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Retry {
+    /// Do not try again: the event is counted as failed and acknowledged. The default,
+    /// and the only safe answer when the handler may already have acted (e.g. a Send API
+    /// call whose outcome is unknown).
+    #[default]
+    Never,
+    /// Try again later, in order, within the sink's retry budget (e.g. a rate limit or a
+    /// documented transient error); once it is spent, the event is dead-lettered.
+    Budgeted,
+    /// Try again until it works, without spending the budget: a dependency (e.g. the
+    /// state store) is down, which is not the event's fault. The event's conversation
+    /// waits meanwhile.
+    Unbounded,
 }
 
 impl<H: Handler> Handler for Arc<H> {
@@ -68,6 +147,18 @@ impl<H: Handler> Handler for Arc<H> {
 
     fn handle_invalid(&self, error: EventError) -> impl Future<Output = ()> + Send {
         (**self).handle_invalid(error)
+    }
+
+    fn handle_accepted(
+        &self,
+        event: Event,
+        accepted_at: SystemTime,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        (**self).handle_accepted(event, accepted_at)
+    }
+
+    fn retry(&self, error: &Self::Error) -> Retry {
+        (**self).retry(error)
     }
 }
 

@@ -15,6 +15,8 @@ mod fixtures;
 mod handshake;
 mod nesting;
 mod payload;
+#[cfg(feature = "redis")]
+mod redis;
 mod signature;
 #[cfg(feature = "tower")]
 mod tower;

@@ -29,12 +29,12 @@ use std::time::{Duration, Instant, SystemTime};
 use meta_webhooks::client::{GraphClient, GraphError, GraphErrorKind, Message, SenderAction};
 use meta_webhooks::event::{Event, EventData, EventKind, Participant};
 use meta_webhooks::payload::{AccountId, CommentId, Timestamp, UserId};
-use meta_webhooks::sink::{Batch, Handler, MemorySink, Sink, SinkError};
+use meta_webhooks::redis::{StreamSink, StreamWorkers, Streams};
+use meta_webhooks::sink::{Batch, Handler, MemoryDedup, MemorySink, Retry, Sink, SinkError};
 use thiserror::Error;
 
 use crate::ai::{AiOutcome, GptFallback};
-use crate::config::{Accounts, Config, Sending};
-use crate::dedup::BotDedup;
+use crate::config::{Accounts, Config, Role, Sending, StreamConfig};
 use crate::metrics::Metrics;
 use crate::notify::{Escalation, Notifier};
 use crate::rules::{Action, RuleSet};
@@ -43,7 +43,6 @@ use crate::state::{
     Backend, ConversationKey, ConversationStore, HistoryMessage, ResolveOutcome, Store, StoreError,
     StoreOptions,
 };
-use crate::stream::{Role, StreamConfig, StreamSink, StreamWorkers};
 
 /// What the bot tells a person when a human takes over.
 pub const HANDOFF_REPLY: &str =
@@ -321,7 +320,7 @@ struct Inner {
     notifier: Notifier,
     metrics: Arc<Metrics>,
     replier: Replier,
-    dedup: BotDedup,
+    dedup: MemoryDedup,
     max_event_age: Duration,
     admin_token: Option<Secret>,
     sent_mids: Mutex<SentMids>,
@@ -376,9 +375,9 @@ impl Bot {
             StoreOptions::default().ttl(config.conversation_ttl),
         )
         .await?;
-        // With Redis the stream workers deduplicate (see `crate::stream`); the in-memory
-        // queue deduplicates in memory.
-        let dedup = BotDedup::open(&Backend::Memory).await?;
+        // With Redis the stream workers deduplicate (see `meta_webhooks::redis`); the
+        // in-memory queue deduplicates in memory.
+        let dedup = MemoryDedup::new();
         let gpt = GptFallback::new(config.ai.clone())
             .map_err(|e| BotError::new(BotErrorKind::Config, e.to_string()))?
             .with_metrics(Arc::clone(&metrics));
@@ -426,36 +425,48 @@ impl Bot {
     /// - Without Redis: an in-memory queue ([`MemorySink`]) with workers calling
     ///   [`Bot::handle`] (dedup in memory). Not durable: a crash loses what was queued.
     /// - With Redis: receivers ([`Role::Receiver`], [`Role::All`]) queue in Redis Streams
-    ///   ([`StreamSink`]); workers ([`Role::Worker`], [`Role::All`]) run [`StreamWorkers`].
+    ///   ([`StreamSink`]); workers ([`Role::Worker`], [`Role::All`]) run [`StreamWorkers`]
+    ///   calling [`Bot::handle_accepted`]. The hand-off's counters show in `/metrics`.
     ///
     /// # Errors
     ///
     /// [`BotError`] outside a Tokio runtime or when Redis cannot be reached.
     pub async fn start(&self) -> Result<Running, BotError> {
         let inner = &self.inner;
-        let (sink, workers) = match &inner.backend {
+        let (sink, workers, streams) = match &inner.backend {
             Backend::Memory => {
                 let queue = MemorySink::builder()
                     .dedup(inner.dedup.clone())
                     .start(BotHandler { bot: self.clone() })
                     .map_err(|e| BotError::new(BotErrorKind::Config, e.to_string()))?;
-                (SinkKind::Memory(queue), None)
+                (SinkKind::Memory(queue), None, None)
             }
             Backend::Redis(url) => {
+                let stream_error = |e: meta_webhooks::redis::StreamError| {
+                    BotError::new(BotErrorKind::Store, e.to_string())
+                };
+                let streams = Streams::builder(url.expose())
+                    .config(inner.stream.clone())
+                    .connect()
+                    .await
+                    .map_err(stream_error)?;
+                inner.metrics.observe_stream(streams.clone());
                 let sink = if inner.role.receives() {
-                    SinkKind::Stream(
-                        StreamSink::connect(url, inner.stream.clone(), Arc::clone(&inner.metrics))
-                            .await?,
-                    )
+                    SinkKind::Stream(streams.sink())
                 } else {
                     SinkKind::Off
                 };
                 let workers = if inner.role.works() {
-                    Some(StreamWorkers::start(self.clone(), url, inner.stream.clone()).await?)
+                    Some(
+                        streams
+                            .start_workers(BotHandler { bot: self.clone() })
+                            .await
+                            .map_err(stream_error)?,
+                    )
                 } else {
                     None
                 };
-                (sink, workers)
+                (sink, workers, Some(streams))
             }
         };
         Ok(Running {
@@ -464,6 +475,7 @@ impl Bot {
                 bot: self.clone(),
             },
             workers,
+            streams,
             shutdown_timeout: inner.shutdown_timeout,
         })
     }
@@ -887,10 +899,20 @@ impl Bot {
         }
     }
 
+    /// The store answers a `PING`. A failed first try is repeated once within the same
+    /// bound: after a Redis restart the first command finds the old connection dead (and
+    /// replaces it), which must not make the first check after the restart fail.
     async fn store_ok(&self) -> bool {
+        let store = &self.inner.store;
+        let ping = async {
+            if store.ping().await.is_ok() {
+                return true;
+            }
+            store.ping().await.is_ok()
+        };
         matches!(
-            tokio::time::timeout(STORE_CHECK_TIMEOUT, self.inner.store.ping()).await,
-            Ok(Ok(()))
+            tokio::time::timeout(STORE_CHECK_TIMEOUT, ping).await,
+            Ok(true)
         )
     }
 
@@ -1005,6 +1027,23 @@ impl Handler for BotHandler {
     async fn handle(&self, event: Event) -> Result<(), BotError> {
         self.bot.handle(&event).await
     }
+
+    async fn handle_accepted(&self, event: Event, accepted_at: SystemTime) -> Result<(), BotError> {
+        self.bot.handle_accepted(&event, accepted_at).await
+    }
+
+    /// The state store being down is not the event's fault: retried without limit. A
+    /// retryable Send API failure (rate limit, transient, before the request left) spends
+    /// the retry budget; anything else, an unknown outcome above all, is never retried.
+    fn retry(&self, error: &BotError) -> Retry {
+        if error.is_store() {
+            Retry::Unbounded
+        } else if error.is_retryable() {
+            Retry::Budgeted
+        } else {
+            Retry::Never
+        }
+    }
 }
 
 /// What [`Bot::start`] started; shut it down with [`Running::shutdown`].
@@ -1012,6 +1051,7 @@ impl Handler for BotHandler {
 pub struct Running {
     sink: BotSink,
     workers: Option<StreamWorkers>,
+    streams: Option<Streams>,
     shutdown_timeout: Duration,
 }
 
@@ -1024,6 +1064,11 @@ impl Running {
     /// The stream workers, when this process runs them.
     pub fn workers(&self) -> Option<&StreamWorkers> {
         self.workers.as_ref()
+    }
+
+    /// The Redis hand-off (settings, counters, health), with `REDIS_URL`.
+    pub fn streams(&self) -> Option<&Streams> {
+        self.streams.as_ref()
     }
 
     /// Graceful shutdown, after the HTTP server stopped accepting: the in-memory queue

@@ -35,7 +35,55 @@ use thiserror::Error;
 use url::Url;
 
 pub use self::accounts::Accounts;
-pub use crate::stream::{Role, StreamConfig};
+pub use meta_webhooks::redis::StreamConfig;
+
+/// Prefix of the bots' Redis Streams keys (`botkit:stream:{i}`, `botkit:lease:{i}`,
+/// `botkit:workers`, `botkit:dead`, `botkit:dedup:{key}`).
+pub const STREAM_KEY_PREFIX: &str = "botkit:";
+
+/// The bots' consumer group.
+pub const STREAM_GROUP: &str = "botkit-workers";
+
+/// Which part of the work a process does (`BOT_ROLE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Role {
+    /// Serves the webhook: verifies, queues in Redis, acknowledges. Handles nothing.
+    Receiver,
+    /// Handles queued events. Its `/webhook` answers 503 (it is not meant to get traffic).
+    Worker,
+    /// Both (the default; the only role without Redis).
+    #[default]
+    All,
+}
+
+impl Role {
+    /// Parses `receiver`, `worker` or `all` (ASCII case-insensitive).
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Receiver, Self::Worker, Self::All]
+            .into_iter()
+            .find(|role| role.as_str().eq_ignore_ascii_case(name))
+    }
+
+    /// `receiver`, `worker` or `all`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Receiver => "receiver",
+            Self::Worker => "worker",
+            Self::All => "all",
+        }
+    }
+
+    /// Whether the process accepts webhook deliveries.
+    pub fn receives(self) -> bool {
+        matches!(self, Self::Receiver | Self::All)
+    }
+
+    /// Whether the process handles events.
+    pub fn works(self) -> bool {
+        matches!(self, Self::Worker | Self::All)
+    }
+}
 
 /// Where a bot running on a generated dev app secret leaves it for local tools
 /// ([`Config::publish_dev_secret`]): `meta-webhooks-dev-app-secret` in the system's
@@ -721,6 +769,8 @@ fn parse_accounts(env: &Env) -> Result<Sending, ConfigError> {
 
 fn parse_stream(env: &Env) -> Result<StreamConfig, ConfigError> {
     let mut stream = StreamConfig::default();
+    stream.key_prefix = STREAM_KEY_PREFIX.to_owned();
+    stream.group = STREAM_GROUP.to_owned();
     if let Some(n) = env.number(vars::STREAM_SHARDS, 1, 1024)? {
         stream.shards = u16::try_from(n).unwrap_or(u16::MAX);
     }
@@ -924,6 +974,29 @@ mod tests {
                 0
             );
         }
+    }
+
+    #[test]
+    fn roles_parse_and_say_what_they_do() {
+        assert_eq!(Role::from_name("Receiver"), Some(Role::Receiver));
+        assert_eq!(Role::from_name("worker"), Some(Role::Worker));
+        assert_eq!(Role::from_name("ALL"), Some(Role::All));
+        assert_eq!(Role::from_name("both"), None);
+        assert!(Role::Receiver.receives() && !Role::Receiver.works());
+        assert!(!Role::Worker.receives() && Role::Worker.works());
+        assert!(Role::All.receives() && Role::All.works());
+    }
+
+    #[test]
+    fn the_streams_keep_the_bots_key_prefix_and_group() {
+        let c = Config::from_vars([("STREAM_SHARDS", "4")]).unwrap();
+        assert_eq!(c.stream.shards, 4);
+        assert_eq!(c.stream.stream_key(3), "botkit:stream:3");
+        assert_eq!(c.stream.lease_key(0), "botkit:lease:0");
+        assert_eq!(c.stream.dead_letter_key(), "botkit:dead");
+        assert_eq!(c.stream.workers_key(), "botkit:workers");
+        assert_eq!(c.stream.dedup_key("k"), "botkit:dedup:k");
+        assert_eq!(c.stream.group, "botkit-workers");
     }
 
     #[test]

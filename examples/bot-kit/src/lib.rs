@@ -11,7 +11,6 @@
 //! | [`ai`] | GPT fallback through `async-openai`, with timeout, `[HANDOFF]` detection and canned replies |
 //! | [`notify`] | Slack-compatible escalation notifications |
 //! | [`metrics`] | the `/metrics` registry (`prometheus-client`), Prometheus text format |
-//! | [`stream`] | durable hand-off through Redis Streams: receivers, workers, shard leases, crash recovery |
 //!
 //! A bot's handling of one inbound text message, put together from these parts:
 //!
@@ -45,18 +44,15 @@
 pub mod ai;
 pub mod bot;
 pub mod config;
-pub mod dedup;
 pub mod metrics;
 pub mod notify;
 pub mod rules;
 pub mod secret;
 pub mod state;
-pub mod stream;
 
 pub use ai::{AiConfig, AiOutcome, GptFallback};
 pub use bot::{Bot, BotError, BotErrorKind, BotHandler, BotSink, Replier, Reply, Running};
-pub use config::{Config, ConfigError};
-pub use dedup::{BotDedup, RedisDedup};
+pub use config::{Config, ConfigError, Role};
 pub use metrics::Metrics;
 pub use notify::{Escalation, Notifier};
 pub use rules::{Action, RuleSet, RulesError};
@@ -65,7 +61,6 @@ pub use state::{
     Conversation, ConversationKey, ConversationState, ConversationStore, HistoryMessage,
     MemoryStore, RedisStore, ResolveOutcome, Store, StoreError, StoreOptions,
 };
-pub use stream::{Role, StreamConfig, StreamSink, StreamWorkers};
 
 /// Resolves on the first SIGINT (Ctrl-C) or, on Unix, SIGTERM: the cue for a graceful
 /// shutdown (stop accepting, finish in-flight work, see [`Running::shutdown`]).

@@ -77,9 +77,10 @@
 //! ```
 
 use std::collections::BTreeSet;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
+use meta_webhooks::redis::{StreamStats, Streams};
 use prometheus_client::encoding::prometheus_text;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -126,6 +127,10 @@ pub struct Metrics {
     stream_handled: Labelled,
     stream_retries: Counter,
     stream_reclaimed: Counter,
+    /// The Redis hand-off whose counters the `botkit_stream_*` metrics show, and what of
+    /// them was added so far (see [`Metrics::observe_stream`]).
+    stream: OnceLock<Streams>,
+    stream_seen: Mutex<StreamStats>,
 }
 
 impl Default for Metrics {
@@ -255,6 +260,8 @@ impl Metrics {
             stream_handled,
             stream_retries,
             stream_reclaimed,
+            stream: OnceLock::new(),
+            stream_seen: Mutex::new(StreamStats::default()),
         }
     }
 
@@ -333,29 +340,61 @@ impl Metrics {
             .collect()
     }
 
-    /// `n` events added to the durable stream.
-    pub fn record_enqueued(&self, n: u64) {
-        self.stream_enqueued.inc_by(n);
+    /// Shows the counters of the Redis hand-off `streams` ([`Streams::stats`]) as the
+    /// `botkit_stream_*` metrics and the `event`, `stream_full`, `stream_unavailable`
+    /// (timeouts included) and `stream_entry_missing` kinds of `botkit_errors_total`,
+    /// brought up to date on every [`render`](Self::render). The first call wins.
+    pub fn observe_stream(&self, streams: Streams) {
+        let _ = self.stream.set(streams);
     }
 
-    /// One stream entry finished with `outcome` (`ok`, `duplicate`, `failed`, `dead`).
-    pub fn record_handled(&self, outcome: &str) {
-        self.stream_handled.inc(outcome);
-    }
-
-    /// One stream entry left pending after a retryable failure.
-    pub fn record_stream_retry(&self) {
-        self.stream_retries.inc();
-    }
-
-    /// `n` stream entries reclaimed from a stopped consumer.
-    pub fn record_reclaimed(&self, n: u64) {
-        self.stream_reclaimed.inc_by(n);
+    /// Adds what the hand-off counted since the last render.
+    fn sync_stream(&self) {
+        let Some(streams) = self.stream.get() else {
+            return;
+        };
+        let now = streams.stats();
+        let mut seen = self
+            .stream_seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let new = |now: u64, seen: u64| now.saturating_sub(seen);
+        self.stream_enqueued
+            .inc_by(new(now.enqueued, seen.enqueued));
+        self.stream_retries.inc_by(new(now.retries, seen.retries));
+        self.stream_reclaimed
+            .inc_by(new(now.reclaimed, seen.reclaimed));
+        for (outcome, n) in [
+            ("ok", new(now.handled, seen.handled)),
+            ("duplicate", new(now.duplicates, seen.duplicates)),
+            ("failed", new(now.failed, seen.failed)),
+            ("dead", new(now.dead, seen.dead)),
+        ] {
+            self.stream_handled.inc_by(outcome, n);
+        }
+        for (kind, n) in [
+            ("event", new(now.invalid, seen.invalid)),
+            ("stream_full", new(now.full, seen.full)),
+            (
+                "stream_unavailable",
+                new(
+                    now.unavailable + now.timed_out,
+                    seen.unavailable + seen.timed_out,
+                ),
+            ),
+            ("stream_entry_missing", new(now.missing, seen.missing)),
+        ] {
+            if n > 0 {
+                self.errors.inc_by(kind, n);
+            }
+        }
+        *seen = now;
     }
 
     /// Renders every metric, and those of the registered collectors, in the Prometheus
     /// text format (version 0.0.4, [`CONTENT_TYPE`]).
     pub fn render(&self) -> String {
+        self.sync_stream();
         let registry = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
         let mut out = String::with_capacity(4096);
         // Writing to a `String` cannot fail; a collector that fails leaves a partial text.
@@ -398,9 +437,13 @@ impl Labelled {
     }
 
     fn inc(&self, value: &str) {
+        self.inc_by(value, 1);
+    }
+
+    fn inc_by(&self, value: &str, n: u64) {
         let key = [(self.label, value.to_owned())];
         if let Some(counter) = self.family.get(&key) {
-            counter.inc();
+            counter.inc_by(n);
             return;
         }
         let mut values = self.values.lock().unwrap_or_else(PoisonError::into_inner);
@@ -412,7 +455,7 @@ impl Labelled {
         if self.family.get(&key).is_none() {
             *values += 1;
         }
-        self.family.get_or_create(&key).inc();
+        self.family.get_or_create(&key).inc_by(n);
     }
 }
 

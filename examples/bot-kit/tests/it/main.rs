@@ -10,7 +10,6 @@
 mod ai;
 mod bot;
 mod config_files;
-mod dedup;
 mod notify;
 mod redis_store;
 mod stream;

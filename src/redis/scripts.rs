@@ -1,24 +1,51 @@
 //! The Lua scripts, each one atomic step in Redis.
 
-/// Adds every event of one delivery, or none.
+/// Adds the events of several deliveries, each delivery whole or not at all.
 ///
-/// `KEYS`: the shard stream of each event (repeats allowed). `ARGV[1]`: the shard length
-/// cap; then, per event, the seven values of `codec::FIELDS`. Fails with `FULL` (nothing
-/// added) when a target shard already holds the cap; returns the number of entries added.
+/// `KEYS`: the shard stream of each event, deliveries one after another (repeats
+/// allowed). `ARGV[1]`: the shard length cap; `ARGV[2]`: the number of deliveries; then,
+/// per delivery, its number of events followed by the seven values of `codec::FIELDS` per
+/// event. A delivery with a target shard already at the cap adds nothing. Returns one
+/// integer per delivery: `1` added, `0` refused (full). The deliveries are checked and
+/// added in order, so a later one sees the entries of an earlier one; each shard's length
+/// is read once per call and counted on from there.
 pub(super) const ENQUEUE: &str = r"
 local cap = tonumber(ARGV[1])
-for i = 1, #KEYS do
-  if redis.call('XLEN', KEYS[i]) >= cap then
-    return redis.error_reply('FULL shard at capacity')
+local len = {}
+local k = 1
+local a = 3
+local out = {}
+for d = 1, tonumber(ARGV[2]) do
+  local n = tonumber(ARGV[a])
+  a = a + 1
+  local room = true
+  for i = k, k + n - 1 do
+    local key = KEYS[i]
+    if not len[key] then
+      len[key] = redis.call('XLEN', key)
+    end
+    if len[key] >= cap then
+      room = false
+      break
+    end
   end
+  if room then
+    for i = k, k + n - 1 do
+      local key = KEYS[i]
+      redis.call('XADD', key, '*',
+        'o', ARGV[a], 'a', ARGV[a + 1], 't', ARGV[a + 2], 's', ARGV[a + 3],
+        'r', ARGV[a + 4], 'at', ARGV[a + 5], 'c', ARGV[a + 6])
+      len[key] = len[key] + 1
+      a = a + 7
+    end
+    out[d] = 1
+  else
+    a = a + 7 * n
+    out[d] = 0
+  end
+  k = k + n
 end
-for i = 1, #KEYS do
-  local b = 1 + (i - 1) * 7
-  redis.call('XADD', KEYS[i], '*',
-    'o', ARGV[b + 1], 'a', ARGV[b + 2], 't', ARGV[b + 3], 's', ARGV[b + 4],
-    'r', ARGV[b + 5], 'at', ARGV[b + 6], 'c', ARGV[b + 7])
-end
-return #KEYS
+return out
 ";
 
 /// Heartbeat: registers the worker `ARGV[1]` at Redis' clock, forgets workers silent for
@@ -71,4 +98,13 @@ if (not v) or ARGV[2] == '1' then
   return 1
 end
 return 2
+";
+
+/// Deletes the dedup key `KEYS[1]` only while it holds a claim (`1`), never a completed
+/// mark (`2`), so a late release cannot erase another process' completed mark.
+pub(super) const RELEASE: &str = r"
+if redis.call('GET', KEYS[1]) == '1' then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
 ";

@@ -1,27 +1,26 @@
-//! The worker side: shard leases, reading through the consumer group, handling, acking.
+//! [`StreamWorkers`]: shard leases, reading through the consumer group, handling, acking.
 
 use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
-use redis::Value;
-use redis::aio::ConnectionManager;
+use redis::{RedisError, Value};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::codec::{self, Decoded};
+use super::conn::Conn;
 use super::{
-    DEAD_LETTER_KEY, DEAD_LETTER_MAX_LEN, GROUP, StreamConfig, WORKERS_KEY, connect, redis_reason,
-    scripts, shard_of,
+    Counters, DEAD_LETTER_MAX_LEN, StreamConfig, StreamError, Streams, millis, redis_reason,
+    scripts,
 };
-use crate::bot::{Bot, BotError, BotErrorKind};
-use crate::dedup::{DEDUP_KEY_PREFIX, DEDUP_TTL};
-use crate::secret::Secret;
+use crate::event::Event;
+use crate::sink::{Handler, Retry};
 
 /// How long one blocking read waits for new entries before looking at the stop signal.
 const BLOCK: Duration = Duration::from_millis(1000);
-/// Timeout of the supervisor's commands.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 /// First retry delay; doubled per attempt up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// Longest retry delay.
@@ -38,23 +37,40 @@ const FINISH_RETRY: Duration = Duration::from_millis(50);
 const FINISH_GRACE: Duration = Duration::from_secs(2);
 
 /// The running workers of one process: a supervisor that holds shard leases and one task
-/// per held shard (see the [module docs](super)).
-#[derive(Debug)]
+/// per held shard, handing each stored event to a [`Handler`] (see the
+/// [module docs](super)). Started by [`Streams::start_workers`].
 pub struct StreamWorkers {
     stop: watch::Sender<bool>,
     supervisor: JoinHandle<()>,
     consumer: String,
 }
 
+impl fmt::Debug for StreamWorkers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamWorkers")
+            .field("consumer", &self.consumer)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Everything the tasks share.
-struct Ctx {
-    bot: Bot,
-    url: Secret,
-    config: StreamConfig,
+struct Ctx<H> {
+    handler: H,
+    streams: Streams,
     consumer: String,
     claim_ttl_ms: u64,
     done_ttl_ms: u64,
     scripts: Scripts,
+}
+
+impl<H> Ctx<H> {
+    fn config(&self) -> &StreamConfig {
+        self.streams.config()
+    }
+
+    fn counters(&self) -> &Counters {
+        self.streams.counters()
+    }
 }
 
 struct Scripts {
@@ -66,32 +82,23 @@ struct Scripts {
 }
 
 impl StreamWorkers {
-    /// Creates the consumer group on every shard (if missing) and starts the supervisor.
-    /// Call from within a Tokio runtime.
-    ///
-    /// # Errors
-    ///
-    /// [`BotError`] ([`BotErrorKind::Store`]) when Redis cannot be reached.
-    pub async fn start(bot: Bot, url: &Secret, config: StreamConfig) -> Result<Self, BotError> {
-        let mut conn = connect(url, COMMAND_TIMEOUT).await?;
+    pub(super) async fn start<H: Handler>(
+        streams: Streams,
+        handler: H,
+    ) -> Result<Self, StreamError> {
+        let config = streams.config();
         for shard in 0..config.shards {
-            create_group(&mut conn, shard).await.map_err(|e| {
-                BotError::new(
-                    BotErrorKind::Store,
-                    format!("creating the consumer group: {}", redis_reason(&e)),
-                )
-            })?;
+            create_group(streams.conn(), config, shard)
+                .await
+                .map_err(|e| StreamError::from_redis(&e))?;
         }
         let consumer = consumer_name();
-        let reclaim = u64::try_from(config.reclaim_idle.max(config.lease).as_millis())
-            .unwrap_or(u64::MAX / 4);
+        let reclaim = millis(config.reclaim_idle.max(config.lease)).min(u64::MAX / 4);
         let ctx = Arc::new(Ctx {
-            bot,
-            url: url.clone(),
+            handler,
             consumer: consumer.clone(),
             claim_ttl_ms: reclaim.saturating_mul(2),
-            done_ttl_ms: u64::try_from(DEDUP_TTL.as_millis()).unwrap_or(u64::MAX),
-            config,
+            done_ttl_ms: millis(config.dedup_ttl).max(1),
             scripts: Scripts {
                 heartbeat: redis::Script::new(scripts::HEARTBEAT),
                 renew: redis::Script::new(scripts::LEASE_RENEW),
@@ -99,12 +106,12 @@ impl StreamWorkers {
                 trim: redis::Script::new(scripts::TRIM),
                 claim: redis::Script::new(scripts::CLAIM),
             },
+            streams,
         });
         let (stop, stop_rx) = watch::channel(false);
         let supervisor = tokio::spawn(
             Supervisor {
                 ctx,
-                conn,
                 held: HashMap::new(),
             }
             .run(stop_rx),
@@ -117,7 +124,8 @@ impl StreamWorkers {
         })
     }
 
-    /// This process' consumer name in the group (`host-pid-random`).
+    /// This process' consumer name in the group (`host-pid-random`), also the value of
+    /// the lease keys it holds.
     pub fn consumer(&self) -> &str {
         &self.consumer
     }
@@ -125,7 +133,7 @@ impl StreamWorkers {
     /// Stops taking new entries, lets each shard finish the entries it is handling, gives
     /// the leases back and leaves the worker registry. Returns `false` if that took longer
     /// than `timeout`: the unfinished entries stay pending and another worker reclaims them
-    /// after `STREAM_RECLAIM_IDLE_MS`.
+    /// after `reclaim_idle`.
     pub async fn shutdown(self, timeout: Duration) -> bool {
         let _ = self.stop.send(true);
         let mut supervisor = self.supervisor;
@@ -141,14 +149,18 @@ impl StreamWorkers {
 
 /// Creates the consumer group of `shard` (and the stream) unless it exists, reading from
 /// the first entry.
-async fn create_group(conn: &mut ConnectionManager, shard: u16) -> Result<(), redis::RedisError> {
-    let created: Result<(), redis::RedisError> = redis::cmd("XGROUP")
-        .arg("CREATE")
-        .arg(StreamConfig::stream_key(shard))
-        .arg(GROUP)
+async fn create_group(conn: &Conn, config: &StreamConfig, shard: u16) -> Result<(), RedisError> {
+    let mut cmd = redis::cmd("XGROUP");
+    cmd.arg("CREATE")
+        .arg(config.stream_key(shard))
+        .arg(&config.group)
         .arg("0")
-        .arg("MKSTREAM")
-        .query_async(conn)
+        .arg("MKSTREAM");
+    let cmd = &cmd;
+    let created = conn
+        .run(config.command_timeout, |mut c| async move {
+            cmd.query_async::<()>(&mut c).await
+        })
         .await;
     match created {
         Err(e) if e.code() != Some("BUSYGROUP") => Err(e),
@@ -162,26 +174,52 @@ fn consumer_name() -> String {
         .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
         .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty() && h.len() <= 64)
-        .unwrap_or_else(|| "bot".to_owned());
-    let mut bytes = [0u8; 4];
-    let _ = getrandom::fill(&mut bytes);
+        .unwrap_or_else(|| "worker".to_owned());
+    // A randomly keyed hash of the time: unique enough between processes on one host.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
     format!(
         "{host}-{}-{:08x}",
         std::process::id(),
-        u32::from_be_bytes(bytes)
+        hasher.finish() & 0xffff_ffff
     )
 }
 
-/// A supervisor command within [`COMMAND_TIMEOUT`]; a failure is logged and is `None`.
-async fn bounded<T>(command: impl Future<Output = redis::RedisResult<T>>) -> Option<T> {
-    match tokio::time::timeout(COMMAND_TIMEOUT, command).await {
-        Ok(Ok(v)) => Some(v),
-        Ok(Err(e)) => {
+/// One command on `conn` within `budget`.
+async fn query<T: redis::FromRedisValue>(
+    conn: &Conn,
+    budget: Duration,
+    cmd: &redis::Cmd,
+) -> Result<T, RedisError> {
+    conn.run(
+        budget,
+        |mut c| async move { cmd.query_async::<T>(&mut c).await },
+    )
+    .await
+}
+
+/// One script call on `conn` within `budget`.
+async fn invoke<T: redis::FromRedisValue>(
+    conn: &Conn,
+    budget: Duration,
+    invocation: &redis::ScriptInvocation<'_>,
+) -> Result<T, RedisError> {
+    conn.run(budget, |mut c| async move {
+        invocation.invoke_async::<T>(&mut c).await
+    })
+    .await
+}
+
+/// A supervisor call's result; a failure is logged and is `None`.
+fn logged<T>(result: Result<T, RedisError>) -> Option<T> {
+    match result {
+        Ok(v) => Some(v),
+        Err(e) => {
             tracing::warn!(reason = redis_reason(&e), "stream supervisor: Redis failed");
-            None
-        }
-        Err(_) => {
-            tracing::warn!("stream supervisor: Redis timeout");
             None
         }
     }
@@ -194,20 +232,19 @@ struct Held {
     releasing: bool,
 }
 
-struct Supervisor {
-    ctx: Arc<Ctx>,
-    conn: ConnectionManager,
+struct Supervisor<H> {
+    ctx: Arc<Ctx<H>>,
     held: HashMap<u16, Held>,
 }
 
-impl Supervisor {
+impl<H: Handler> Supervisor<H> {
     async fn run(mut self, mut stop: watch::Receiver<bool>) {
-        let tick = (self.ctx.config.lease / 3).max(Duration::from_millis(50));
+        let tick = (self.ctx.config().lease / 3).max(Duration::from_millis(10));
         loop {
             self.tick().await;
-            tokio::select! {
-                () = tokio::time::sleep(tick) => {}
-                _ = stop.changed() => break,
+            // A change (or a dropped sender) within the tick means: stop.
+            if tokio::time::timeout(tick, stop.changed()).await.is_ok() {
+                break;
             }
         }
         // Shutdown: every shard finishes what it is handling, then the leases go back.
@@ -222,14 +259,15 @@ impl Supervisor {
             }
         }
         let mut cmd = redis::cmd("ZREM");
-        cmd.arg(WORKERS_KEY).arg(&self.ctx.consumer);
+        cmd.arg(self.ctx.config().workers_key())
+            .arg(&self.ctx.consumer);
         let _ = self.query::<i64>(&cmd).await;
         tracing::info!("stream workers stopped");
     }
 
     async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Option<T> {
-        let mut conn = self.conn.clone();
-        bounded(cmd.query_async::<T>(&mut conn)).await
+        let ctx = &self.ctx;
+        logged(query(ctx.streams.conn(), ctx.config().command_timeout, cmd).await)
     }
 
     async fn script<T: redis::FromRedisValue>(
@@ -245,19 +283,27 @@ impl Supervisor {
         for arg in args {
             invocation.arg(*arg);
         }
-        let mut conn = self.conn.clone();
-        bounded(invocation.invoke_async::<T>(&mut conn)).await
+        let ctx = &self.ctx;
+        logged(
+            invoke(
+                ctx.streams.conn(),
+                ctx.config().command_timeout,
+                &invocation,
+            )
+            .await,
+        )
     }
 
     async fn release(&self, shard: u16) {
-        let key = StreamConfig::lease_key(shard);
+        let key = self.ctx.config().lease_key(shard);
         let _ = self
             .script::<i64>(&self.ctx.scripts.release, &[&key], &[&self.ctx.consumer])
             .await;
     }
 
     async fn tick(&mut self) {
-        let lease_ms = self.ctx.config.lease.as_millis().to_string();
+        let config = self.ctx.config();
+        let lease_ms = millis(config.lease).to_string();
         // Shard tasks that ended (told to, or after a lost lease) give their lease back.
         let finished: Vec<u16> = self
             .held
@@ -270,17 +316,12 @@ impl Supervisor {
             self.release(shard).await;
         }
         // A worker counts as live for three lease periods after its last heartbeat.
-        let registry_ms = self
-            .ctx
-            .config
-            .lease
-            .saturating_mul(3)
-            .as_millis()
-            .to_string();
+        let registry_ms = millis(config.lease.saturating_mul(3)).to_string();
+        let workers_key = config.workers_key();
         let Some(live) = self
             .script::<u64>(
                 &self.ctx.scripts.heartbeat,
-                &[WORKERS_KEY],
+                &[&workers_key],
                 &[&self.ctx.consumer, &registry_ms],
             )
             .await
@@ -290,7 +331,7 @@ impl Supervisor {
         // Renew what we hold (also shards still finishing a batch before they go back).
         let shards: Vec<u16> = self.held.keys().copied().collect();
         for shard in shards {
-            let key = StreamConfig::lease_key(shard);
+            let key = config.lease_key(shard);
             let renewed = self
                 .script::<i64>(
                     &self.ctx.scripts.renew,
@@ -298,9 +339,10 @@ impl Supervisor {
                     &[&self.ctx.consumer, &lease_ms],
                 )
                 .await;
-            if renewed == Some(0)
-                && let Some(held) = self.held.get_mut(&shard)
-            {
+            if renewed != Some(0) {
+                continue;
+            }
+            if let Some(held) = self.held.get_mut(&shard) {
                 if !held.releasing {
                     tracing::warn!(shard, "shard lease lost: stopping after the current batch");
                 }
@@ -308,7 +350,7 @@ impl Supervisor {
                 let _ = held.stop.send(true);
             }
         }
-        let shards = u64::from(self.ctx.config.shards);
+        let shards = u64::from(config.shards);
         let fair = usize::try_from(shards.div_ceil(live.max(1))).unwrap_or(usize::MAX);
         let mut active: Vec<u16> = self
             .held
@@ -327,7 +369,7 @@ impl Supervisor {
             }
         }
         // Take free shards up to the fair share, starting at a per-worker offset.
-        let start = u64::from(shard_of(&self.ctx.consumer, self.ctx.config.shards));
+        let start = u64::from(config.shard_of(&self.ctx.consumer));
         for i in 0..shards {
             if active.len() >= fair {
                 break;
@@ -337,7 +379,7 @@ impl Supervisor {
                 continue;
             }
             let mut cmd = redis::cmd("SET");
-            cmd.arg(StreamConfig::lease_key(shard))
+            cmd.arg(config.lease_key(shard))
                 .arg(&self.ctx.consumer)
                 .arg("NX")
                 .arg("PX")
@@ -382,29 +424,18 @@ struct Entry {
     fields: Option<HashMap<String, String>>,
 }
 
-async fn shard_loop(ctx: Arc<Ctx>, shard: u16, mut stop: watch::Receiver<bool>) {
-    let key = StreamConfig::stream_key(shard);
-    let mut failures = 0u32;
-    let conn = loop {
-        match connect(&ctx.url, BLOCK + COMMAND_TIMEOUT).await {
-            Ok(conn) => break conn,
-            Err(_) => {
-                failures += 1;
-                if sleep_or_stop(&mut stop, backoff(failures)).await {
-                    return;
-                }
-            }
-        }
-    };
+async fn shard_loop<H: Handler>(ctx: Arc<Ctx<H>>, shard: u16, mut stop: watch::Receiver<bool>) {
+    // Its own connection: blocking reads must not hold up the other shards' calls.
+    let conn = Conn::new(ctx.streams.client().clone(), ctx.config().command_timeout);
     let mut shard_task = Shard {
+        key: ctx.config().stream_key(shard),
         ctx,
         shard,
-        key,
         conn,
         stop: stop.clone(),
     };
     shard_task.prune_consumers().await;
-    failures = 0;
+    let mut failures = 0u32;
     while !*stop.borrow() {
         match shard_task.step().await {
             Ok(Step::Continue) => failures = 0,
@@ -413,7 +444,7 @@ async fn shard_loop(ctx: Arc<Ctx>, shard: u16, mut stop: watch::Receiver<bool>) 
                 // Redis lost its data (restarted without persistence) or someone deleted
                 // the stream: recreate the group from the start of whatever is there.
                 tracing::warn!(shard, "consumer group missing: recreating it");
-                let _ = create_group(&mut shard_task.conn, shard).await;
+                let _ = create_group(&shard_task.conn, shard_task.ctx.config(), shard).await;
             }
             Err(error) => {
                 failures += 1;
@@ -431,9 +462,9 @@ async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, delay: Duration) -> boo
     if *stop.borrow() {
         return true;
     }
-    tokio::select! {
-        () = tokio::time::sleep(delay) => *stop.borrow(),
-        _ = stop.changed() => true,
+    match tokio::time::timeout(delay, stop.changed()).await {
+        Ok(_) => true,
+        Err(_) => *stop.borrow(),
     }
 }
 
@@ -448,21 +479,32 @@ enum Step {
     Stop,
 }
 
-struct Shard {
-    ctx: Arc<Ctx>,
+struct Shard<H> {
+    ctx: Arc<Ctx<H>>,
     shard: u16,
     key: String,
-    conn: ConnectionManager,
+    conn: Conn,
     stop: watch::Receiver<bool>,
 }
 
-impl Shard {
-    async fn step(&mut self) -> Result<Step, redis::RedisError> {
+/// How one attempt at handling ended.
+enum Attempt<E> {
+    Ok,
+    Failed(E),
+    Panicked,
+}
+
+impl<H: Handler> Shard<H> {
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, RedisError> {
+        query(&self.conn, self.ctx.config().command_timeout, cmd).await
+    }
+
+    async fn step(&mut self) -> Result<Step, RedisError> {
         // 1. Entries other consumers left pending come first (they are older).
         if self.others_pending().await? {
             let claimed = self.reclaim().await?;
             if claimed > 0 {
-                self.ctx.bot.metrics().record_reclaimed(claimed);
+                Counters::add(&self.ctx.counters().reclaimed, claimed);
                 tracing::info!(
                     shard = self.shard,
                     claimed,
@@ -496,13 +538,11 @@ impl Shard {
     /// Forgets consumers of this shard's group that have nothing pending and were idle for
     /// [`PRUNE_IDLE`] (every process start adds one), so `XINFO` and `XPENDING` stay small.
     async fn prune_consumers(&mut self) {
-        let Ok(Value::Array(consumers)) = redis::cmd("XINFO")
-            .arg("CONSUMERS")
+        let mut cmd = redis::cmd("XINFO");
+        cmd.arg("CONSUMERS")
             .arg(&self.key)
-            .arg(GROUP)
-            .query_async::<Value>(&mut self.conn)
-            .await
-        else {
+            .arg(&self.ctx.config().group);
+        let Ok(Value::Array(consumers)) = self.query::<Value>(&cmd).await else {
             return;
         };
         let prune_ms = i64::try_from(PRUNE_IDLE.as_millis()).unwrap_or(i64::MAX);
@@ -532,23 +572,20 @@ impl Shard {
                 && int("pending") == Some(0)
                 && int("idle").is_some_and(|idle| idle > prune_ms)
             {
-                let _: Result<i64, _> = redis::cmd("XGROUP")
-                    .arg("DELCONSUMER")
+                let mut cmd = redis::cmd("XGROUP");
+                cmd.arg("DELCONSUMER")
                     .arg(&self.key)
-                    .arg(GROUP)
-                    .arg(&name)
-                    .query_async(&mut self.conn)
-                    .await;
+                    .arg(&self.ctx.config().group)
+                    .arg(&name);
+                let _ = self.query::<i64>(&cmd).await;
             }
         }
     }
 
-    async fn others_pending(&mut self) -> Result<bool, redis::RedisError> {
-        let summary: Value = redis::cmd("XPENDING")
-            .arg(&self.key)
-            .arg(GROUP)
-            .query_async(&mut self.conn)
-            .await?;
+    async fn others_pending(&mut self) -> Result<bool, RedisError> {
+        let mut cmd = redis::cmd("XPENDING");
+        cmd.arg(&self.key).arg(&self.ctx.config().group);
+        let summary: Value = self.query(&cmd).await?;
         let Value::Array(parts) = summary else {
             return Ok(false);
         };
@@ -565,22 +602,22 @@ impl Shard {
     }
 
     /// `XAUTOCLAIM`s every entry idle for `reclaim_idle`; returns how many.
-    async fn reclaim(&mut self) -> Result<u64, redis::RedisError> {
-        let idle = self.ctx.config.reclaim_idle.as_millis().to_string();
+    async fn reclaim(&mut self) -> Result<u64, RedisError> {
+        let config = self.ctx.config();
+        let idle = millis(config.reclaim_idle).to_string();
         let mut start = "0-0".to_owned();
         let mut claimed = 0u64;
         for _ in 0..1000 {
-            let reply: Value = redis::cmd("XAUTOCLAIM")
-                .arg(&self.key)
-                .arg(GROUP)
+            let mut cmd = redis::cmd("XAUTOCLAIM");
+            cmd.arg(&self.key)
+                .arg(&config.group)
                 .arg(&self.ctx.consumer)
                 .arg(&idle)
                 .arg(&start)
                 .arg("COUNT")
-                .arg(self.ctx.config.batch)
-                .arg("JUSTID")
-                .query_async(&mut self.conn)
-                .await?;
+                .arg(config.batch)
+                .arg("JUSTID");
+            let reply: Value = self.query(&cmd).await?;
             let Value::Array(parts) = reply else { break };
             let next = parts.first().and_then(text).unwrap_or_default();
             if let Some(Value::Array(ids)) = parts.get(1) {
@@ -598,18 +635,20 @@ impl Shard {
         &mut self,
         from: &str,
         block: Option<Duration>,
-    ) -> Result<Vec<Entry>, redis::RedisError> {
+    ) -> Result<Vec<Entry>, RedisError> {
+        let config = self.ctx.config();
         let mut cmd = redis::cmd("XREADGROUP");
         cmd.arg("GROUP")
-            .arg(GROUP)
+            .arg(&config.group)
             .arg(&self.ctx.consumer)
             .arg("COUNT")
-            .arg(self.ctx.config.batch);
+            .arg(config.batch);
         if let Some(block) = block {
-            cmd.arg("BLOCK").arg(block.as_millis().to_string());
+            cmd.arg("BLOCK").arg(millis(block));
         }
         cmd.arg("STREAMS").arg(&self.key).arg(from);
-        let reply: Value = cmd.query_async(&mut self.conn).await?;
+        let budget = config.command_timeout + block.unwrap_or_default();
+        let reply: Value = query(&self.conn, budget, &cmd).await?;
         Ok(parse_read(reply))
     }
 
@@ -621,7 +660,7 @@ impl Shard {
         for entry in entries {
             let Some(fields) = entry.fields else {
                 tracing::error!(shard = self.shard, id = %entry.id, "pending entry no longer in the stream");
-                self.ctx.bot.metrics().record_error("stream_entry_missing");
+                Counters::add(&self.ctx.counters().missing, 1);
                 let _ = self.ack(&entry.id).await;
                 continue;
             };
@@ -643,9 +682,13 @@ impl Shard {
                 }
                 Err(error) => {
                     tracing::error!(shard = self.shard, id = %entry.id, %error, "dead-lettering an unreadable entry");
-                    let _ = self
+                    if self
                         .dead_letter(&entry.id, &fields, &error.to_string())
-                        .await;
+                        .await
+                        .is_ok()
+                    {
+                        Counters::add(&self.ctx.counters().dead, 1);
+                    }
                 }
             }
         }
@@ -669,8 +712,8 @@ impl Shard {
         all_done
     }
 
-    fn clone_for_task(&self) -> Shard {
-        Shard {
+    fn clone_for_task(&self) -> Self {
+        Self {
             ctx: Arc::clone(&self.ctx),
             shard: self.shard,
             key: self.key.clone(),
@@ -679,10 +722,28 @@ impl Shard {
         }
     }
 
+    /// Runs the handler on its own task, so that a panic fails this attempt only.
+    async fn attempt(&self, event: Event, accepted_at: SystemTime) -> Attempt<H::Error> {
+        let ctx = Arc::clone(&self.ctx);
+        let task =
+            tokio::spawn(async move { ctx.handler.handle_accepted(event, accepted_at).await });
+        match task.await {
+            Ok(Ok(())) => Attempt::Ok,
+            Ok(Err(error)) => Attempt::Failed(error),
+            Err(_) => Attempt::Panicked,
+        }
+    }
+
     /// Handles one entry to its end (see the [module docs](super)).
     async fn entry(&mut self, job: &Job) -> Outcome {
         let (id, decoded) = (job.id.as_str(), &job.decoded);
-        let dedup = format!("{DEDUP_KEY_PREFIX}{}", decoded.event.dedup_key());
+        let kind = decoded.event.kind().as_str();
+        let dedup = self
+            .ctx
+            .config()
+            .dedup_key(decoded.event.dedup_key().as_str());
+        let ctx = Arc::clone(&self.ctx);
+        let counters = ctx.counters();
         let mut attempts = 0u32;
         let mut waits = 0u32;
         // A live claim is never taken over at once, also not for a reclaimed entry: its
@@ -701,7 +762,7 @@ impl Shard {
                     continue;
                 }
                 Ok(0) => {
-                    self.ctx.bot.metrics().record_handled("duplicate");
+                    Counters::add(&counters.duplicates, 1);
                     return self.finish(id, None).await;
                 }
                 Ok(1) => {}
@@ -717,105 +778,112 @@ impl Shard {
                 }
             }
             takeover = true;
-            match self
-                .ctx
-                .bot
-                .handle_accepted(&decoded.event, decoded.accepted_at)
+            let (retry, reason) = match self
+                .attempt(decoded.event.clone(), decoded.accepted_at)
                 .await
             {
-                Ok(()) => {
-                    self.ctx.bot.metrics().record_handled("ok");
+                Attempt::Ok => {
+                    Counters::add(&counters.handled, 1);
                     return self.finish(id, Some(&dedup)).await;
                 }
-                Err(error) if error.is_store() => {
-                    // The state store is down: not the event's fault, retry without limit.
-                    let _ = self.unclaim(&dedup).await;
-                    self.ctx.bot.metrics().record_stream_retry();
+                Attempt::Failed(error) => {
+                    let retry = self.ctx.handler.retry(&error);
+                    tracing::warn!(kind, %error, ?retry, "stream handler failed");
+                    (retry, error.to_string())
                 }
-                Err(error) if error.is_retryable() => {
+                Attempt::Panicked => {
+                    tracing::error!(kind, "stream handler panicked");
+                    (Retry::Budgeted, "handler panicked".to_owned())
+                }
+            };
+            match retry {
+                Retry::Unbounded => {
+                    let _ = self.unclaim(&dedup).await;
+                    Counters::add(&counters.retries, 1);
+                }
+                Retry::Budgeted => {
                     let _ = self.unclaim(&dedup).await;
                     attempts += 1;
-                    if attempts >= self.ctx.config.max_deliveries {
-                        tracing::error!(%error, attempts, "giving up on an event: dead-lettered");
-                        self.ctx.bot.metrics().record_handled("dead");
-                        let _ = self.dead_letter(id, &job.fields, &error.to_string()).await;
+                    if attempts >= self.ctx.config().max_deliveries {
+                        tracing::error!(kind, attempts, "giving up on an event: dead-lettered");
+                        let _ = self.dead_letter(id, &job.fields, &reason).await;
                         let _ = self.mark_done(&dedup).await;
+                        Counters::add(&counters.dead, 1);
                         return Outcome::Acked;
                     }
-                    self.ctx.bot.metrics().record_stream_retry();
+                    Counters::add(&counters.retries, 1);
                 }
-                Err(_) => {
-                    // Terminal (already logged by the bot): never retried.
-                    self.ctx.bot.metrics().record_handled("failed");
+                // `Never`, and whatever else a later version adds: not retried.
+                _ => {
+                    Counters::add(&counters.failed, 1);
                     return self.finish(id, Some(&dedup)).await;
                 }
             }
         }
     }
 
-    async fn claim(&mut self, dedup: &str, takeover: bool) -> Result<i64, redis::RedisError> {
+    async fn claim(&mut self, dedup: &str, takeover: bool) -> Result<i64, RedisError> {
         let ttl = self.ctx.claim_ttl_ms.to_string();
-        self.ctx
-            .scripts
-            .claim
-            .prepare_invoke()
+        let mut invocation = self.ctx.scripts.claim.prepare_invoke();
+        invocation
             .key(dedup)
             .arg(ttl)
-            .arg(if takeover { "1" } else { "0" })
-            .invoke_async(&mut self.conn)
-            .await
+            .arg(if takeover { "1" } else { "0" });
+        invoke(&self.conn, self.ctx.config().command_timeout, &invocation).await
     }
 
-    async fn unclaim(&mut self, dedup: &str) -> Result<(), redis::RedisError> {
-        redis::cmd("DEL")
-            .arg(dedup)
-            .query_async::<i64>(&mut self.conn)
-            .await
-            .map(drop)
+    async fn unclaim(&mut self, dedup: &str) -> Result<(), RedisError> {
+        let mut cmd = redis::cmd("DEL");
+        cmd.arg(dedup);
+        self.query::<i64>(&cmd).await.map(drop)
     }
 
-    async fn mark_done(&mut self, dedup: &str) -> Result<(), redis::RedisError> {
-        redis::cmd("SET")
-            .arg(dedup)
-            .arg("2")
-            .arg("PX")
-            .arg(self.ctx.done_ttl_ms)
-            .query_async::<()>(&mut self.conn)
-            .await
+    async fn mark_done(&mut self, dedup: &str) -> Result<(), RedisError> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(dedup).arg("2").arg("PX").arg(self.ctx.done_ttl_ms);
+        self.query::<()>(&cmd).await
     }
 
-    async fn ack(&mut self, id: &str) -> Result<(), redis::RedisError> {
-        redis::cmd("XACK")
-            .arg(&self.key)
-            .arg(GROUP)
-            .arg(id)
-            .query_async::<i64>(&mut self.conn)
+    async fn ack(&mut self, id: &str) -> Result<(), RedisError> {
+        let mut cmd = redis::cmd("XACK");
+        cmd.arg(&self.key).arg(&self.ctx.config().group).arg(id);
+        self.query::<i64>(&cmd).await.map(drop)
+    }
+
+    async fn pipeline(&self, pipe: &redis::Pipeline) -> Result<(), RedisError> {
+        self.conn
+            .run(self.ctx.config().command_timeout, |mut c| async move {
+                pipe.query_async::<()>(&mut c).await
+            })
             .await
-            .map(drop)
     }
 
     /// Marks the event done (if `dedup`) and acknowledges the entry, in one transaction;
     /// retried until it works. A stop (shutdown, or the shard lease lost — which a worker
     /// notices when Redis answers again after an outage longer than the lease) does not
-    /// abandon it at once: the reply went out already, and an entry left without its done
-    /// mark is answered a second time by the shard's next owner. Once stopping, it retries
+    /// abandon it at once: the handler acted already, and an entry left without its done
+    /// mark is handled a second time by the shard's next owner. Once stopping, it retries
     /// every [`FINISH_RETRY`] for up to [`FINISH_GRACE`], then leaves the entry pending.
     async fn finish(&mut self, id: &str, dedup: Option<&str>) -> Outcome {
         let mut failures = 0u32;
-        let mut stopping_since: Option<std::time::Instant> = None;
+        let mut stopping_since: Option<Instant> = None;
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        if let Some(dedup) = dedup {
+            pipe.cmd("SET")
+                .arg(dedup)
+                .arg("2")
+                .arg("PX")
+                .arg(self.ctx.done_ttl_ms)
+                .ignore();
+        }
+        pipe.cmd("XACK")
+            .arg(&self.key)
+            .arg(&self.ctx.config().group)
+            .arg(id)
+            .ignore();
         loop {
-            let mut pipe = redis::pipe();
-            pipe.atomic();
-            if let Some(dedup) = dedup {
-                pipe.cmd("SET")
-                    .arg(dedup)
-                    .arg("2")
-                    .arg("PX")
-                    .arg(self.ctx.done_ttl_ms)
-                    .ignore();
-            }
-            pipe.cmd("XACK").arg(&self.key).arg(GROUP).arg(id).ignore();
-            match pipe.query_async::<()>(&mut self.conn).await {
+            match self.pipeline(&pipe).await {
                 Ok(()) => return Outcome::Acked,
                 Err(error) => {
                     failures += 1;
@@ -832,7 +900,7 @@ impl Shard {
                     }
                     tracing::warn!(reason = redis_reason(&error), "ack failed; retrying");
                     if sleep_or_stop(&mut self.stop, backoff(failures)).await {
-                        stopping_since = Some(std::time::Instant::now());
+                        stopping_since = Some(Instant::now());
                     }
                 }
             }
@@ -844,12 +912,13 @@ impl Shard {
         id: &str,
         fields: &HashMap<String, String>,
         reason: &str,
-    ) -> Result<(), redis::RedisError> {
+    ) -> Result<(), RedisError> {
+        let config = self.ctx.config();
         let mut pipe = redis::pipe();
         pipe.atomic();
         let add = pipe
             .cmd("XADD")
-            .arg(DEAD_LETTER_KEY)
+            .arg(config.dead_letter_key())
             .arg("MAXLEN")
             .arg("~")
             .arg(DEAD_LETTER_MAX_LEN)
@@ -864,21 +933,22 @@ impl Shard {
             add.arg(name).arg(value);
         }
         add.ignore();
-        pipe.cmd("XACK").arg(&self.key).arg(GROUP).arg(id).ignore();
-        pipe.query_async::<()>(&mut self.conn).await
+        pipe.cmd("XACK")
+            .arg(&self.key)
+            .arg(&config.group)
+            .arg(id)
+            .ignore();
+        self.pipeline(&pipe).await
     }
 
     async fn trim(&mut self, last: &str) {
-        let result: Result<i64, _> = self
-            .ctx
-            .scripts
-            .trim
-            .prepare_invoke()
+        let mut invocation = self.ctx.scripts.trim.prepare_invoke();
+        invocation
             .key(&self.key)
-            .arg(GROUP)
-            .arg(last)
-            .invoke_async(&mut self.conn)
-            .await;
+            .arg(&self.ctx.config().group)
+            .arg(last);
+        let result: Result<i64, _> =
+            invoke(&self.conn, self.ctx.config().command_timeout, &invocation).await;
         if let Err(error) = result {
             tracing::debug!(
                 reason = redis_reason(&error),

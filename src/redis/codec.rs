@@ -5,21 +5,24 @@
 //! which array it was in (`s`). A worker rebuilds the smallest delivery holding just that
 //! item and runs the same parser and classifier as the receiver, so an event means the
 //! same on both sides and no second serialization format exists. `at` is when the
-//! receiver accepted the delivery (ms since the Unix epoch, for the reply latency) and `c`
-//! the conversation, for grouping.
+//! receiver accepted the delivery (ms since the Unix epoch) and `c` the conversation, for
+//! grouping.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use meta_webhooks::Delivery;
-use meta_webhooks::event::{Event, Participant, classify_owned};
 use thiserror::Error;
 
-/// Field names of an entry, in the order [`Encoded::fields`] gives their values.
-pub const FIELDS: [&str; 7] = ["o", "a", "t", "s", "r", "at", "c"];
+use crate::event::{Event, Participant, classify_owned};
+use crate::payload::Delivery;
 
-/// The conversation an event belongs to: `account:user`, where the user is the sender
-/// (the recipient for an echo, which the business sent), or `-` for events without one
-/// (e.g. mentions). Events of one conversation are handled in order.
+/// Field names of an entry, in the order [`Encoded::fields`] gives their values.
+#[cfg(test)]
+pub(crate) const FIELDS: [&str; 7] = ["o", "a", "t", "s", "r", "at", "c"];
+
+/// The conversation an event belongs to: `account:user`, where the user is the person on
+/// the other side — the sender, or the recipient for an echo (which the business sent) —
+/// and `-` stands for a missing part (e.g. mentions have no sender). Events of one
+/// conversation go to one shard and are handled in order.
 pub fn conversation_of(event: &Event) -> String {
     let account = event.account().map_or("-", |a| a.as_str());
     let user = if event.is_echo() {
@@ -34,6 +37,13 @@ pub fn conversation_of(event: &Event) -> String {
 ///
 /// Stable across processes, builds and Rust versions (unlike `std`'s hasher), so every
 /// receiver puts a conversation into the same shard.
+///
+/// ```
+/// use meta_webhooks::redis::shard_of;
+///
+/// assert_eq!(shard_of("17841400000000000:6934581207719432", 1), 0);
+/// assert_eq!(shard_of("a", 16), shard_of("a", 16));
+/// ```
 pub fn shard_of(conversation: &str, shards: u16) -> u16 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -45,46 +55,45 @@ pub fn shard_of(conversation: &str, shards: u16) -> u16 {
 
 /// An event ready for `XADD`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Encoded {
+pub(crate) struct Encoded<'a> {
     /// The shard it goes to.
-    pub shard: u16,
-    /// The conversation ([`conversation_of`]).
-    pub conversation: String,
-    object: String,
-    account: String,
+    pub(crate) shard: u16,
+    conversation: String,
+    object: &'a str,
+    account: &'a str,
     entry_time: String,
     source: &'static str,
-    raw: String,
+    raw: &'a str,
     received_ms: u64,
 }
 
-impl Encoded {
-    /// The values of [`FIELDS`], in order.
-    pub fn fields(&self) -> [String; 7] {
-        [
-            self.object.clone(),
-            self.account.clone(),
-            self.entry_time.clone(),
-            self.source.to_owned(),
-            self.raw.clone(),
-            self.received_ms.to_string(),
-            self.conversation.clone(),
-        ]
+impl Encoded<'_> {
+    /// Passes the values of [`FIELDS`], in order, to `push`.
+    pub(crate) fn fields(&self, mut push: impl FnMut(&[u8])) {
+        push(self.object.as_bytes());
+        push(self.account.as_bytes());
+        push(self.entry_time.as_bytes());
+        push(self.source.as_bytes());
+        push(self.raw.as_bytes());
+        push(self.received_ms.to_string().as_bytes());
+        push(self.conversation.as_bytes());
     }
 }
 
 /// Encodes `event` (from a delivery whose `object` is `object`, accepted at
 /// `received_ms`) for one of `shards` streams.
-pub fn encode(event: &Event, object: &str, received_ms: u64, shards: u16) -> Encoded {
+pub(crate) fn encode<'a>(
+    event: &'a Event,
+    object: &'a str,
+    received_ms: u64,
+    shards: u16,
+) -> Encoded<'a> {
     let conversation = conversation_of(event);
     Encoded {
         shard: shard_of(&conversation, shards),
         conversation,
-        object: object.to_owned(),
-        account: event
-            .account()
-            .map(|a| a.as_str().to_owned())
-            .unwrap_or_default(),
+        object,
+        account: event.account().map_or("", |a| a.as_str()),
         // The event's time stands in for the entry's: the rebuilt event has the same
         // timestamp, as its own timestamp (if any) comes back with its raw item.
         entry_time: event
@@ -92,7 +101,7 @@ pub fn encode(event: &Event, object: &str, received_ms: u64, shards: u16) -> Enc
             .map(|t| t.as_millis().to_string())
             .unwrap_or_default(),
         source: event.source().as_str(),
-        raw: event.raw().to_owned(),
+        raw: event.raw(),
         received_ms,
     }
 }
@@ -100,17 +109,17 @@ pub fn encode(event: &Event, object: &str, received_ms: u64, shards: u16) -> Enc
 /// Why a stream entry could not be turned back into an event.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("stream entry unreadable: {0}")]
-pub struct DecodeError(&'static str);
+pub(crate) struct DecodeError(&'static str);
 
 /// A decoded entry: the event, when the receiver accepted it, and its conversation.
 #[derive(Debug, Clone)]
-pub struct Decoded {
+pub(crate) struct Decoded {
     /// The event, as classified from the rebuilt delivery.
-    pub event: Event,
+    pub(crate) event: Event,
     /// When the receiver accepted the delivery.
-    pub accepted_at: SystemTime,
+    pub(crate) accepted_at: SystemTime,
     /// The conversation.
-    pub conversation: String,
+    pub(crate) conversation: String,
 }
 
 /// Decodes an entry from its fields (`get(name)` gives a field's value).
@@ -119,7 +128,7 @@ pub struct Decoded {
 ///
 /// [`DecodeError`] when a field is missing or the item no longer classifies as exactly one
 /// event (a poison entry: the worker dead-letters it).
-pub fn decode<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Decoded, DecodeError> {
+pub(crate) fn decode<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Decoded, DecodeError> {
     let field = |name: &'static str| get(name).ok_or(DecodeError("missing field"));
     let object = field("o")?;
     let account = field("a")?;
@@ -163,11 +172,12 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use meta_webhooks::event::classify;
 
     fn round_trip(event: &Event, object: &str) -> Decoded {
         let encoded = encode(event, object, 1_700_000_000_123, 16);
-        let map: HashMap<&str, String> = FIELDS.into_iter().zip(encoded.fields()).collect();
+        let mut values = Vec::new();
+        encoded.fields(|v| values.push(String::from_utf8(v.to_vec()).unwrap()));
+        let map: HashMap<&str, String> = FIELDS.into_iter().zip(values).collect();
         decode(|name| map.get(name).map(String::as_str)).unwrap()
     }
 
@@ -186,32 +196,17 @@ mod tests {
         assert_eq!(shard_of("anything", 0), 0);
     }
 
+    #[cfg(feature = "test-util")]
     #[test]
     fn every_fixture_event_survives_the_stream() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
-        let mut paths = Vec::new();
-        let mut dirs = vec![root];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else {
-                    paths.push(path);
-                }
-            }
-        }
         let mut checked = 0;
-        for path in paths {
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if !name.ends_with(".json") || name.ends_with(".expected.json") {
-                continue;
-            }
-            let bytes = std::fs::read(&path).unwrap();
-            let Ok(delivery) = Delivery::from_slice(&bytes) else {
+        for fixture in crate::test_util::Corpus::new().fixtures() {
+            let fixture = fixture.unwrap();
+            let name = fixture.name().to_owned();
+            let Ok(delivery) = Delivery::from_slice(fixture.body()) else {
                 continue;
             };
-            for event in classify(&delivery).into_iter().flatten() {
+            for event in crate::event::classify(&delivery).into_iter().flatten() {
                 let back = round_trip(&event, delivery.object().as_str());
                 let (a, b) = (&event, &back.event);
                 assert_eq!(a.kind(), b.kind(), "{name}");

@@ -1,0 +1,195 @@
+//! The receiver side: `Ok` (200) only once Redis stored the events, 503 when it cannot,
+//! and recovery by itself after Redis restarts.
+
+use std::time::Duration;
+
+use meta_webhooks::sink::{Sink, SinkError};
+
+use super::{RedisServer, batch, builder, connect, delivery, now_ms, redis_conn, text};
+
+async fn xlen(conn: &mut redis::aio::MultiplexedConnection, key: &str) -> u64 {
+    redis::cmd("XLEN").arg(key).query_async(conn).await.unwrap()
+}
+
+async fn total_len(redis: &RedisServer, streams: &meta_webhooks::redis::Streams) -> u64 {
+    let mut conn = redis_conn(redis).await;
+    let mut total = 0;
+    for shard in 0..streams.config().shards {
+        total += xlen(&mut conn, &streams.config().stream_key(shard)).await;
+    }
+    total
+}
+
+#[tokio::test]
+async fn ok_only_once_every_event_is_in_its_shard_stream() {
+    let redis = RedisServer::start();
+    let streams = connect(&redis).await;
+    let sink = streams.sink();
+    let ts = now_ms();
+    let body = delivery(vec![
+        text("u1", "m1", "one", ts),
+        text("u2", "m2", "two", ts),
+        text("u1", "m3", "three", ts + 1),
+    ]);
+    sink.accept(batch(&body)).await.unwrap();
+    // When `accept` returned, all three are stored, each in its conversation's shard.
+    assert_eq!(total_len(&redis, &streams).await, 3);
+    let mut conn = redis_conn(&redis).await;
+    let shard = streams.config().shard_of(&format!("{}:u1", super::ACCOUNT));
+    let entries: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
+        .arg(streams.config().stream_key(shard))
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let u1: Vec<String> = entries
+        .iter()
+        .filter_map(|(_, fields)| {
+            let raw = &fields.iter().find(|(k, _)| k == "r")?.1;
+            raw.contains("\"u1\"").then(|| raw.clone())
+        })
+        .collect();
+    assert_eq!(u1.len(), 2, "{entries:?}");
+    assert!(u1[0].contains("one") && u1[1].contains("three"));
+    assert_eq!(streams.stats().enqueued, 3);
+
+    // A delivery without events stores nothing and is fine.
+    sink.accept(batch(&super::delivery(vec![]))).await.unwrap();
+    assert_eq!(total_len(&redis, &streams).await, 3);
+}
+
+#[tokio::test]
+async fn a_full_shard_or_a_stopped_redis_is_503_and_stores_nothing() {
+    let mut redis = RedisServer::start();
+    let streams = builder(&redis)
+        .shards(1)
+        .max_len(2)
+        .connect()
+        .await
+        .unwrap();
+    let sink = streams.sink();
+    for i in 0..2 {
+        let body = delivery(vec![text("full", &format!("f{i}"), "x", now_ms())]);
+        sink.accept(batch(&body)).await.unwrap();
+    }
+    // A delivery of two events where the shard has room for none: all or nothing.
+    let body = delivery(vec![
+        text("full", "f2", "x", now_ms()),
+        text("full", "f3", "y", now_ms()),
+    ]);
+    let error = sink.accept(batch(&body)).await.unwrap_err();
+    assert!(matches!(error, SinkError::Full), "{error:?}");
+    assert_eq!(error.status().as_u16(), 503);
+    assert_eq!(
+        total_len(&redis, &streams).await,
+        2,
+        "a refused delivery adds nothing"
+    );
+    assert_eq!(streams.stats().full, 1);
+
+    redis.stop();
+    let error = sink.accept(batch(&body)).await.unwrap_err();
+    assert_eq!(error.status().as_u16(), 503);
+    assert!(streams.health().await.is_err());
+    assert_eq!(streams.stats().enqueued, 2);
+    assert!(streams.stats().unavailable + streams.stats().timed_out >= 1);
+}
+
+#[tokio::test]
+async fn the_first_delivery_and_health_check_after_a_restart_succeed() {
+    let mut redis = RedisServer::start();
+    let streams = connect(&redis).await;
+    let sink = streams.sink();
+    let health = connect(&redis).await;
+    sink.accept(batch(&delivery(vec![text("r", "r1", "before", now_ms())])))
+        .await
+        .unwrap();
+    health.health().await.unwrap();
+
+    // Redis restarts while nothing talks to it: the connections are dead, unnoticed.
+    redis.restart();
+    health.health().await.unwrap();
+    sink.accept(batch(&delivery(vec![text("r", "r2", "after", now_ms())])))
+        .await
+        .unwrap();
+    assert_eq!(
+        total_len(&redis, &streams).await,
+        1,
+        "the new server holds the new entry"
+    );
+
+    // Redis is down for a while and calls fail meanwhile…
+    redis.stop();
+    for i in 0..3 {
+        let body = delivery(vec![text("r", &format!("d{i}"), "down", now_ms())]);
+        assert!(sink.accept(batch(&body)).await.is_err());
+        assert!(health.health().await.is_err());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // …then the very next ones once it is back succeed.
+    redis.restart();
+    health.health().await.unwrap();
+    streams.health().await.unwrap();
+    sink.accept(batch(&delivery(vec![text("r", "r3", "back", now_ms())])))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_bad_url_or_an_unreachable_server_fail_to_connect_without_the_url() {
+    use meta_webhooks::redis::{StreamErrorKind, Streams};
+    let error = Streams::builder("http://user:hunter2@localhost/")
+        .connect()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), StreamErrorKind::Config);
+    assert!(!error.to_string().contains("hunter2"));
+
+    let mut redis = RedisServer::start();
+    let url = redis.url().replace("127.0.0.1", ":hunter2@127.0.0.1");
+    redis.stop();
+    let error = Streams::builder(url).connect().await.unwrap_err();
+    assert!(
+        matches!(
+            error.kind(),
+            StreamErrorKind::Unavailable | StreamErrorKind::Timeout
+        ),
+        "{error:?}"
+    );
+    assert!(!format!("{error} {error:?}").contains("hunter2"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_deliveries_are_each_stored_whole_or_refused_whole() {
+    let redis = RedisServer::start();
+    let streams = builder(&redis)
+        .shards(1)
+        .max_len(31)
+        .connect()
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let sink = streams.sink();
+        tasks.push(tokio::spawn(async move {
+            let body = delivery(vec![
+                text("c", &format!("c{i}a"), "a", now_ms()),
+                text("c", &format!("c{i}b"), "b", now_ms()),
+            ]);
+            sink.accept(batch(&body)).await
+        }));
+    }
+    let mut accepted = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => accepted += 1,
+            Err(error) => assert!(matches!(error, SinkError::Full), "{error:?}"),
+        }
+    }
+    // Shards are checked before each delivery: it is added whole while below the cap.
+    assert_eq!(accepted, 16);
+    assert_eq!(total_len(&redis, &streams).await, 2 * 16);
+    let stats = streams.stats();
+    assert_eq!((stats.enqueued, stats.full), (32, 24));
+}
