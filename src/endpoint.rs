@@ -76,9 +76,41 @@
 //! read with the framework's own timeout. The deadline needs a Tokio runtime with its timer
 //! (`#[tokio::main]`, actix-web's runtime and `Builder::enable_all` have one).
 //!
-//! The deadline bounds the body only: bound the request head and idle connections in
-//! the server (hyper's `header_read_timeout`, actix-web's `client_request_timeout` and
-//! `keep_alive`), and the number of connections (memory bound: body limit × connections).
+//! The deadline bounds the body only: bound the rest where the connection is served (see
+//! [Serving it](#serving-it)).
+//!
+//! # Serving it
+//!
+//! The endpoint is public and its bodies are unauthenticated until they are read whole,
+//! so what a hostile peer can hold is set by the endpoint's limits together with the
+//! server's. Set all of these:
+//!
+//! | Limit | Where | Suggested |
+//! |---|---|---|
+//! | body size | [`EndpointBuilder::body_limit`] | [`DEFAULT_BODY_LIMIT`], 4 MiB (`413` above it) |
+//! | whole body in time | [`EndpointBuilder::body_timeout`] | [`DEFAULT_BODY_TIMEOUT`], 10 s (`408` past it) |
+//! | request head in time | hyper `http1::Builder::header_read_timeout` with a timer; actix-web `client_request_timeout` | 5 s |
+//! | idle keep-alive connection | hyper: the same header timer (it starts when hyper waits for a request); actix-web `keep_alive` | 5 s |
+//! | open connections | hyper: a semaphore in the accept loop, refusing at once when full; actix-web `max_connections` (per worker) | a few hundred |
+//! | graceful stop | stop accepting, then wait for open requests *with a deadline*, then drop what is left | your `SIGTERM` budget |
+//!
+//! **Memory.** Each connection holds at most one body being read, so unauthenticated
+//! bodies hold at most *body limit × maximum connections* (4 MiB × 256 = 1 GiB), each for
+//! at most the body deadline. Lower either for a small machine.
+//!
+//! **Why 4 MiB.** Meta documents no maximum delivery size, only that one delivery batches
+//! up to 1000 updates. A messaging update is typically well under 1 KiB; one with a
+//! 1000-byte text written in `\uXXXX` escapes, attachment URLs and referral data stays
+//! under about 4 KiB. 1000 updates × 4 KiB = 4 MiB, so the default takes the largest
+//! batch and refuses more with `413` before any hashing.
+//!
+//! **`Content-Length` with `Transfer-Encoding`.** A request that carries both is how
+//! request smuggling starts. hyper follows RFC 9112: the transfer coding wins, the length
+//! is dropped and the connection is closed after the response; actix-web refuses the
+//! request with `400`. Behind a reverse proxy, make the proxy refuse such requests (or
+//! forward only the decoded body with its own framing) and never reuse the connection
+//! to the server for one; both the proxy and the server must agree on one body, or the
+//! rest of it becomes the next request.
 //!
 //! # With another framework
 //!
@@ -163,7 +195,8 @@ pub use rejection::{BodyError, Rejection, RejectionKind};
 use read::StreamBody;
 use rejection::Reason;
 
-/// Default body limit: 4 MiB.
+/// Default body limit: 4 MiB, Meta's largest batch (1000 updates) at about 4 KiB each;
+/// see [Serving it](crate::endpoint#serving-it).
 pub const DEFAULT_BODY_LIMIT: usize = 4 * 1024 * 1024;
 
 /// Default body deadline: the whole body within 10 s of the start of reading, else `408`.

@@ -51,21 +51,26 @@
 //! # With hyper, as a plain service
 //!
 //! The endpoint bounds the body (limit and deadline); bound the request head and idle
-//! connections where the connection is served (hyper's `header_read_timeout` and
-//! `keep_alive`, with a timer), and the number of connections in the accept loop.
+//! connections where the connection is served (hyper's `header_read_timeout`, with a
+//! timer: hyper starts it when it waits for a request, so it also closes idle keep-alive
+//! connections), and the number of connections in the accept loop (a semaphore; refuse
+//! the connection at once when it is full). See [serving the endpoint](crate::endpoint#serving-it)
+//! for the limits and the memory bound they give.
 //!
 //! ```no_run
 //! use std::convert::Infallible;
+//! use std::sync::Arc;
 //! use std::time::Duration;
 //!
 //! use hyper::server::conn::http1;
-//! use hyper_util::rt::TokioIo;
+//! use hyper_util::rt::{TokioIo, TokioTimer};
 //! use hyper_util::service::TowerToHyperService;
 //! use meta_webhooks::endpoint::Endpoint;
 //! use meta_webhooks::event::Event;
 //! use meta_webhooks::sink::{MemorySink, handler_fn};
 //! use meta_webhooks::tower::Webhook;
 //! use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
+//! use tokio::sync::Semaphore;
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -84,13 +89,20 @@
 //!     let webhook = Webhook::new(endpoint);
 //!
 //!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//!     let connections = Arc::new(Semaphore::new(256)); // × body limit = the memory bound
 //!     loop {
 //!         let (stream, _) = listener.accept().await?;
+//!         let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+//!             continue; // full: drop (close) the connection at once, never queue it
+//!         };
 //!         let service = TowerToHyperService::new(webhook.clone());
 //!         tokio::spawn(async move {
 //!             let _ = http1::Builder::new()
+//!                 .timer(TokioTimer::new())
+//!                 .header_read_timeout(Duration::from_secs(5))
 //!                 .serve_connection(TokioIo::new(stream), service)
 //!                 .await;
+//!             drop(permit);
 //!         });
 //!     }
 //! }

@@ -10,17 +10,26 @@
 //! `/healthz`, `/metrics` and `POST /admin/conversations/{account}/{igsid}/resolve`.
 //!
 //! `BOT_ROLE=receiver|worker|all` (with `REDIS_URL`) splits webhook intake from handling
-//! across processes (see `bot_kit::stream`). SIGTERM or Ctrl-C shut it down gracefully.
+//! across processes over Redis Streams (see `meta_webhooks::redis`). SIGTERM or Ctrl-C
+//! shut it down gracefully, within `SHUTDOWN_TIMEOUT_SECS` as a whole.
+//!
+//! The limits of [`bot_kit::serve`] map onto actix-web's settings:
+//! `client_request_timeout` (header read timeout), `keep_alive`, `max_connections` (split
+//! over the workers; the accept backlog is as large) and the endpoint's body limit and
+//! whole-body deadline (`408`); unauthenticated bodies hold at most body limit ×
+//! connection cap. A request with both `Content-Length` and `Transfer-Encoding` is refused
+//! by actix-web's parser.
 //!
 //! With no environment at all it listens on 127.0.0.1:3000 with in-memory state, rules
 //! only and a dry-run sender; the generated dev secret and verify token are printed.
 
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
+use actix_web::http::{KeepAlive, StatusCode};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use bot_kit::{Bot, BotSink, Config, Reply};
+use bot_kit::{Bot, BotSink, Config, Reply, ServeConfig};
 use meta_webhooks::endpoint::{Answer, Endpoint, RejectionKind};
 use meta_webhooks::signature::SIGNATURE_HEADER;
 use meta_webhooks::{Handshake, Verifier};
@@ -36,7 +45,14 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(code) => return code,
     };
-    match actix_web::rt::System::new().block_on(run(config)) {
+    let serve = match ServeConfig::from_env() {
+        Ok(serve) => serve,
+        Err(error) => {
+            eprintln!("configuration error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match actix_web::rt::System::new().block_on(run(config, serve)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("actix-bot: {error}");
@@ -45,7 +61,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(config: Config, serve: ServeConfig) -> Result<(), Box<dyn std::error::Error>> {
     config.announce();
     let bot = Bot::from_config(&config).await?;
     let running = bot.start().await?;
@@ -54,8 +70,12 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         Handshake::new(config.verify_token.clone()),
         running.sink(),
     )
+    .body_limit(serve.body_limit)
+    .body_timeout(serve.body_timeout)
     .build();
     let state = web::Data::new(AppState { bot, endpoint });
+    // actix-web counts `max_connections` per worker.
+    let per_worker = serve.max_connections.div_ceil(WORKERS).max(1);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -72,19 +92,49 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
                 web::post().to(resolve),
             )
     })
-    .workers(2)
-    // actix-web handles SIGTERM/SIGINT itself: stop accepting, finish in-flight requests.
+    .workers(WORKERS)
+    .max_connections(per_worker)
+    .backlog(u32::try_from(serve.max_connections).unwrap_or(u32::MAX))
+    .client_request_timeout(serve.header_read_timeout)
+    .client_disconnect_timeout(Duration::from_secs(1))
+    .keep_alive(
+        serve
+            .keep_alive
+            .map_or(KeepAlive::Disabled, KeepAlive::Timeout),
+    )
     .shutdown_timeout(config.shutdown_timeout.as_secs())
+    // The signal is handled below, so the whole stop is timed from it.
+    .disable_signals()
     .bind(config.listen)?;
     for addr in server.addrs() {
         println!("listening on http://{addr}");
     }
-    server.run().await?;
-    if !running.shutdown().await {
+    let server = server.run();
+    let handle = server.handle();
+    let (stopping, mut stop_started) = tokio::sync::oneshot::channel();
+    actix_web::rt::spawn(async move {
+        bot_kit::shutdown_signal().await;
+        let _ = stopping.send(Instant::now());
+        // Stop accepting, let in-flight requests finish within `shutdown_timeout`.
+        handle.stop(true).await;
+    });
+    server.await?;
+    // `SHUTDOWN_TIMEOUT_SECS` bounds the whole stop, from the signal on.
+    let started = stop_started.try_recv().unwrap_or_else(|_| Instant::now());
+    let drained = tokio::time::timeout_at(
+        (started + config.shutdown_timeout).into(),
+        running.shutdown(),
+    )
+    .await
+    .unwrap_or(false);
+    if !drained {
         eprintln!("actix-bot: shutdown timeout; unfinished work is left for other workers");
     }
     Ok(())
 }
+
+/// Worker threads of the HTTP server.
+const WORKERS: usize = 2;
 
 fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)

@@ -7,14 +7,22 @@
 //! serves `/healthz`, `/metrics` and `POST /admin/conversations/{account}/{igsid}/resolve`.
 //!
 //! `BOT_ROLE=receiver|worker|all` (with `REDIS_URL`) splits webhook intake from handling
-//! across processes (see `bot_kit::stream`). SIGTERM or Ctrl-C shut it down gracefully.
+//! across processes over Redis Streams (see `meta_webhooks::redis`). SIGTERM or Ctrl-C
+//! shut it down gracefully, within `SHUTDOWN_TIMEOUT_SECS` as a whole.
+//!
+//! It serves HTTP/1 from its own accept loop (hyper-util's connection builder) with the
+//! limits of [`bot_kit::serve`]: header read timeout, whole-body deadline (`408`), idle
+//! keep-alive timeout, a connection cap (excess connections get `503` at once) and a body
+//! limit (`413`); unauthenticated bodies hold at most body limit × connection cap.
 //!
 //! With no environment at all it listens on 127.0.0.1:3000, keeps state in memory, answers
 //! with rules only and prints each reply instead of sending it; the generated dev app
 //! secret and verify token are printed at start-up. See `bot_kit::config` for every
-//! variable.
+//! variable, and `bot_kit::serve` for the serving limits.
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -22,10 +30,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use bot_kit::{Bot, Config, Reply};
+use bot_kit::{Bot, Config, Reply, ServeConfig};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use meta_webhooks::endpoint::{Endpoint, Rejection, RejectionKind};
 use meta_webhooks::tower::Webhook;
 use meta_webhooks::{Handshake, Verifier};
+use tokio::sync::Semaphore;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -33,7 +46,14 @@ async fn main() -> ExitCode {
         Ok(config) => config,
         Err(code) => return code,
     };
-    match run(config).await {
+    let serve = match ServeConfig::from_env() {
+        Ok(serve) => serve,
+        Err(error) => {
+            eprintln!("configuration error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(config, serve).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("axum-bot: {error}");
@@ -42,7 +62,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(config: Config, serve: ServeConfig) -> Result<(), Box<dyn std::error::Error>> {
     config.announce();
     let bot = Bot::from_config(&config).await?;
     let running = bot.start().await?;
@@ -51,6 +71,8 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         Handshake::new(config.verify_token.clone()),
         running.sink(),
     )
+    .body_limit(serve.body_limit)
+    .body_timeout(serve.body_timeout)
     .build();
     let app = Router::new()
         .route_service("/webhook", Webhook::new(endpoint))
@@ -68,15 +90,83 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
 
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     println!("listening on http://{}", listener.local_addr()?);
-    // SIGTERM/SIGINT: stop accepting, let in-flight requests finish, then drain the work.
-    axum::serve(listener, app)
-        .with_graceful_shutdown(bot_kit::shutdown_signal())
-        .await?;
-    if !running.shutdown().await {
+    let graceful = serve_until_signal(listener, app, &serve).await;
+    // SIGTERM/SIGINT: `SHUTDOWN_TIMEOUT_SECS` bounds the whole stop, from the signal on:
+    // in-flight requests first (a stalled body ends with its deadline or is cut here), then
+    // the queue's work. Connections still open when `main` returns are dropped.
+    let deadline = tokio::time::Instant::now() + config.shutdown_timeout;
+    if tokio::time::timeout_at(deadline, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!("axum-bot: shutdown timeout; open connections are closed");
+    }
+    let drained = tokio::time::timeout_at(deadline, running.shutdown())
+        .await
+        .unwrap_or(false);
+    if !drained {
         eprintln!("axum-bot: shutdown timeout; unfinished work is left for other workers");
     }
     Ok(())
 }
+
+/// Serves `app` on `listener` until SIGTERM or SIGINT, then stops accepting and returns
+/// the open connections (each already told to finish its request and close).
+///
+/// Each connection is an HTTP/1 connection with the header read timeout and keep-alive of
+/// `serve` (hyper arms its header timer when it starts waiting for a request, so it also
+/// closes idle keep-alive connections). At most `MAX_CONNECTIONS` are open at once: one
+/// more is answered `503` and closed at once, never queued.
+async fn serve_until_signal(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    serve: &ServeConfig,
+) -> GracefulShutdown {
+    let mut builder = auto::Builder::new(TokioExecutor::new()).http1_only();
+    let idle = serve.keep_alive.unwrap_or_default();
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(serve.header_read_timeout.max(idle))
+        .keep_alive(serve.keep_alive.is_some());
+    let service = TowerToHyperService::new(app);
+    let permits = Arc::new(Semaphore::new(serve.max_connections));
+    let graceful = GracefulShutdown::new();
+    let signal = bot_kit::shutdown_signal();
+    tokio::pin!(signal);
+    loop {
+        let stream = tokio::select! {
+            () = &mut signal => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+            let _ = stream.try_write(TOO_MANY_CONNECTIONS);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service.clone())
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    graceful
+}
+
+/// The answer to a connection over `MAX_CONNECTIONS`, written once without waiting.
+const TOO_MANY_CONNECTIONS: &[u8] =
+    b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
 
 /// Counts signature failures for `/metrics` (the tower service puts its rejection in the
 /// response extensions).

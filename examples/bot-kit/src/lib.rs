@@ -11,6 +11,7 @@
 //! | [`ai`] | GPT fallback through `async-openai`, with timeout, `[HANDOFF]` detection and canned replies |
 //! | [`notify`] | Slack-compatible escalation notifications |
 //! | [`metrics`] | the `/metrics` registry (`prometheus-client`), Prometheus text format |
+//! | [`serve`] | [`ServeConfig::from_env`]: the HTTP serving limits (header, body and idle timeouts, connection cap, body limit) |
 //!
 //! A bot's handling of one inbound text message, put together from these parts:
 //!
@@ -48,6 +49,7 @@ pub mod metrics;
 pub mod notify;
 pub mod rules;
 pub mod secret;
+pub mod serve;
 pub mod state;
 
 pub use ai::{AiConfig, AiOutcome, GptFallback};
@@ -57,6 +59,7 @@ pub use metrics::Metrics;
 pub use notify::{Escalation, Notifier};
 pub use rules::{Action, RuleSet, RulesError};
 pub use secret::Secret;
+pub use serve::{ServeConfig, ServeConfigError};
 pub use state::{
     Conversation, ConversationKey, ConversationState, ConversationStore, HistoryMessage,
     MemoryStore, RedisStore, ResolveOutcome, Store, StoreError, StoreOptions,

@@ -27,6 +27,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use meta_webhooks::test_util::{
+    ChangeItem, DeliveryBuilder, HandshakeRequest, MessagingItem, SignedRequest,
+};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -128,24 +131,29 @@ impl BotProcess {
         matches!(self.child.try_wait(), Ok(None))
     }
 
-    /// Signs `body` with [`SECRET`] and POSTs it to `/webhook`; returns the status.
-    pub async fn post(&self, body: &Value) -> u16 {
-        self.post_signed(body, SECRET).await
+    /// POSTs `delivery` to `/webhook`, signed with [`SECRET`]; returns the status.
+    pub async fn post(&self, delivery: &DeliveryBuilder) -> u16 {
+        self.send(delivery.signed(SECRET)).await
     }
 
-    /// Signs `body` with `secret` and POSTs it to `/webhook`; returns the status.
-    pub async fn post_signed(&self, body: &Value, secret: &str) -> u16 {
-        let bytes = serde_json::to_vec(body).unwrap();
-        let signature = meta_webhooks::test_util::sign(secret, &bytes);
-        http()
-            .post(self.url("/webhook"))
-            .header("x-hub-signature-256", signature)
-            .header("content-type", "application/json")
-            .body(bytes)
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-            .unwrap_or(0)
+    /// POSTs `request` (signed, or wrongly signed) to `/webhook`; returns the status.
+    pub async fn send(&self, request: SignedRequest) -> u16 {
+        send(&http(), request.uri(self.url("/webhook"))).await
+    }
+}
+
+/// Sends `request` (whose URI is a whole `http://…` URL) with `client`, as Meta would;
+/// returns the status, `0` when no answer came.
+pub async fn send(client: &reqwest::Client, request: SignedRequest) -> u16 {
+    let request = request.build().expect("a valid signed request");
+    let request = reqwest::Request::try_from(request).expect("a request reqwest can send");
+    match client.execute(request).await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let _ = response.bytes().await;
+            status
+        }
+        Err(_) => 0,
     }
 }
 
@@ -391,56 +399,23 @@ pub mod tempfile_path {
     }
 }
 
-/// Now, in Unix milliseconds.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+/// A delivery to `account` from `user` (IGSIDs), at the current time so the bot does not
+/// take it for stale; its items come from [`MessagingItem`] and [`ChangeItem`].
+pub fn delivery(account: &str, user: &str) -> DeliveryBuilder {
+    DeliveryBuilder::instagram()
+        .account(account)
+        .user(user)
+        .at(SystemTime::now())
 }
 
-/// A delivery with one `messaging` item for `account`.
-pub fn messaging(account: &str, item: Value) -> Value {
-    json!({"object": "instagram", "entry": [{"id": account, "time": now_ms(), "messaging": [item]}]})
+/// A delivery of one text message with the message id `mid` from `user` to `account`.
+pub fn text(account: &str, user: &str, mid: &str, text: &str) -> DeliveryBuilder {
+    delivery(account, user).messaging(MessagingItem::text(text).mid(mid))
 }
 
-/// A text message from `user` to `account`.
-pub fn text(account: &str, user: &str, mid: &str, text: &str) -> Value {
-    text_at(account, user, mid, text, now_ms())
-}
-
-/// A text message with an explicit timestamp.
-pub fn text_at(account: &str, user: &str, mid: &str, text: &str, ts: u64) -> Value {
-    messaging(
-        account,
-        json!({"sender": {"id": user}, "recipient": {"id": account}, "timestamp": ts,
-               "message": {"mid": mid, "text": text}}),
-    )
-}
-
-/// A message item from `user` with `message` as its body.
-pub fn message(account: &str, user: &str, message: Value) -> Value {
-    messaging(
-        account,
-        json!({"sender": {"id": user}, "recipient": {"id": account}, "timestamp": now_ms(),
-               "message": message}),
-    )
-}
-
-/// An echo (the business wrote `text` to `user`) with `mid`.
-pub fn echo(account: &str, user: &str, mid: &str, text: &str) -> Value {
-    messaging(
-        account,
-        json!({"sender": {"id": account}, "recipient": {"id": user}, "timestamp": now_ms(),
-               "message": {"mid": mid, "text": text, "is_echo": true}}),
-    )
-}
-
-/// A comment on a post.
-pub fn comment(account: &str, user: &str, comment_id: &str, text: &str) -> Value {
-    json!({"object": "instagram", "entry": [{"id": account, "time": now_ms(), "changes": [{
-        "field": "comments",
-        "value": {"from": {"id": user, "username": "someone"}, "media": {"id": "18023456789012345"},
-                  "id": comment_id, "text": text}}]}]})
+/// Two days ago: older than `MAX_EVENT_AGE_SECS`.
+fn two_days_ago() -> SystemTime {
+    SystemTime::now() - Duration::from_secs(2 * 24 * 3600)
 }
 
 async fn live_bot(
@@ -457,20 +432,17 @@ async fn live_bot(
 pub async fn handshake(bin: &Path) {
     let mocks = Mocks::start(Duration::ZERO).await;
     let (bot, _file) = live_bot(bin, &mocks, None).await;
-    let ok = http()
-        .get(bot.url(&format!(
-            "/webhook?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={VERIFY_TOKEN}"
-        )))
-        .send()
+    let get = |request: HandshakeRequest| {
+        let request = request.uri(bot.url("/webhook")).build().unwrap();
+        let request = reqwest::Request::try_from(request).unwrap();
+        http().execute(request)
+    };
+    let ok = get(HandshakeRequest::new(VERIFY_TOKEN).challenge("1158201444"))
         .await
         .unwrap();
     assert_eq!(ok.status().as_u16(), 200);
     assert_eq!(ok.text().await.unwrap(), "1158201444");
-    let bad = http()
-        .get(bot.url("/webhook?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=wrong"))
-        .send()
-        .await
-        .unwrap();
+    let bad = get(HandshakeRequest::new("wrong")).await.unwrap();
     assert_eq!(bad.status().as_u16(), 403);
 }
 
@@ -479,7 +451,7 @@ pub async fn bad_signature(bin: &Path) {
     let mocks = Mocks::start(Duration::ZERO).await;
     let (bot, _file) = live_bot(bin, &mocks, None).await;
     let delivery = text(ACCOUNT, "9001", "m_bad_sig", "price?");
-    assert_eq!(bot.post_signed(&delivery, "not-the-secret").await, 401);
+    assert_eq!(bot.send(delivery.signed("not-the-secret")).await, 401);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(mocks.sends().await.is_empty(), "nothing may be sent");
     let metrics = metrics_text(&bot).await;
@@ -569,14 +541,14 @@ pub async fn story_replies(bin: &Path) {
         ("1103", "I love it, amazing", STORY_REPLY_LOVE),
         ("1104", "nice", STORY_REPLY_THANKS),
     ] {
-        let delivery = message(
-            ACCOUNT,
-            user,
-            json!({"mid": format!("m_sr_{user}"), "text": words,
-                   "reply_to": {"story": {"id": "18040775032372871",
-                   "url": "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1"}}}),
+        let reply = delivery(ACCOUNT, user).messaging(
+            MessagingItem::story_reply(
+                words,
+                "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1",
+            )
+            .mid(format!("m_sr_{user}")),
         );
-        assert_eq!(bot.post(&delivery).await, 200);
+        assert_eq!(bot.post(&reply).await, 200);
         assert_eq!(mocks.wait_texts(user, 1).await, vec![expected.to_owned()]);
     }
 }
@@ -588,12 +560,12 @@ pub async fn story_mention(bin: &Path) {
     let (redis, bot, _file) = live_bot_on_redis(bin, &mocks).await;
     let cdn =
         "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=17999555000111333&signature=abc";
-    let mention = messaging(
-        ACCOUNT,
-        json!({"sender": {"id": "1201"}, "recipient": {"id": ACCOUNT}, "timestamp": now_ms(),
-               "referral": {"source": "STORY_MENTION", "type": "OPEN_THREAD",
-                            "story": {"id": "17999555000111333", "url": cdn}}}),
-    );
+    // The referral form of a story mention (the attachment form is the other).
+    let mention = delivery(ACCOUNT, "1201").messaging(MessagingItem::new().field(
+        "referral",
+        json!({"source": "STORY_MENTION", "type": "OPEN_THREAD",
+               "story": {"id": "17999555000111333", "url": cdn}}),
+    ));
     assert_eq!(bot.post(&mention).await, 200);
     assert_eq!(
         mocks.wait_texts("1201", 1).await,
@@ -617,11 +589,12 @@ pub async fn story_mention(bin: &Path) {
 pub async fn media_acknowledged(bin: &Path) {
     let mocks = Mocks::start(Duration::ZERO).await;
     let (_redis, bot, _file) = live_bot_on_redis(bin, &mocks).await;
-    let media = message(
-        ACCOUNT,
-        "1301",
-        json!({"mid": "m_media", "attachments": [{"type": "image",
-               "payload": {"url": "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=9"}}]}),
+    let media = delivery(ACCOUNT, "1301").messaging(
+        MessagingItem::media(
+            "image",
+            "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=9",
+        )
+        .mid("m_media"),
     );
     assert_eq!(bot.post(&media).await, 200);
     assert_eq!(
@@ -635,11 +608,14 @@ pub async fn media_acknowledged(bin: &Path) {
 pub async fn comment_private_reply(bin: &Path) {
     let mocks = Mocks::start(Duration::ZERO).await;
     let (_redis, bot, _file) = live_bot_on_redis(bin, &mocks).await;
-    let c = comment(ACCOUNT, "1401", "17952310476882035", "Price? 😍");
+    let comment = |user: &str, id: &str, text: &str| {
+        delivery(ACCOUNT, user).change(ChangeItem::comment(text).from(user, "someone").id(id))
+    };
+    let c = comment("1401", "17952310476882035", "Price? 😍");
     assert_eq!(bot.post(&c).await, 200);
     assert_eq!(bot.post(&c).await, 200);
     assert_eq!(
-        bot.post(&comment(ACCOUNT, "1402", "17952310476882036", "nice pic"))
+        bot.post(&comment("1402", "17952310476882036", "nice pic"))
             .await,
         200
     );
@@ -680,23 +656,19 @@ pub async fn silent_events(bin: &Path) {
     let (_redis, bot, _file) = live_bot_on_redis(bin, &mocks).await;
     let silent_user = "1501";
     for item in [
-        json!({"sender": {"id": silent_user}, "recipient": {"id": ACCOUNT}, "timestamp": now_ms(),
-               "reaction": {"mid": "m1", "action": "react", "reaction": "love", "emoji": "❤"}}),
-        json!({"sender": {"id": silent_user}, "recipient": {"id": ACCOUNT}, "timestamp": now_ms(),
-               "read": {"mid": "m1"}}),
-        json!({"sender": {"id": silent_user}, "recipient": {"id": ACCOUNT}, "timestamp": now_ms(),
-               "message": {"mid": "m_del", "is_deleted": true}}),
-        json!({"sender": {"id": silent_user}, "recipient": {"id": ACCOUNT}, "timestamp": now_ms(),
-               "brand_new_event": {"x": 1}}),
+        MessagingItem::reaction("m1", "love", "❤"),
+        MessagingItem::read("m1"),
+        MessagingItem::deleted("m_del"),
+        MessagingItem::new().field("brand_new_event", json!({"x": 1})),
     ] {
-        assert_eq!(bot.post(&messaging(ACCOUNT, item)).await, 200);
+        assert_eq!(
+            bot.post(&delivery(ACCOUNT, silent_user).messaging(item))
+                .await,
+            200
+        );
     }
-    let stale = now_ms() - 2 * 24 * 3600 * 1000;
-    assert_eq!(
-        bot.post(&text_at(ACCOUNT, "1502", "m_stale", "price?", stale))
-            .await,
-        200
-    );
+    let stale = text(ACCOUNT, "1502", "m_stale", "price?").at(two_days_ago());
+    assert_eq!(bot.post(&stale).await, 200);
     // A text that is answered, so the silence above is not a bot that answers nothing.
     assert_eq!(
         bot.post(&text(ACCOUNT, "1503", "m_live", "price?")).await,
@@ -746,8 +718,10 @@ pub async fn own_echo_keeps_answering(bin: &Path) {
     let first_text = mocks.wait_texts("1001", 1).await[0].clone();
     // The mock numbers the messages it accepts: the first one was that reply.
     assert_eq!(
-        bot.post(&echo(ACCOUNT, "1001", "m_sent_0", &first_text))
-            .await,
+        bot.post(
+            &delivery(ACCOUNT, "1001").messaging(MessagingItem::echo(&first_text).mid("m_sent_0"))
+        )
+        .await,
         200
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -828,12 +802,10 @@ pub async fn handoff_and_resolve(bin: &Path) {
     // A human answers from the inbox (an echo this bot did not send) → handoff.
     let other = "2002";
     assert_eq!(
-        bot.post(&echo(
-            ACCOUNT,
-            other,
-            "human_mid_1",
-            "Hi, this is Ana from the team"
-        ))
+        bot.post(
+            &delivery(ACCOUNT, other)
+                .messaging(MessagingItem::echo("Hi, this is Ana from the team").mid("human_mid_1"))
+        )
         .await,
         200
     );
@@ -926,7 +898,7 @@ pub async fn embedded_defaults(bin: &Path) {
         .expect("generated secret printed")
         .to_owned();
     assert_eq!(
-        bot.post_signed(&text(ACCOUNT, "6001", "d1", "price?"), &secret)
+        bot.send(text(ACCOUNT, "6001", "d1", "price?").signed(&secret))
             .await,
         200
     );
@@ -956,19 +928,17 @@ pub async fn plain_logs_off_a_terminal(bin: &Path) {
     let log_path = std::env::temp_dir().join(format!(
         "botkit-e2e-log-{}-{}.log",
         std::process::id(),
-        now_ms()
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
     ));
     let log = std::fs::File::create(&log_path).expect("create the log file");
     let mut env = mocks.env(None, file.path());
     env.push(("RUST_LOG".to_owned(), "info".to_owned()));
     let bot = BotProcess::spawn_with_stderr(bin, &env, Stdio::from(log)).await;
     // An event too old to answer is logged at `info`.
-    let stale = now_ms() - 2 * 24 * 3600 * 1000;
-    assert_eq!(
-        bot.post(&text_at(ACCOUNT, "7001", "m_log", "price?", stale))
-            .await,
-        200
-    );
+    let stale = text(ACCOUNT, "7001", "m_log", "price?").at(two_days_ago());
+    assert_eq!(bot.post(&stale).await, 200);
     let deadline = Instant::now() + Duration::from_secs(10);
     let logged = loop {
         let logged = std::fs::read_to_string(&log_path).unwrap_or_default();

@@ -39,9 +39,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use bytes::Bytes;
 
-use crate::e2e::{ACCOUNT, ACCOUNT_B, text};
+use crate::e2e::{ACCOUNT, ACCOUNT_B};
 
 /// Scenarios run one at a time (see the [module docs](self)).
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -67,14 +67,19 @@ fn user(prefix: &str, i: usize) -> String {
     format!("{prefix}{i:05}")
 }
 
+/// The body of a delivery of one `price?` DM from `user` to `account` with the mid `mid`.
+fn price(account: &str, user: &str, mid: &str) -> Bytes {
+    crate::e2e::text(account, user, mid, PRICE).build()
+}
+
 /// `n` users of one scenario (`user(prefix, i)`) and one `price?` DM from each, with mids
 /// `m_<tag>_<i>`.
-fn price_texts(prefix: &str, tag: &str, n: usize) -> (Vec<String>, Vec<Value>) {
+fn price_texts(prefix: &str, tag: &str, n: usize) -> (Vec<String>, Vec<Bytes>) {
     let users: Vec<String> = (0..n).map(|i| user(prefix, i)).collect();
     let deliveries = users
         .iter()
         .enumerate()
-        .map(|(i, u)| text(ACCOUNT, u, &format!("m_{tag}_{i}"), PRICE))
+        .map(|(i, u)| price(ACCOUNT, u, &format!("m_{tag}_{i}")))
         .collect();
     (users, deliveries)
 }
@@ -126,7 +131,7 @@ fn statuses(posted: &[Posted]) -> BTreeMap<u16, usize> {
 fn feed(
     http: &reqwest::Client,
     urls: Vec<String>,
-    deliveries: Vec<Value>,
+    deliveries: Vec<Bytes>,
     pace: Duration,
 ) -> tokio::task::JoinHandle<Vec<Posted>> {
     let http = http.clone();
@@ -196,7 +201,7 @@ pub async fn duplicate_storm(bin: &Path) {
     let users: Vec<String> = (0..N).map(|i| user("710", i)).collect();
     let mut plan = Vec::new();
     for (i, u) in users.iter().enumerate() {
-        let delivery = text(ACCOUNT, u, &format!("m_storm_{i}"), PRICE);
+        let delivery = price(ACCOUNT, u, &format!("m_storm_{i}"));
         for copy in 0..3 + i % 3 {
             plan.push(((i + copy) % 2, delivery.clone()));
         }
@@ -370,7 +375,7 @@ pub async fn redis_outage(bin: &Path) {
     let plan = before
         .iter()
         .enumerate()
-        .map(|(i, u)| (i % 2, text(ACCOUNT, u, &format!("m_up_{i}"), PRICE)))
+        .map(|(i, u)| (i % 2, price(ACCOUNT, u, &format!("m_up_{i}"))))
         .collect();
     // (With `appendfsync always` an XADD may exceed the 200 ms bound: 503, Meta retries.)
     let slow_before = c.accept_all(&[&r1, &r2], plan, 8).await;
@@ -378,10 +383,10 @@ pub async fn redis_outage(bin: &Path) {
     let stopped_at = Instant::now();
 
     // While down: every delivery refused fast.
-    let down: Vec<(String, Value)> = (0..20)
+    let down: Vec<(String, Bytes)> = (0..20)
         .map(|i| {
             let u = user("731", i);
-            let d = text(ACCOUNT, &u, &format!("m_down_{i}"), PRICE);
+            let d = price(ACCOUNT, &u, &format!("m_down_{i}"));
             (u, d)
         })
         .collect();
@@ -604,7 +609,7 @@ pub async fn graph_failures(bin: &Path) {
     let plan = cases
         .iter()
         .enumerate()
-        .map(|(i, case)| (0, text(ACCOUNT, &case.user, &format!("m_graph_{i}"), PRICE)))
+        .map(|(i, case)| (0, price(ACCOUNT, &case.user, &format!("m_graph_{i}"))))
         .collect();
     let posted = c.post_all(&[&r1], plan, 4).await;
     assert_eq!(statuses(&posted), BTreeMap::from([(200, cases.len())]));
@@ -698,7 +703,7 @@ pub async fn expired_token(bin: &Path) {
     let w1 = c.spawn(Role::Worker, "w1", &[]).await;
 
     let first = c
-        .post(&r1, &text(ACCOUNT, &user("750", 0), "m_tok_a0", PRICE))
+        .post(&r1, &price(ACCOUNT, &user("750", 0), "m_tok_a0"))
         .await;
     assert_eq!(first.status, 200);
     c.graph
@@ -711,9 +716,9 @@ pub async fn expired_token(bin: &Path) {
     let b_users: Vec<String> = (0..10).map(|i| user("751", i)).collect();
     let mut plan = Vec::new();
     for (i, u) in b_users.iter().enumerate() {
-        plan.push((0, text(ACCOUNT_B, u, &format!("m_tok_b{i}"), PRICE)));
+        plan.push((0, price(ACCOUNT_B, u, &format!("m_tok_b{i}"))));
         if let Some(a) = a_users.get(i) {
-            plan.push((0, text(ACCOUNT, a, &format!("m_tok_a{}", i + 1), PRICE)));
+            plan.push((0, price(ACCOUNT, a, &format!("m_tok_a{}", i + 1))));
         }
     }
     let total = plan.len();

@@ -1,4 +1,5 @@
-//! The accounts a bot serves, and the `ACCOUNTS_FILE` format.
+//! The accounts a bot serves (`IG_BUSINESS_ID` + `IG_PAGE_TOKEN`, and the `ACCOUNTS_FILE`
+//! format) and how replies leave: [`Sending`].
 
 use std::collections::BTreeMap;
 
@@ -6,6 +7,7 @@ use meta_webhooks::AccessToken;
 use meta_webhooks::payload::AccountId;
 use toml::{Table, Value};
 
+use super::env::{Env, is_account_id, is_header_safe};
 use super::{ConfigError, ConfigErrorKind, vars};
 
 /// The Instagram professional accounts a bot serves, each with its own access token,
@@ -155,13 +157,90 @@ impl Accounts {
     }
 }
 
-/// Digits only, 1–32 of them.
-pub(crate) fn is_account_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_digit())
+/// How replies leave the bot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sending {
+    /// No token configured: print each reply instead of sending it; every account id
+    /// is served.
+    DryRun,
+    /// Send through the Graph API with each account's token; events for other
+    /// accounts are not answered.
+    Live(Accounts),
 }
 
-/// Printable ASCII without spaces: safe in an `Authorization` header, and catches a
-/// token pasted with a trailing newline.
-pub(crate) fn is_header_safe(value: &str) -> bool {
-    !value.is_empty() && value.bytes().all(|b| b.is_ascii_graphic())
+impl Sending {
+    /// `true` for [`Sending::DryRun`].
+    pub fn is_dry_run(&self) -> bool {
+        matches!(self, Self::DryRun)
+    }
+}
+
+/// `IG_BUSINESS_ID` + `IG_PAGE_TOKEN` and `ACCOUNTS_FILE`: live with their accounts, or
+/// dry-run when none is configured.
+pub(super) fn sending(env: &Env) -> Result<Sending, ConfigError> {
+    let token = env.get(vars::IG_PAGE_TOKEN)?;
+    let business_id = env.get(vars::IG_BUSINESS_ID)?;
+    let mut accounts = Accounts::default();
+    match (token, business_id) {
+        (Some(token), Some(id)) => {
+            if !is_account_id(id) {
+                return Err(ConfigError::invalid(
+                    vars::IG_BUSINESS_ID,
+                    "expected the numeric Instagram professional account id (digits only)"
+                        .to_owned(),
+                ));
+            }
+            if !is_header_safe(token) {
+                return Err(ConfigError::invalid(
+                    vars::IG_PAGE_TOKEN,
+                    "contains whitespace or non-ASCII characters (copy the token again)".to_owned(),
+                ));
+            }
+            let token =
+                AccessToken::new(token).map_err(|_| ConfigError::empty(vars::IG_PAGE_TOKEN))?;
+            accounts.insert(AccountId::new(id), token);
+        }
+        (Some(_), None) => {
+            return Err(ConfigError::new(
+                vars::IG_BUSINESS_ID,
+                ConfigErrorKind::Missing,
+                "required when IG_PAGE_TOKEN is set (the Instagram professional account id the \
+                 token belongs to)"
+                    .to_owned(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::new(
+                vars::IG_PAGE_TOKEN,
+                ConfigErrorKind::Missing,
+                "required when IG_BUSINESS_ID is set (unset both for dry-run mode)".to_owned(),
+            ));
+        }
+        (None, None) => {}
+    }
+    if let Some(path) = env.get(vars::ACCOUNTS_FILE)? {
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::new(
+                vars::ACCOUNTS_FILE,
+                ConfigErrorKind::Unreadable,
+                format!("cannot read {path}: {e}"),
+            )
+        })?;
+        let entries = Accounts::parse_file(&source, |name| env.0.get(name).cloned())?;
+        for (id, token) in entries {
+            let shown = id.as_str().to_owned();
+            if !accounts.insert(id, token) {
+                return Err(ConfigError::new(
+                    vars::ACCOUNTS_FILE,
+                    ConfigErrorKind::Conflict,
+                    format!("account {shown} is configured twice"),
+                ));
+            }
+        }
+    }
+    Ok(if accounts.is_empty() {
+        Sending::DryRun
+    } else {
+        Sending::Live(accounts)
+    })
 }

@@ -1,34 +1,27 @@
-//! `Bot::handle` in process: dry-run sender, in-memory state, events built from JSON.
+//! `Bot::handle` in process: dry-run sender, in-memory state, events from deliveries
+//! built with `meta_webhooks::test_util`.
+
+use std::time::{Duration, SystemTime};
 
 use bot_kit::bot::{MEDIA_REPLY, story_reply_intent};
 use bot_kit::{Bot, Config, ConversationKey, ConversationStore};
 use meta_webhooks::event::EventKind;
+use meta_webhooks::test_util::{DeliveryBuilder, MessagingItem};
 use meta_webhooks::{Delivery, Event, classify};
-use serde_json::json;
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
+/// The account the deliveries are for.
+const ACCOUNT: &str = "1784";
 
-fn events(body: &serde_json::Value) -> Vec<Event> {
-    let bytes = serde_json::to_vec(body).unwrap();
-    let delivery = Delivery::from_slice(&bytes).unwrap();
-    classify(&delivery)
-        .into_iter()
-        .map(Result::unwrap)
-        .collect()
-}
-
-fn item(user: &str, extra: serde_json::Value) -> serde_json::Value {
-    let mut item =
-        json!({"sender": {"id": user}, "recipient": {"id": "1784"}, "timestamp": now_ms()});
-    item.as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
-    json!({"object": "instagram", "entry": [{"id": "1784", "time": now_ms(), "messaging": [item]}]})
+/// The one event of a delivery to [`ACCOUNT`] from `user`, sent now, holding `item`.
+fn event(user: &str, item: MessagingItem) -> Event {
+    let body = DeliveryBuilder::instagram()
+        .account(ACCOUNT)
+        .user(user)
+        .at(SystemTime::now())
+        .messaging(item)
+        .build();
+    let delivery = Delivery::from_slice(&body).unwrap();
+    classify(&delivery).remove(0).unwrap()
 }
 
 async fn bot() -> Bot {
@@ -39,15 +32,12 @@ async fn bot() -> Bot {
 #[tokio::test]
 async fn text_is_recorded_with_the_rule_reply_and_counted() {
     let bot = bot().await;
-    let event = &events(&item(
-        "42",
-        json!({"message": {"mid": "m1", "text": "price?"}}),
-    ))[0];
+    let event = event("42", MessagingItem::text("price?").mid("m1"));
     assert_eq!(event.kind(), EventKind::Text);
-    bot.handle(event).await.unwrap();
+    bot.handle(&event).await.unwrap();
     let conversation = bot
         .store()
-        .load(&ConversationKey::new("1784", "42"))
+        .load(&ConversationKey::new(ACCOUNT, "42"))
         .await
         .unwrap()
         .unwrap();
@@ -63,18 +53,14 @@ async fn text_is_recorded_with_the_rule_reply_and_counted() {
 #[tokio::test]
 async fn an_echo_the_bot_did_not_send_hands_off_and_silences_the_bot() {
     let bot = bot().await;
-    let echo = json!({"object": "instagram", "entry": [{"id": "1784", "time": now_ms(), "messaging": [{
-        "sender": {"id": "1784"}, "recipient": {"id": "43"}, "timestamp": now_ms(),
-        "message": {"mid": "human1", "text": "Hi, Ana here", "is_echo": true}}]}]});
-    bot.handle(&events(&echo)[0]).await.unwrap();
-    let key = ConversationKey::new("1784", "43");
+    bot.handle(&echo("43", "human1", "Hi, Ana here", None))
+        .await
+        .unwrap();
+    let key = ConversationKey::new(ACCOUNT, "43");
     assert!(bot.store().load(&key).await.unwrap().unwrap().is_handoff());
 
-    let text = &events(&item(
-        "43",
-        json!({"message": {"mid": "m2", "text": "price?"}}),
-    ))[0];
-    bot.handle(text).await.unwrap();
+    let text = event("43", MessagingItem::text("price?").mid("m2"));
+    bot.handle(&text).await.unwrap();
     let history = bot.store().load(&key).await.unwrap().unwrap().history;
     assert!(
         history.iter().all(|m| m.role != bot_kit::state::Role::Bot),
@@ -82,28 +68,21 @@ async fn an_echo_the_bot_did_not_send_hands_off_and_silences_the_bot() {
     );
 }
 
+/// An echo of `text` to `user` with the message id `mid`, sent by the app `app_id`.
 fn echo(user: &str, mid: &str, text: &str, app_id: Option<u64>) -> Event {
-    let mut message = json!({"mid": mid, "text": text, "is_echo": true});
+    let mut item = MessagingItem::echo(text).mid(mid);
     if let Some(app_id) = app_id {
-        message["app_id"] = json!(app_id);
+        item = item.payload_field("app_id", app_id);
     }
-    let body = json!({"object": "instagram", "entry": [{"id": "1784", "time": now_ms(), "messaging": [{
-        "sender": {"id": "1784"}, "recipient": {"id": user}, "timestamp": now_ms(),
-        "message": message}]}]});
-    events(&body).remove(0)
+    event(user, item)
 }
 
 /// Has `user` ask "price?" and returns the bot's (rule) reply from the history.
 async fn price_reply(bot: &Bot, user: &str, mid: &str) -> String {
-    bot.handle(
-        &events(&item(
-            user,
-            json!({"message": {"mid": mid, "text": "price?"}}),
-        ))[0],
-    )
-    .await
-    .unwrap();
-    let key = ConversationKey::new("1784", user);
+    bot.handle(&event(user, MessagingItem::text("price?").mid(mid)))
+        .await
+        .unwrap();
+    let key = ConversationKey::new(ACCOUNT, user);
     let history = bot.store().load(&key).await.unwrap().unwrap().history;
     history[1].text.clone()
 }
@@ -120,11 +99,11 @@ async fn with_ig_app_id_an_echo_is_told_apart_by_its_app_id() {
     bot.handle(&echo("46", "early", "Hello from the bot", Some(OURS)))
         .await
         .unwrap();
-    let key = ConversationKey::new("1784", "46");
+    let key = ConversationKey::new(ACCOUNT, "46");
     assert!(bot.store().load(&key).await.unwrap().is_none());
 
     // A human typing in the inbox the very text the bot just sent: the app id says human.
-    let key = ConversationKey::new("1784", "47");
+    let key = ConversationKey::new(ACCOUNT, "47");
     let reply = price_reply(&bot, "47", "m5").await;
     bot.handle(&echo("47", "inbox1", &reply, Some(INBOX)))
         .await
@@ -135,14 +114,14 @@ async fn with_ig_app_id_an_echo_is_told_apart_by_its_app_id() {
     bot.handle(&echo("48", "noapp", "Ana here", None))
         .await
         .unwrap();
-    let key = ConversationKey::new("1784", "48");
+    let key = ConversationKey::new(ACCOUNT, "48");
     assert!(bot.store().load(&key).await.unwrap().unwrap().is_handoff());
 }
 
 #[tokio::test]
 async fn without_ig_app_id_an_echo_of_a_recent_bot_reply_is_the_bots() {
     let bot = bot().await;
-    let key = ConversationKey::new("1784", "49");
+    let key = ConversationKey::new(ACCOUNT, "49");
     let reply = price_reply(&bot, "49", "m6").await;
     // An app_id is ignored when the bot does not know its own.
     bot.handle(&echo("49", "other-process", &reply, Some(1)))
@@ -154,22 +133,21 @@ async fn without_ig_app_id_an_echo_of_a_recent_bot_reply_is_the_bots() {
 #[tokio::test]
 async fn media_is_acknowledged_and_stale_events_are_recorded_only() {
     let bot = bot().await;
-    let media = item(
-        "44",
-        json!({"message": {"mid": "m3", "attachments": [{"type": "image", "payload": {"url": "https://x"}}]}}),
-    );
-    bot.handle(&events(&media)[0]).await.unwrap();
-    let key = ConversationKey::new("1784", "44");
+    let media = event("44", MessagingItem::media("image", "https://x").mid("m3"));
+    bot.handle(&media).await.unwrap();
+    let key = ConversationKey::new(ACCOUNT, "44");
     let history = bot.store().load(&key).await.unwrap().unwrap().history;
     assert_eq!(history.last().unwrap().text, MEDIA_REPLY);
 
-    let stale = json!({"object": "instagram", "entry": [{"id": "1784", "time": 1, "messaging": [{
-        "sender": {"id": "45"}, "recipient": {"id": "1784"}, "timestamp": now_ms() - 48 * 3_600_000,
-        "message": {"mid": "m4", "text": "price?"}}]}]});
-    bot.handle(&events(&stale)[0]).await.unwrap();
+    let two_days_ago = SystemTime::now() - Duration::from_secs(48 * 3600);
+    let stale = event(
+        "45",
+        MessagingItem::text("price?").mid("m4").at(two_days_ago),
+    );
+    bot.handle(&stale).await.unwrap();
     let history = bot
         .store()
-        .load(&ConversationKey::new("1784", "45"))
+        .load(&ConversationKey::new(ACCOUNT, "45"))
         .await
         .unwrap()
         .unwrap()

@@ -3,39 +3,38 @@
 //! metrics, and recovery after a Redis restart. (The hand-off itself — leases, reclaim,
 //! dead letters, backpressure — is tested in the library.)
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bot_harness::RedisServer;
 use bot_kit::{Bot, Config, ConversationKey, ConversationStore, Running};
 use meta_webhooks::sink::{Batch, Sink};
+use meta_webhooks::test_util::{DeliveryBuilder, MessagingItem};
 use meta_webhooks::{AppSecret, Delivery, Verifier};
-use serde_json::{Value, json};
 
 const ACCOUNT: &str = "17841400000000000";
+const SECRET: &str = "stream-test-secret";
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
+/// A delivery to [`ACCOUNT`], sent now.
+fn delivery() -> DeliveryBuilder {
+    DeliveryBuilder::instagram()
+        .account(ACCOUNT)
+        .at(SystemTime::now())
 }
 
-fn text(user: &str, mid: &str, text: &str, ts: u64) -> Value {
-    json!({"sender": {"id": user}, "recipient": {"id": ACCOUNT}, "timestamp": ts,
-           "message": {"mid": mid, "text": text}})
+/// The text `text` with the message id `mid` from `user`.
+fn text(user: &str, mid: &str, text: &str) -> MessagingItem {
+    MessagingItem::text(text).sender(user).mid(mid)
 }
 
-fn delivery(items: Vec<Value>) -> Value {
-    json!({"object": "instagram", "entry": [{"id": ACCOUNT, "time": now_ms(), "messaging": items}]})
-}
-
-fn batch(body: &Value) -> Batch {
-    let bytes = bytes::Bytes::from(serde_json::to_vec(body).unwrap());
-    let header = meta_webhooks::test_util::sign("stream-test-secret", &bytes);
-    let secret = AppSecret::new("stream-test-secret").unwrap();
-    let verified = Verifier::new(secret).verify(&bytes, &header).unwrap();
-    let delivery = Delivery::from_slice(&bytes).unwrap();
-    Batch::new(bytes, verified, delivery)
+/// `delivery` as the webhook endpoint hands it to the sink: signed, verified, parsed.
+fn batch(delivery: &DeliveryBuilder) -> Batch {
+    let request = delivery.signed(SECRET).build().unwrap();
+    let verified = Verifier::new(AppSecret::new(SECRET).unwrap())
+        .verify_headers(request.body(), request.headers())
+        .unwrap();
+    let body = request.into_body();
+    let parsed = Delivery::from_slice(&body).unwrap();
+    Batch::new(body, verified, parsed)
 }
 
 async fn start(redis: &RedisServer, role: &str, extra: &[(&str, &str)]) -> (Bot, Running) {
@@ -123,24 +122,20 @@ async fn two_workers_share_the_shards_and_keep_each_conversation_in_order() {
     let sink = r_running.sink();
 
     // 8 conversations × 6 messages, sent as 2-item deliveries interleaving two users.
-    let base = now_ms();
     for round in 0..6u64 {
         for pair in 0..4 {
             let (a, b) = (format!("u{}", pair * 2), format!("u{}", pair * 2 + 1));
-            let body = delivery(vec![
-                text(
+            let body = delivery()
+                .messaging(text(
                     &a,
                     &format!("m-{a}-{round}"),
                     &format!("{a} says {round}"),
-                    base + round,
-                ),
-                text(
+                ))
+                .messaging(text(
                     &b,
                     &format!("m-{b}-{round}"),
                     &format!("{b} says {round}"),
-                    base + round,
-                ),
-            ]);
+                ));
             sink.accept(batch(&body)).await.unwrap();
         }
     }
@@ -219,7 +214,7 @@ async fn the_same_mid_through_two_receivers_is_answered_once() {
     let redis = RedisServer::start().unwrap();
     let (r1, r1_running) = start(&redis, "receiver", &[]).await;
     let (_r2, r2_running) = start(&redis, "receiver", &[]).await;
-    let body = delivery(vec![text("dup", "m-dup", "hello there", now_ms())]);
+    let body = delivery().messaging(text("dup", "m-dup", "hello there"));
     for _ in 0..3 {
         r1_running.sink().accept(batch(&body)).await.unwrap();
         r2_running.sink().accept(batch(&body)).await.unwrap();
@@ -244,14 +239,9 @@ async fn the_first_delivery_and_health_check_after_a_redis_restart_succeed() {
     let mut redis = RedisServer::start().unwrap();
     let (bot, running) = start(&redis, "all", &[]).await;
     let sink = running.sink();
-    sink.accept(batch(&delivery(vec![text(
-        "rs",
-        "rs1",
-        "before",
-        now_ms(),
-    )])))
-    .await
-    .unwrap();
+    sink.accept(batch(&delivery().messaging(text("rs", "rs1", "before"))))
+        .await
+        .unwrap();
     assert_eq!(bot.health().await.status, 200);
     assert!(
         wait_for(Duration::from_secs(20), async || {
@@ -263,7 +253,7 @@ async fn the_first_delivery_and_health_check_after_a_redis_restart_succeed() {
     // Redis restarts (losing its data) while nothing talks to it.
     redis.restart().unwrap();
     assert_eq!(bot.health().await.status, 200, "the first health check");
-    sink.accept(batch(&delivery(vec![text("rs", "rs2", "after", now_ms())])))
+    sink.accept(batch(&delivery().messaging(text("rs", "rs2", "after"))))
         .await
         .expect("the first delivery after the restart");
     // The workers recreate their group and the bot answers it.
@@ -282,7 +272,7 @@ async fn the_first_delivery_and_health_check_after_a_redis_restart_succeed() {
 async fn worker_role_refuses_webhook_deliveries() {
     let redis = RedisServer::start().unwrap();
     let (_w, running) = start(&redis, "worker", &[]).await;
-    let body = delivery(vec![text("x", "x1", "hi", now_ms())]);
+    let body = delivery().messaging(text("x", "x1", "hi"));
     let error = running.sink().accept(batch(&body)).await.unwrap_err();
     assert_eq!(error.status().as_u16(), 503);
     running.shutdown().await;

@@ -8,7 +8,8 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde_json::Value;
+use bytes::Bytes;
+use meta_webhooks::test_util::SignedRequest;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -188,8 +189,9 @@ impl Cluster {
         &self.http
     }
 
-    /// Signs `delivery` and POSTs it to `bot`'s `/webhook`, timing the answer.
-    pub async fn post(&self, bot: &BotProcess, delivery: &Value) -> Posted {
+    /// Signs `delivery` (a delivery's body) and POSTs it to `bot`'s `/webhook`, timing the
+    /// answer.
+    pub async fn post(&self, bot: &BotProcess, delivery: &Bytes) -> Posted {
         post_to(&self.http, &bot.url("/webhook"), delivery).await
     }
 
@@ -198,7 +200,7 @@ impl Cluster {
     pub async fn post_all(
         &self,
         receivers: &[&BotProcess],
-        plan: Vec<(usize, Value)>,
+        plan: Vec<(usize, Bytes)>,
         concurrency: usize,
     ) -> Vec<Posted> {
         let urls: Vec<String> = receivers.iter().map(|r| r.url("/webhook")).collect();
@@ -235,7 +237,7 @@ impl Cluster {
     pub async fn accept_all(
         &self,
         receivers: &[&BotProcess],
-        plan: Vec<(usize, Value)>,
+        plan: Vec<(usize, Bytes)>,
         concurrency: usize,
     ) -> usize {
         let posted = self.post_all(receivers, plan.clone(), concurrency).await;
@@ -363,25 +365,11 @@ impl Cluster {
     }
 }
 
-pub(super) async fn post_to(http: &reqwest::Client, url: &str, delivery: &Value) -> Posted {
-    let bytes = serde_json::to_vec(delivery).unwrap();
-    let signature = meta_webhooks::test_util::sign(SECRET, &bytes);
+/// Signs `delivery` with [`SECRET`] and POSTs it to `url`, timing the answer.
+pub(super) async fn post_to(http: &reqwest::Client, url: &str, delivery: &Bytes) -> Posted {
+    let request = SignedRequest::new(SECRET, delivery.clone()).uri(url);
     let started = Instant::now();
-    let status = match http
-        .post(url)
-        .header("x-hub-signature-256", signature)
-        .header("content-type", "application/json")
-        .body(bytes)
-        .send()
-        .await
-    {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            let _ = response.bytes().await;
-            status
-        }
-        Err(_) => 0,
-    };
+    let status = e2e::send(http, request).await;
     Posted {
         status,
         elapsed: started.elapsed(),

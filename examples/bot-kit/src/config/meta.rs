@@ -1,0 +1,110 @@
+//! What ties the bot to Meta: the app secret and verify token (or generated dev values),
+//! the app id, and the Graph API base and timeout.
+
+use std::time::Duration;
+
+use meta_webhooks::{AppSecret, VerifyToken};
+use url::Url;
+
+use super::env::{Env, is_account_id, is_header_safe, parse_http_url, random_hex};
+use super::{ConfigError, vars};
+
+/// Default `GRAPH_API_BASE` (Page tokens, Instagram Messaging via the Messenger Platform).
+pub const DEFAULT_GRAPH_API_BASE: &str = "https://graph.facebook.com";
+
+/// Default `GRAPH_TIMEOUT_SECS`: the Send API client's own default.
+pub const DEFAULT_GRAPH_TIMEOUT: Duration = meta_webhooks::client::DEFAULT_TIMEOUT;
+
+/// Which values were generated because their variable was unset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Generated {
+    /// `IG_APP_SECRET` was generated.
+    pub app_secret: bool,
+    /// `IG_VERIFY_TOKEN` was generated.
+    pub verify_token: bool,
+}
+
+/// `IG_APP_SECRET` and `IG_VERIFY_TOKEN`, generated when unset unless `live`.
+pub(super) fn secrets(
+    env: &Env,
+    live: bool,
+) -> Result<(AppSecret, VerifyToken, Generated), ConfigError> {
+    let mut generated = Generated::default();
+    let app_secret = match env.get(vars::IG_APP_SECRET)? {
+        Some(v) => {
+            if !is_header_safe(v) {
+                return Err(ConfigError::invalid(
+                    vars::IG_APP_SECRET,
+                    "contains whitespace or non-ASCII characters (copy the app secret again)"
+                        .to_owned(),
+                ));
+            }
+            AppSecret::new(v).map_err(|_| ConfigError::empty(vars::IG_APP_SECRET))?
+        }
+        None if live => return Err(ConfigError::live_requires(vars::IG_APP_SECRET)),
+        None => {
+            generated.app_secret = true;
+            AppSecret::new(random_hex(vars::IG_APP_SECRET, 16)?)
+                .map_err(|_| ConfigError::empty(vars::IG_APP_SECRET))?
+        }
+    };
+    let verify_token = match env.get(vars::IG_VERIFY_TOKEN)? {
+        Some(v) => {
+            if v.trim() != v {
+                return Err(ConfigError::invalid(
+                    vars::IG_VERIFY_TOKEN,
+                    "has leading or trailing whitespace".to_owned(),
+                ));
+            }
+            VerifyToken::new(v).map_err(|_| ConfigError::empty(vars::IG_VERIFY_TOKEN))?
+        }
+        None if live => return Err(ConfigError::live_requires(vars::IG_VERIFY_TOKEN)),
+        None => {
+            generated.verify_token = true;
+            VerifyToken::new(format!("dev-{}", random_hex(vars::IG_VERIFY_TOKEN, 12)?))
+                .map_err(|_| ConfigError::empty(vars::IG_VERIFY_TOKEN))?
+        }
+    };
+    Ok((app_secret, verify_token, generated))
+}
+
+/// `IG_APP_ID`.
+pub(super) fn app_id(env: &Env) -> Result<Option<String>, ConfigError> {
+    let app_id = match env.get(vars::IG_APP_ID)? {
+        None => None,
+        Some(v) if is_account_id(v) => Some(v.to_owned()),
+        Some(v) => {
+            return Err(ConfigError::invalid(
+                vars::IG_APP_ID,
+                format!("expected the app id's digits, got {v:?}"),
+            ));
+        }
+    };
+    Ok(app_id)
+}
+
+/// `GRAPH_API_BASE` and `GRAPH_TIMEOUT_SECS`.
+pub(super) fn graph(env: &Env) -> Result<(Url, Duration), ConfigError> {
+    let graph_api_base = match env.get(vars::GRAPH_API_BASE)? {
+        None => Url::parse(DEFAULT_GRAPH_API_BASE).map_err(|_| {
+            ConfigError::invalid(vars::GRAPH_API_BASE, "invalid built-in default".to_owned())
+        })?,
+        Some(v) => {
+            let url = parse_http_url(vars::GRAPH_API_BASE, v)?;
+            if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+                return Err(ConfigError::invalid(
+                    vars::GRAPH_API_BASE,
+                    "expected scheme and host only, e.g. https://graph.facebook.com \
+                     (the client adds the version path)"
+                        .to_owned(),
+                ));
+            }
+            url
+        }
+    };
+
+    let graph_timeout = env
+        .seconds(vars::GRAPH_TIMEOUT_SECS, 1, 120)?
+        .unwrap_or(DEFAULT_GRAPH_TIMEOUT);
+    Ok((graph_api_base, graph_timeout))
+}
