@@ -32,14 +32,10 @@ mod server;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use meta_webhooks::redis::Streams;
 use meta_webhooks::sink::{Batch, Sink};
-use meta_webhooks::test_util::sign;
-use meta_webhooks::{AppSecret, Delivery, Verifier};
-use serde_json::json;
+use meta_webhooks::test_util::{DeliveryBuilder, MessagingItem};
 
-const SECRET: &str = "6f1d0c2e9a8b47f3b5c4d2e1f0a9b8c7";
 const ACCOUNT: &str = "17841400000000000";
 const CONCURRENCY: usize = 64;
 const SHARDS: u16 = 16;
@@ -53,20 +49,22 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// One text message from sender `i`, signed and parsed into a batch.
+/// One text message from sender `i`, as the endpoint hands it to the sink (verified and
+/// parsed).
 fn batch(i: usize) -> Batch {
-    let body = json!({"object": "instagram", "entry": [{"id": ACCOUNT, "time": 1_700_000_000_000u64,
-        "messaging": [{"sender": {"id": format!("69345812077{i:05}")}, "recipient": {"id": ACCOUNT},
-        "timestamp": 1_700_000_000_000u64 + i as u64,
-        "message": {"mid": format!("aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA{i:08}"),
-                    "text": "Hi! Do you ship to Germany, and how much would it cost?"}}]}]});
-    let bytes = Bytes::from(serde_json::to_vec(&body).unwrap());
-    let header = sign(SECRET, &bytes);
-    let verified = Verifier::new(AppSecret::new(SECRET).unwrap())
-        .verify(&bytes, &header)
-        .unwrap();
-    let delivery = Delivery::from_slice(&bytes).unwrap();
-    Batch::new(bytes, verified, delivery)
+    DeliveryBuilder::instagram()
+        .account(ACCOUNT)
+        .at_millis(1_700_000_000_000)
+        .messaging(
+            MessagingItem::text("Hi! Do you ship to Germany, and how much would it cost?")
+                .sender(format!("69345812077{i:05}"))
+                .mid(format!(
+                    "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA{i:08}"
+                ))
+                .timestamp_ms(1_700_000_000_000 + i as u64),
+        )
+        .batch()
+        .unwrap()
 }
 
 /// One delivery of `MAX_BATCH` text messages (Meta's largest), each from its own sender.

@@ -5,16 +5,19 @@
 //!
 //! - `verify_parse_classify`: `Verifier::verify_headers` + `Delivery::from_slice` +
 //!   `event::classify_owned` on the raw bytes — the work any correct endpoint must do.
-//! - `service_noop_sink`: build the `http::Request`, call the service (method dispatch,
-//!   the endpoint's `Content-Length` pre-check, body collection within the deadline (a
-//!   body complete at once arms no timer), the same verify/parse, the `Batch`, a sink that
-//!   classifies it with `Batch::into_items` and drops the items, the inner `Acknowledge`,
-//!   the response). The future
-//!   completes without waiting, so it is polled once with a no-op waker, no runtime.
+//! - `service_noop_sink`: clone the signed `http::Request` (built once), call the service
+//!   (method dispatch, the endpoint's `Content-Length` pre-check, body collection within
+//!   the deadline (a body complete at once arms no timer), the same verify/parse, the
+//!   `Batch`, a sink that classifies it with `Batch::into_items` and drops the items, the
+//!   inner `Acknowledge`, the response). The future completes without waiting, so it is
+//!   polled once with a no-op waker, no runtime.
 //! - `service_memory_sink`: the same with `MemorySink` (4 workers, no-op handler), called
 //!   from a task on a two-thread Tokio runtime as a server would: the hand-off to the
 //!   worker queue and the wake-up are included; the workers' handling runs concurrently
 //!   and is not timed.
+//!
+//! The bodies and the signed request come from the test twin (`DeliveryBuilder`,
+//! `SignedRequest`): keys in Meta's order, as Instagram sends them.
 
 #![allow(
     clippy::unwrap_used,
@@ -33,15 +36,14 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use http::{HeaderMap, HeaderValue, Request};
+use http::Request;
 use http_body_util::Full;
 use meta_webhooks::endpoint::Endpoint;
 use meta_webhooks::payload::Delivery;
 use meta_webhooks::sink::{Batch, MemorySink, Sink, SinkError, handler_fn};
-use meta_webhooks::test_util::sign;
+use meta_webhooks::test_util::{DeliveryBuilder, MessagingItem};
 use meta_webhooks::tower::Webhook;
 use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
-use serde_json::json;
 use tower::{Service, ServiceExt};
 
 const SECRET: &str = "6f1d0c2e9a8b47f3b5c4d2e1f0a9b8c7";
@@ -57,34 +59,30 @@ impl Sink for Discard {
     }
 }
 
-fn dm(i: usize, text: &str) -> serde_json::Value {
-    json!({
-        "sender": {"id": format!("69345812077194{i:02}")},
-        "recipient": {"id": "17841405793187218"},
-        "timestamp": 1_769_870_412_000_u64 + i as u64,
-        "message": {
-            "mid": format!("aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1NzkzMTg3MjE4OjMzQwMjgyMzY2ODQxNzEwMzAwOTQ5MTI4MjAwMDAwMDAwMDAwMDAxOjA0NzUxOTMwMjc5NzAwODMwNjE3MDgxMTI1NjQyNTIzNjAwNTU0ZDZ{i:03}"),
-            "text": text
-        }
-    })
-}
-
-fn body(events: usize, text: &str) -> Bytes {
-    let messaging: Vec<_> = (0..events).map(|i| dm(i, text)).collect();
-    Bytes::from(
-        json!({"object": "instagram", "entry": [{"id": "17841405793187218",
-            "time": 1_769_870_412_731_u64, "messaging": messaging}]})
-        .to_string(),
+/// `events` text messages of `text`, one per sender, as Instagram sends them (each with a
+/// full-length mid).
+fn delivery(events: usize, text: &str) -> DeliveryBuilder {
+    (0..events).fold(
+        DeliveryBuilder::instagram().entry_time(1_769_870_412_731_u64),
+        |delivery, i| {
+            delivery.messaging(
+                MessagingItem::text(text)
+                    .sender(format!("69345812077194{i:02}"))
+                    .mid(format!("aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1NzkzMTg3MjE4OjMzQwMjgyMzY2ODQxNzEwMzAwOTQ5MTI4MjAwMDAwMDAwMDAwMDAxOjA0NzUxOTMwMjc5NzAwODMwNjE3MDgxMTI1NjQyNTIzNjAwNTU0ZDZ{i:03}")),
+            )
+        },
     )
 }
 
-fn request(body: &Bytes, signature: &HeaderValue) -> Request<Full<Bytes>> {
-    Request::post("/webhook")
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .header(http::header::CONTENT_LENGTH, body.len())
-        .header("x-hub-signature-256", signature.clone())
-        .body(Full::new(body.clone()))
+/// The signed `POST` of `delivery`, with `Content-Length`, as a server hands it over.
+fn request(delivery: &DeliveryBuilder) -> Request<Full<Bytes>> {
+    let body = delivery.build();
+    delivery
+        .signed(SECRET)
+        .header("content-length", body.len().to_string())
+        .build()
         .unwrap()
+        .map(Full::new)
 }
 
 /// Polls a future that never waits.
@@ -127,19 +125,19 @@ fn bench(c: &mut Criterion) {
     let inputs = [
         (
             "600B",
-            body(
+            delivery(
                 1,
                 &"Hi! Is the linen shirt still available in M? ".repeat(4),
             ),
         ),
-        ("batch10_3KiB", body(10, "Do you ship to Vienna?")),
+        ("batch10_3KiB", delivery(10, "Do you ship to Vienna?")),
     ];
-    for (label, body) in inputs {
-        let signature = HeaderValue::from_str(&sign(SECRET, &body)).unwrap();
-        let mut headers = HeaderMap::new();
-        headers.insert("x-hub-signature-256", signature.clone());
+    for (label, delivery) in inputs {
+        let body = delivery.build();
+        let request = request(&delivery);
+        let headers = request.headers().clone();
         assert_eq!(
-            now(noop_service.clone().oneshot(request(&body, &signature)))
+            now(noop_service.clone().oneshot(request.clone()))
                 .unwrap()
                 .status(),
             200
@@ -158,27 +156,26 @@ fn bench(c: &mut Criterion) {
         );
         group.bench_with_input(
             BenchmarkId::new("service_noop_sink", label),
-            &body,
-            |b, body| {
+            &request,
+            |b, request| {
                 let mut service = noop_service.clone();
                 b.iter(|| {
-                    let response = now(service.call(request(black_box(body), &signature)));
+                    let response = now(service.call(black_box(request.clone())));
                     black_box(response.unwrap().status())
                 })
             },
         );
         group.bench_with_input(
             BenchmarkId::new("service_memory_sink", label),
-            &body,
-            |b, body| {
+            &request,
+            |b, request| {
                 // Timed inside a task on the runtime, as a server calls the service, so
                 // waking a worker is the runtime's in-process wake-up.
                 // The workers get time to catch up between timed runs of 256 calls, so
                 // the queue never fills (a full queue would answer 503, not measured here).
                 b.iter_custom(|iters| {
                     let mut service = memory_service.clone();
-                    let body = body.clone();
-                    let signature = signature.clone();
+                    let request = request.clone();
                     let sink = memory.clone();
                     runtime.block_on(async move {
                         tokio::spawn(async move {
@@ -191,8 +188,7 @@ fn bench(c: &mut Criterion) {
                                 let run = left.min(256);
                                 let start = Instant::now();
                                 for _ in 0..run {
-                                    let response =
-                                        service.call(request(black_box(&body), &signature)).await;
+                                    let response = service.call(black_box(request.clone())).await;
                                     black_box(response.unwrap().status());
                                 }
                                 timed += start.elapsed();

@@ -6,10 +6,13 @@
 //!   as Meta does, for any object;
 //! - [`SignedRequest`] and [`HandshakeRequest`] build the `POST` and the `GET` Meta sends,
 //!   also wrongly signed for negative tests;
+//! - `batch` (feature `sink`) gives the `Batch` an endpoint hands its sink, to test a
+//!   sink or a handler on its own;
 //! - [`Corpus`] walks the crate's fixture corpus ([`Fixture`], its expected [`Outcome`])
 //!   and its signature vectors.
 //!
-//! Nothing here reads the clock: times are fixed defaults or the `now` you pass.
+//! Nothing here reads the clock (but a `Batch`, received now): times are fixed defaults or
+//! the `now` you pass.
 //!
 //! ```
 //! use meta_webhooks::test_util::sign;
@@ -53,6 +56,8 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+#[cfg(feature = "sink")]
+mod batch;
 mod corpus;
 mod delivery;
 mod json;
@@ -60,6 +65,9 @@ mod request;
 #[cfg(test)]
 mod tests;
 
+#[cfg(feature = "sink")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sink")))]
+pub use batch::batch;
 pub use corpus::{
     Corpus, Fixture, Fixtures, Outcome, ProjectedEvent, SignatureVector, VectorExpectation,
 };

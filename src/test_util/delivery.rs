@@ -248,6 +248,17 @@ impl DeliveryBuilder {
         SignedRequest::new(secret, self.build())
     }
 
+    /// The [`Batch`](crate::sink::Batch) of this body (see [`batch`](super::batch)).
+    ///
+    /// # Errors
+    ///
+    /// When the body is not a delivery (e.g. after [`DeliveryBuilder::without`]`("entry")`).
+    #[cfg(feature = "sink")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sink")))]
+    pub fn batch(&self) -> Result<crate::sink::Batch, crate::ParseError> {
+        super::batch(self.build())
+    }
+
     fn current(&mut self) -> &mut EntryParts {
         if !matches!(self.entries.last(), Some(Entry::Built(_))) {
             self.entries.push(Entry::Built(EntryParts::new(None)));

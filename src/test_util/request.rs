@@ -150,6 +150,19 @@ impl SignedRequest {
         self
     }
 
+    /// The body as [`SignedRequest::build`] sends it (changed by
+    /// [`SignedRequest::tampered`]), e.g. to write the request on a raw connection with
+    /// [`SignedRequest::signature_value`].
+    pub fn body(&self) -> Bytes {
+        if self.tampered {
+            let mut bytes = self.body.to_vec();
+            bytes.push(b' ');
+            Bytes::from(bytes)
+        } else {
+            self.body.clone()
+        }
+    }
+
     /// The signature header value this request carries first, if any.
     pub fn signature_value(&self) -> Option<String> {
         match &self.signature {
@@ -166,6 +179,7 @@ impl SignedRequest {
     /// When the URI or an added header is not valid.
     pub fn build(self) -> Result<Request<Bytes>, http::Error> {
         let signature = self.signature_value();
+        let body = self.body();
         let mut builder = Request::builder().method(self.method).uri(self.uri);
         if let Some(content_type) = &self.content_type {
             builder = builder.header(CONTENT_TYPE, content_type.as_str());
@@ -186,13 +200,6 @@ impl SignedRequest {
         for (name, value) in &self.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        let body = if self.tampered {
-            let mut bytes = self.body.to_vec();
-            bytes.push(b' ');
-            Bytes::from(bytes)
-        } else {
-            self.body
-        };
         builder.body(body)
     }
 }

@@ -317,6 +317,20 @@ fn signed_requests_verify_and_negative_ones_fail_as_intended() {
         Err(VerifyError::Mismatch)
     );
     assert_eq!(verify(good.clone().tampered()), Err(VerifyError::Mismatch));
+    // What a raw connection writes: the body as sent and the first signature value.
+    assert_eq!(good.body(), builder.build());
+    assert_eq!(
+        good.signature_value(),
+        Some(sign("s3cret", &builder.build()))
+    );
+    let tampered = good.clone().tampered();
+    assert_eq!(
+        tampered.body(),
+        tampered.clone().build().unwrap().into_body()
+    );
+    assert_ne!(tampered.body(), builder.build());
+    assert_eq!(tampered.signature_value(), good.signature_value());
+    assert_eq!(good.clone().unsigned().signature_value(), None);
     assert!(matches!(
         verify(good.clone().signature("sha1=00")),
         Err(VerifyError::Malformed(_))
@@ -434,4 +448,27 @@ fn outcome_reads_richer_documents_as_their_projection() {
     assert_eq!(rejected, Outcome::Rejected);
     assert_eq!(rejected.to_string(), r#"{"error":true}"#);
     assert!(serde_json::from_value::<Outcome>(json!({"object": "x"})).is_err());
+}
+
+#[cfg(feature = "sink")]
+#[test]
+fn batches_hold_the_bytes_verified_and_parsed() {
+    let builder = DeliveryBuilder::instagram()
+        .messaging(MessagingItem::text("hi"))
+        .messaging(MessagingItem::raw(json!({"sender": {"id": {}}})));
+    let built = builder.batch().unwrap();
+    assert_eq!(built.body(), &builder.build());
+    assert_eq!(built.verified().secret_index(), 0);
+    assert_eq!(built.events().count(), 1);
+    assert_eq!(
+        built.errors().count(),
+        1,
+        "a malformed item is kept as an error"
+    );
+    let fixture = Corpus::new()
+        .fixture("instagram/messaging/text__basic")
+        .unwrap();
+    assert_eq!(batch(fixture.body().clone()).unwrap().events().count(), 1);
+    assert!(builder.clone().without("entry").batch().is_err());
+    assert!(batch(bytes::Bytes::new()).is_err());
 }

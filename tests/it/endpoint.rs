@@ -7,13 +7,16 @@ mod logs;
 
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
+use http::HeaderMap;
 use meta_webhooks::sink::{Batch, Sink, SinkError};
+use meta_webhooks::test_util::{DeliveryBuilder, SignedRequest};
 use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
-use serde_json::{Value, json};
 
 pub(crate) const SECRET: &str = "tower-test-app-secret";
 pub(crate) const TOKEN: &str = "tower-test-verify-token";
-pub(crate) const ACCOUNT: &str = "17841405793187218";
+/// The account the twin's Instagram deliveries go to.
+pub(crate) const ACCOUNT: &str = DeliveryBuilder::INSTAGRAM_ACCOUNT;
 
 pub(crate) fn verifier() -> Verifier {
     Verifier::new(AppSecret::new(SECRET).unwrap())
@@ -23,23 +26,10 @@ pub(crate) fn handshake() -> Handshake {
     Handshake::new(VerifyToken::new(TOKEN).unwrap())
 }
 
-/// One `messaging` text item from `sender` to the account.
-pub(crate) fn dm(sender: &str, mid: &str, timestamp: u64, text: &str) -> Value {
-    json!({
-        "sender": {"id": sender},
-        "recipient": {"id": ACCOUNT},
-        "timestamp": timestamp,
-        "message": {"mid": mid, "text": text}
-    })
-}
-
-/// A delivery with one entry holding `messaging` items, as compact JSON.
-pub(crate) fn delivery(messaging: Vec<Value>) -> String {
-    json!({
-        "object": "instagram",
-        "entry": [{"id": ACCOUNT, "time": 1_769_870_412_731_u64, "messaging": messaging}]
-    })
-    .to_string()
+/// The endpoint's signed `POST` as a framework hands it over: headers and body.
+pub(crate) fn parts(request: SignedRequest) -> (HeaderMap, Bytes) {
+    let (parts, body) = request.build().unwrap().into_parts();
+    (parts.headers, body)
 }
 
 /// A sink that records what it accepted, or refuses with a set error.

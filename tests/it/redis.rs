@@ -11,46 +11,21 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use meta_webhooks::event::Event;
 use meta_webhooks::redis::{Streams, StreamsBuilder};
-use meta_webhooks::sink::{Batch, Handler, Retry};
-use meta_webhooks::test_util::sign;
-use meta_webhooks::{AppSecret, Delivery, Verifier};
-use serde_json::{Value, json};
+use meta_webhooks::sink::{Handler, Retry};
+use meta_webhooks::test_util::DeliveryBuilder;
 
 pub(crate) use self::server::RedisServer;
 
-pub(crate) const SECRET: &str = "redis-test-app-secret";
-pub(crate) const ACCOUNT: &str = "17841400000000000";
+/// The account the twin's Instagram deliveries go to.
+pub(crate) const ACCOUNT: &str = DeliveryBuilder::INSTAGRAM_ACCOUNT;
 
 pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as u64
-}
-
-/// A text message item from `user`.
-pub(crate) fn text(user: &str, mid: &str, text: &str, ts: u64) -> Value {
-    json!({"sender": {"id": user}, "recipient": {"id": ACCOUNT}, "timestamp": ts,
-           "message": {"mid": mid, "text": text}})
-}
-
-/// An Instagram delivery with `items` in one entry.
-pub(crate) fn delivery(items: Vec<Value>) -> Value {
-    json!({"object": "instagram", "entry": [{"id": ACCOUNT, "time": now_ms(), "messaging": items}]})
-}
-
-/// The verified batch of `body`.
-pub(crate) fn batch(body: &Value) -> Batch {
-    let bytes = Bytes::from(serde_json::to_vec(body).unwrap());
-    let header = sign(SECRET, &bytes);
-    let verified = Verifier::new(AppSecret::new(SECRET).unwrap())
-        .verify(&bytes, &header)
-        .unwrap();
-    let delivery = Delivery::from_slice(&bytes).unwrap();
-    Batch::new(bytes, verified, delivery)
 }
 
 /// Test settings: short leases and reclaim times so that recovery happens within a test.

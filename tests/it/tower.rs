@@ -9,20 +9,25 @@ mod workers;
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
-use meta_webhooks::test_util::sign;
+use meta_webhooks::test_util::{HandshakeRequest, SignedRequest};
 
-pub(crate) use super::endpoint::{
-    ACCOUNT, RecordingSink, SECRET, TOKEN, delivery, dm, handshake, verifier,
-};
+pub(crate) use super::endpoint::{ACCOUNT, RecordingSink, SECRET, TOKEN, handshake, verifier};
 
-/// A signed `POST /webhook` with `body`.
-pub(crate) fn signed_post(body: impl Into<Bytes>) -> Request<Full<Bytes>> {
-    let body = body.into();
-    Request::post("/webhook")
-        .header("content-type", "application/json")
-        .header("x-hub-signature-256", sign(SECRET, &body))
-        .body(Full::new(body))
-        .unwrap()
+/// A request of the test twin, with the body type a tower service reads.
+pub(crate) trait Served {
+    fn served(self) -> Request<Full<Bytes>>;
+}
+
+impl Served for SignedRequest {
+    fn served(self) -> Request<Full<Bytes>> {
+        self.build().unwrap().map(Full::new)
+    }
+}
+
+impl Served for HandshakeRequest {
+    fn served(self) -> Request<Full<Bytes>> {
+        self.build().unwrap().map(Full::new)
+    }
 }
 
 pub(crate) async fn body_of<B>(response: Response<B>) -> Bytes

@@ -17,6 +17,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use meta_webhooks::test_util::{DeliveryBuilder, MessagingItem, SignedRequest};
+
 const SECRET: &str = "redis-axum-example-secret";
 
 /// Kills the example when the test ends, however it ends.
@@ -29,8 +31,10 @@ impl Drop for Example {
     }
 }
 
-/// Sends one HTTP/1.1 request and returns the status code.
-fn post(port: u16, body: &[u8], signature: &str) -> u16 {
+/// Sends `request` as one HTTP/1.1 request and returns the status code.
+fn post(port: u16, request: &SignedRequest) -> u16 {
+    let body = request.body();
+    let signature = request.signature_value().unwrap_or_default();
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -41,7 +45,7 @@ fn post(port: u16, body: &[u8], signature: &str) -> u16 {
         body.len()
     );
     stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
+    stream.write_all(&body).unwrap();
     let mut response = String::new();
     let _ = stream.read_to_string(&mut response);
     response
@@ -89,31 +93,35 @@ fn a_signed_delivery_is_stored_then_handled() {
     };
     wait_for("listening on");
 
-    let body = br#"{"object":"instagram","entry":[{"id":"17841400000000000","time":1700000000000,
-        "messaging":[{"sender":{"id":"6934581207719432"},"recipient":{"id":"17841400000000000"},
-        "timestamp":1700000000000,"message":{"mid":"m-example-1","text":"hello from the test"}}]}]}"#;
+    let hello = DeliveryBuilder::instagram()
+        .messaging(MessagingItem::text("hello from the test").mid("m-example-1"))
+        .signed(SECRET);
     assert_eq!(
-        post(port, body, "sha256=00"),
+        post(port, &hello.clone().signature("sha256=00")),
         401,
         "a bad signature is refused"
     );
-    let signature = meta_webhooks::test_util::sign(SECRET, body);
-    assert_eq!(post(port, body, &signature), 200);
+    assert_eq!(post(port, &hello), 200);
     let handled = wait_for("handled");
     assert_eq!(
         handled,
-        "handled text from 6934581207719432: hello from the test"
+        format!(
+            "handled text from {}: hello from the test",
+            DeliveryBuilder::INSTAGRAM_USER
+        )
     );
     // Meta's redelivery of the same event is acknowledged and not handled again.
-    assert_eq!(post(port, body, &signature), 200);
-    let other = br#"{"object":"instagram","entry":[{"id":"17841400000000000","time":1700000000001,
-        "messaging":[{"sender":{"id":"6934581207719432"},"recipient":{"id":"17841400000000000"},
-        "timestamp":1700000000001,"message":{"mid":"m-example-2","text":"second"}}]}]}"#;
-    let signature = meta_webhooks::test_util::sign(SECRET, other);
-    assert_eq!(post(port, other, &signature), 200);
+    assert_eq!(post(port, &hello), 200);
+    let second = DeliveryBuilder::instagram()
+        .messaging(MessagingItem::text("second").mid("m-example-2"))
+        .signed(SECRET);
+    assert_eq!(post(port, &second), 200);
     assert_eq!(
         wait_for("handled"),
-        "handled text from 6934581207719432: second",
+        format!(
+            "handled text from {}: second",
+            DeliveryBuilder::INSTAGRAM_USER
+        ),
         "the redelivery was skipped, the next event handled"
     );
 }

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::{HeaderMap, StatusCode, header};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use meta_webhooks::endpoint::{
@@ -19,19 +19,22 @@ use meta_webhooks::endpoint::{
 };
 use meta_webhooks::event::EventKind;
 use meta_webhooks::sink::SinkError;
-use meta_webhooks::test_util::sign;
+use meta_webhooks::test_util::{
+    DeliveryBuilder, HandshakeRequest, MessagingItem, SignedRequest, sign,
+};
 use meta_webhooks::{HandshakeError, ParseError, VerifyError};
 
-use super::{ACCOUNT, RecordingSink, SECRET, TOKEN, delivery, dm, handshake, verifier};
+use super::{ACCOUNT, RecordingSink, SECRET, TOKEN, handshake, parts, verifier};
 
 fn endpoint(sink: RecordingSink) -> Endpoint<RecordingSink> {
     Endpoint::builder(verifier(), handshake(), sink).build()
 }
 
-fn signed(body: &[u8]) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    headers.insert("x-hub-signature-256", sign(SECRET, body).parse().unwrap());
-    headers
+/// A delivery of one text message.
+fn hi() -> Bytes {
+    DeliveryBuilder::instagram()
+        .messaging(MessagingItem::text("hi"))
+        .build()
 }
 
 /// The rejection's kind and status, and the answer a framework would send.
@@ -72,7 +75,7 @@ async fn defaults() {
 #[tokio::test]
 async fn handshake_200_with_the_challenge_as_text_plain() {
     let endpoint = endpoint(RecordingSink::default());
-    let query = format!("hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={TOKEN}");
+    let query = HandshakeRequest::new(TOKEN).challenge("1158201444").query();
     let answer = Answer::from(endpoint.handshake(&query));
     assert_eq!(answer.status(), StatusCode::OK);
     assert_eq!(answer.content_type(), Some("text/plain; charset=utf-8"));
@@ -94,24 +97,33 @@ async fn handshake_refused_403_and_malformed_400() {
     let endpoint = endpoint(RecordingSink::default());
     let cases = [
         (
-            "hub.mode=subscribe&hub.challenge=1&hub.verify_token=guess".to_owned(),
+            HandshakeRequest::new("guess").challenge("1"),
             StatusCode::FORBIDDEN,
         ),
         (
-            format!("hub.mode=unsubscribe&hub.challenge=1&hub.verify_token={TOKEN}"),
+            HandshakeRequest::new(TOKEN)
+                .mode(Some("unsubscribe"))
+                .challenge("1"),
             StatusCode::FORBIDDEN,
         ),
         (
-            format!("hub.mode=subscribe&hub.challenge=%3Cscript%3E&hub.verify_token={TOKEN}"),
+            HandshakeRequest::new(TOKEN).challenge("<script>"),
             StatusCode::BAD_REQUEST,
         ),
         (
-            format!("hub.mode=subscribe&hub.verify_token={TOKEN}"),
+            HandshakeRequest::new(TOKEN).without_challenge(),
             StatusCode::BAD_REQUEST,
         ),
-        (String::new(), StatusCode::BAD_REQUEST),
+        (
+            HandshakeRequest::new(TOKEN)
+                .mode(None)
+                .without_challenge()
+                .without_token(),
+            StatusCode::BAD_REQUEST,
+        ),
     ];
-    for (query, status) in cases {
+    for (request, status) in cases {
+        let query = request.query();
         let rejection = endpoint.handshake(&query).unwrap_err();
         check(&rejection, RejectionKind::Handshake, status);
         let _: &HandshakeError = cause(&rejection);
@@ -135,14 +147,17 @@ async fn other_methods_405_with_allow() {
 async fn accepted_200_only_after_the_sink_has_it() {
     let sink = RecordingSink::default();
     let endpoint = endpoint(sink.clone());
-    let body = delivery(vec![
-        dm("6934581207719432", "mid-1", 1_769_870_412_000, "Hi! \u{e4}"),
-        dm("6934581207719433", "mid-2", 1_769_870_412_001, ""),
-    ]);
-    let accepted = endpoint
-        .deliver(&signed(body.as_bytes()), Bytes::from(body.clone()))
-        .await
-        .unwrap();
+    let (headers, body) = parts(
+        DeliveryBuilder::instagram()
+            .messaging(MessagingItem::text("Hi! \u{e4}").mid("mid-1"))
+            .messaging(
+                MessagingItem::text("")
+                    .sender("6934581207719433")
+                    .mid("mid-2"),
+            )
+            .signed(SECRET),
+    );
+    let accepted = endpoint.deliver(&headers, body.clone()).await.unwrap();
     assert_eq!(
         (accepted.events(), accepted.errors(), accepted.len()),
         (2, 0, body.len())
@@ -155,7 +170,7 @@ async fn accepted_200_only_after_the_sink_has_it() {
 
     let batches = sink.accepted.lock().unwrap();
     assert_eq!(batches.len(), 1);
-    assert_eq!(batches[0].body().as_ref(), body.as_bytes(), "the raw bytes");
+    assert_eq!(batches[0].body(), &body, "the raw bytes");
     let events: Vec<_> = batches[0].events().collect();
     assert_eq!(events[0].kind(), EventKind::Text);
     assert_eq!(events[0].account().map(|a| a.as_str()), Some(ACCOUNT));
@@ -163,50 +178,32 @@ async fn accepted_200_only_after_the_sink_has_it() {
 
 #[tokio::test]
 async fn signature_401_missing_malformed_forged_tampered_and_repeated() {
-    let body = delivery(vec![dm("1", "m", 1, "hi")]);
-    let good = sign(SECRET, body.as_bytes());
-    let mut cases: Vec<(&str, HeaderMap)> = Vec::new();
-    cases.push(("missing", HeaderMap::new()));
-    let mut legacy = HeaderMap::new();
-    legacy.insert(
-        "x-hub-signature",
-        HeaderValue::from_static("sha1=0000000000000000000000000000000000000000"),
-    );
-    cases.push(("legacy only", legacy));
-    let mut forged = HeaderMap::new();
-    forged.insert(
-        "x-hub-signature-256",
-        sign("another", body.as_bytes()).parse().unwrap(),
-    );
-    cases.push(("forged", forged));
-    let mut malformed = HeaderMap::new();
-    malformed.insert(
-        "x-hub-signature-256",
-        HeaderValue::from_static("sha256=xyz"),
-    );
-    cases.push(("malformed", malformed));
-    let mut tampered = HeaderMap::new();
-    tampered.insert(
-        "x-hub-signature-256",
-        sign(SECRET, body.replace("hi", "ho").as_bytes())
-            .parse()
-            .unwrap(),
-    );
-    cases.push(("tampered", tampered));
-    let mut twice = signed(body.as_bytes());
-    twice.append("x-hub-signature-256", good.parse().unwrap());
-    cases.push(("the right one twice", twice));
-    let mut right_first = signed(body.as_bytes());
-    right_first.append(
-        "x-hub-signature-256",
-        sign("another", body.as_bytes()).parse().unwrap(),
-    );
-    cases.push(("the right one, then a wrong one", right_first));
+    let body = hi();
+    let request = || SignedRequest::new(SECRET, body.clone());
+    let cases = [
+        ("missing", request().unsigned()),
+        (
+            "legacy only",
+            request().unsigned().header(
+                "x-hub-signature",
+                "sha1=0000000000000000000000000000000000000000",
+            ),
+        ),
+        ("forged", request().signed_with("another")),
+        ("malformed", request().signature("sha256=xyz")),
+        ("tampered", request().tampered()),
+        ("the right one twice", request().duplicate_signature()),
+        (
+            "the right one, then a wrong one",
+            request().extra_signature(sign("another", &body)),
+        ),
+    ];
 
-    for (name, headers) in cases {
+    for (name, request) in cases {
+        let (headers, body) = parts(request);
         let sink = RecordingSink::default();
         let rejection = endpoint(sink.clone())
-            .deliver(&headers, Bytes::from(body.clone()))
+            .deliver(&headers, body)
             .await
             .unwrap_err();
         check(
@@ -221,15 +218,15 @@ async fn signature_401_missing_malformed_forged_tampered_and_repeated() {
 
 #[tokio::test]
 async fn deliver_signatures_counts_every_value() {
-    let body = delivery(vec![dm("1", "m", 1, "hi")]);
-    let good = sign(SECRET, body.as_bytes());
-    let wrong = sign("another", body.as_bytes());
+    let body = hi();
+    let good = sign(SECRET, &body);
+    let wrong = sign("another", &body);
     let sink = RecordingSink::default();
     let endpoint = endpoint(sink.clone());
     let deliver = |values: Vec<&[u8]>| {
         let values: Vec<Vec<u8>> = values.into_iter().map(<[u8]>::to_vec).collect();
         let endpoint = endpoint.clone();
-        let body = Bytes::from(body.clone());
+        let body = body.clone();
         async move {
             endpoint
                 .deliver_signatures(values.iter().map(Vec::as_slice), body)
@@ -268,9 +265,10 @@ async fn deliver_signatures_counts_every_value() {
 #[tokio::test]
 async fn a_verified_body_that_is_not_a_delivery_is_400() {
     for body in ["", "not json", "[]", r#"{"object":"instagram"}"#] {
+        let (headers, body) = parts(SignedRequest::new(SECRET, body));
         let sink = RecordingSink::default();
         let rejection = endpoint(sink.clone())
-            .deliver(&signed(body.as_bytes()), Bytes::from(body))
+            .deliver(&headers, body)
             .await
             .unwrap_err();
         check(&rejection, RejectionKind::Parse, StatusCode::BAD_REQUEST);
@@ -286,9 +284,9 @@ async fn a_refusing_sink_is_503() {
         SinkError::Closed,
         SinkError::failed("store down"),
     ] {
-        let body = delivery(vec![dm("1", "m", 1, "hi")]);
+        let (headers, body) = parts(SignedRequest::new(SECRET, hi()));
         let rejection = endpoint(RecordingSink::refusing(error.clone()))
-            .deliver(&signed(body.as_bytes()), Bytes::from(body))
+            .deliver(&headers, body)
             .await
             .unwrap_err();
         check(
@@ -309,8 +307,7 @@ async fn too_large_413_from_content_length_while_reading_and_in_memory() {
 
     // Announced by Content-Length: refused before the body is polled.
     let polled = Arc::new(AtomicUsize::new(0));
-    let mut headers = signed(b"x");
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("101"));
+    let (headers, _) = parts(SignedRequest::new(SECRET, "x").header("content-length", "101"));
     let rejection = endpoint
         .receive(&headers, Endless::new(&polled, 10))
         .await
@@ -343,11 +340,8 @@ async fn too_large_413_from_content_length_while_reading_and_in_memory() {
     );
 
     // Already in memory (a framework read it).
-    let body = Bytes::from(vec![b'{'; 101]);
-    let rejection = endpoint
-        .deliver(&signed(&body), body.clone())
-        .await
-        .unwrap_err();
+    let (headers, body) = parts(SignedRequest::new(SECRET, vec![b'{'; 101]));
+    let rejection = endpoint.deliver(&headers, body.clone()).await.unwrap_err();
     assert_eq!(rejection.kind(), RejectionKind::TooLarge);
     let rejection = endpoint
         .deliver_signatures([sign(SECRET, &body).as_bytes()], body)
@@ -363,8 +357,7 @@ async fn a_body_that_stalls_is_408() {
     let endpoint = Endpoint::builder(verifier(), handshake(), sink.clone())
         .body_timeout(Duration::from_millis(50))
         .build();
-    let mut headers = signed(b"{}");
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("200"));
+    let (headers, _) = parts(SignedRequest::new(SECRET, "{}").header("content-length", "200"));
     let rejection = endpoint.receive(&headers, Stalled).await.unwrap_err();
     check(
         &rejection,
@@ -395,13 +388,16 @@ async fn the_deadline_covers_the_whole_body_not_each_chunk() {
 
 #[tokio::test]
 async fn a_body_read_in_chunks_is_joined_verified_and_accepted() {
-    let body = delivery(vec![dm("1", "m", 1, &"x".repeat(400))]);
+    let (headers, body) = parts(
+        DeliveryBuilder::instagram()
+            .messaging(MessagingItem::text("x".repeat(400)))
+            .signed(SECRET),
+    );
     let sink = RecordingSink::default();
     let endpoint = Endpoint::builder(verifier(), handshake(), sink.clone())
         .body_limit(body.len())
         .build();
     let chunks: Vec<Result<Bytes, Infallible>> = body
-        .as_bytes()
         .chunks(7)
         .map(|c| Ok(Bytes::copy_from_slice(c)))
         .collect();
@@ -409,12 +405,9 @@ async fn a_body_read_in_chunks_is_joined_verified_and_accepted() {
         .read_stream(Some(body.len() as u64), Chunks(chunks.into()))
         .await
         .unwrap();
-    assert_eq!(read.as_ref(), body.as_bytes());
+    assert_eq!(read, body);
     let accepted = endpoint
-        .receive(
-            &signed(body.as_bytes()),
-            Full::new(Bytes::from(body.clone())),
-        )
+        .receive(&headers, Full::new(body.clone()))
         .await
         .unwrap();
     assert_eq!(accepted.events(), 1);
@@ -423,12 +416,7 @@ async fn a_body_read_in_chunks_is_joined_verified_and_accepted() {
     let endpoint = Endpoint::builder(verifier(), handshake(), sink.clone())
         .body_timeout(None)
         .build();
-    assert!(
-        endpoint
-            .receive(&signed(body.as_bytes()), Full::new(Bytes::from(body)))
-            .await
-            .is_ok()
-    );
+    assert!(endpoint.receive(&headers, Full::new(body)).await.is_ok());
     assert_eq!(sink.count(), 2);
 }
 

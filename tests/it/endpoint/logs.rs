@@ -4,15 +4,14 @@
 use std::fmt::{self, Write as _};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use bytes::Bytes;
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use meta_webhooks::endpoint::Endpoint;
-use meta_webhooks::test_util::sign;
+use meta_webhooks::test_util::{DeliveryBuilder, HandshakeRequest, MessagingItem, SignedRequest};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
 
-use super::{RecordingSink, SECRET, TOKEN, delivery, dm, handshake, verifier};
+use super::{RecordingSink, SECRET, TOKEN, handshake, parts, verifier};
 
 /// A minimal subscriber that renders every event as `LEVEL field=value …`, keeping those
 /// emitted on one thread (the test's; other tests run on other threads).
@@ -76,48 +75,37 @@ async fn rejections_are_logged_at_warn_without_secrets() {
     *capture.thread.lock().unwrap() = Some(std::thread::current().id());
     let endpoint = Endpoint::builder(verifier(), handshake(), RecordingSink::default()).build();
 
-    let body = delivery(vec![dm("1", "m", 1, "private words of a customer")]);
-    let good = sign(SECRET, body.as_bytes());
-    let forged = sign("attacker", body.as_bytes());
-    let mut headers = HeaderMap::new();
-    headers.insert("x-hub-signature-256", forged.parse().unwrap());
-    let rejection = endpoint
-        .deliver(&headers, Bytes::from(body.clone()))
-        .await
-        .unwrap_err();
+    let request = DeliveryBuilder::instagram()
+        .messaging(MessagingItem::text("private words of a customer"))
+        .signed(SECRET);
+    let good = request.signature_value().unwrap();
+    let forged = request.clone().signed_with("attacker");
+    let forged_value = forged.signature_value().unwrap();
+    let (headers, body) = parts(forged);
+    let rejection = endpoint.deliver(&headers, body.clone()).await.unwrap_err();
     assert_eq!(rejection.status(), StatusCode::UNAUTHORIZED);
 
     let wrong_token = "guessed-token-value";
     let rejection = endpoint
-        .handshake(&format!(
-            "hub.mode=subscribe&hub.challenge=1&hub.verify_token={wrong_token}"
-        ))
+        .handshake(&HandshakeRequest::new(wrong_token).challenge("1").query())
         .unwrap_err();
     assert_eq!(rejection.status(), StatusCode::FORBIDDEN);
 
-    let private = "{\"private\": \"not a delivery\"}";
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        "x-hub-signature-256",
-        sign(SECRET, private.as_bytes()).parse().unwrap(),
-    );
-    let rejection = endpoint
-        .deliver(&headers, Bytes::from(private))
-        .await
-        .unwrap_err();
+    let (headers, private) = parts(SignedRequest::new(
+        SECRET,
+        "{\"private\": \"not a delivery\"}",
+    ));
+    let rejection = endpoint.deliver(&headers, private).await.unwrap_err();
     assert_eq!(rejection.status(), StatusCode::BAD_REQUEST);
 
     // No header at all, and the same header twice.
     let rejection = endpoint
-        .deliver_signatures([], Bytes::from(body.clone()))
+        .deliver_signatures([], body.clone())
         .await
         .unwrap_err();
     assert_eq!(rejection.status(), StatusCode::UNAUTHORIZED);
     let rejection = endpoint
-        .deliver_signatures(
-            [good.as_bytes(), good.as_bytes()],
-            Bytes::from(body.clone()),
-        )
+        .deliver_signatures([good.as_bytes(), good.as_bytes()], body.clone())
         .await
         .unwrap_err();
     assert_eq!(rejection.status(), StatusCode::UNAUTHORIZED);
@@ -144,7 +132,7 @@ async fn rejections_are_logged_at_warn_without_secrets() {
             TOKEN,
             wrong_token,
             &good[7..],
-            &forged[7..],
+            &forged_value[7..],
             "private",
         ] {
             assert!(!line.contains(secret), "{line} reveals {secret}");

@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use meta_webhooks::sink::{Sink, SinkError};
+use meta_webhooks::test_util::{DeliveryBuilder, MessagingItem};
 
-use super::{RedisServer, batch, builder, connect, delivery, now_ms, redis_conn, text};
+use super::{RedisServer, builder, connect, now_ms, redis_conn};
 
 async fn xlen(conn: &mut redis::aio::MultiplexedConnection, key: &str) -> u64 {
     redis::cmd("XLEN").arg(key).query_async(conn).await.unwrap()
@@ -26,12 +27,26 @@ async fn ok_only_once_every_event_is_in_its_shard_stream() {
     let streams = connect(&redis).await;
     let sink = streams.sink();
     let ts = now_ms();
-    let body = delivery(vec![
-        text("u1", "m1", "one", ts),
-        text("u2", "m2", "two", ts),
-        text("u1", "m3", "three", ts + 1),
-    ]);
-    sink.accept(batch(&body)).await.unwrap();
+    let delivery = DeliveryBuilder::instagram()
+        .messaging(
+            MessagingItem::text("one")
+                .sender("u1")
+                .mid("m1")
+                .timestamp_ms(ts),
+        )
+        .messaging(
+            MessagingItem::text("two")
+                .sender("u2")
+                .mid("m2")
+                .timestamp_ms(ts),
+        )
+        .messaging(
+            MessagingItem::text("three")
+                .sender("u1")
+                .mid("m3")
+                .timestamp_ms(ts + 1),
+        );
+    sink.accept(delivery.batch().unwrap()).await.unwrap();
     // When `accept` returned, all three are stored, each in its conversation's shard.
     assert_eq!(total_len(&redis, &streams).await, 3);
     let mut conn = redis_conn(&redis).await;
@@ -55,7 +70,9 @@ async fn ok_only_once_every_event_is_in_its_shard_stream() {
     assert_eq!(streams.stats().enqueued, 3);
 
     // A delivery without events stores nothing and is fine.
-    sink.accept(batch(&super::delivery(vec![]))).await.unwrap();
+    sink.accept(DeliveryBuilder::instagram().batch().unwrap())
+        .await
+        .unwrap();
     assert_eq!(total_len(&redis, &streams).await, 3);
 }
 
@@ -70,15 +87,29 @@ async fn a_full_shard_or_a_stopped_redis_is_503_and_stores_nothing() {
         .unwrap();
     let sink = streams.sink();
     for i in 0..2 {
-        let body = delivery(vec![text("full", &format!("f{i}"), "x", now_ms())]);
-        sink.accept(batch(&body)).await.unwrap();
+        let delivery = DeliveryBuilder::instagram().messaging(
+            MessagingItem::text("x")
+                .sender("full")
+                .mid(format!("f{i}"))
+                .timestamp_ms(now_ms()),
+        );
+        sink.accept(delivery.batch().unwrap()).await.unwrap();
     }
     // A delivery of two events where the shard has room for none: all or nothing.
-    let body = delivery(vec![
-        text("full", "f2", "x", now_ms()),
-        text("full", "f3", "y", now_ms()),
-    ]);
-    let error = sink.accept(batch(&body)).await.unwrap_err();
+    let delivery = DeliveryBuilder::instagram()
+        .messaging(
+            MessagingItem::text("x")
+                .sender("full")
+                .mid("f2")
+                .timestamp_ms(now_ms()),
+        )
+        .messaging(
+            MessagingItem::text("y")
+                .sender("full")
+                .mid("f3")
+                .timestamp_ms(now_ms()),
+        );
+    let error = sink.accept(delivery.batch().unwrap()).await.unwrap_err();
     assert!(matches!(error, SinkError::Full), "{error:?}");
     assert_eq!(error.status().as_u16(), 503);
     assert_eq!(
@@ -89,7 +120,7 @@ async fn a_full_shard_or_a_stopped_redis_is_503_and_stores_nothing() {
     assert_eq!(streams.stats().full, 1);
 
     redis.stop();
-    let error = sink.accept(batch(&body)).await.unwrap_err();
+    let error = sink.accept(delivery.batch().unwrap()).await.unwrap_err();
     assert_eq!(error.status().as_u16(), 503);
     assert!(streams.health().await.is_err());
     assert_eq!(streams.stats().enqueued, 2);
@@ -102,17 +133,37 @@ async fn the_first_delivery_and_health_check_after_a_restart_succeed() {
     let streams = connect(&redis).await;
     let sink = streams.sink();
     let health = connect(&redis).await;
-    sink.accept(batch(&delivery(vec![text("r", "r1", "before", now_ms())])))
-        .await
-        .unwrap();
+    sink.accept(
+        DeliveryBuilder::instagram()
+            .messaging(
+                MessagingItem::text("before")
+                    .sender("r")
+                    .mid("r1")
+                    .timestamp_ms(now_ms()),
+            )
+            .batch()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
     health.health().await.unwrap();
 
     // Redis restarts while nothing talks to it: the connections are dead, unnoticed.
     redis.restart();
     health.health().await.unwrap();
-    sink.accept(batch(&delivery(vec![text("r", "r2", "after", now_ms())])))
-        .await
-        .unwrap();
+    sink.accept(
+        DeliveryBuilder::instagram()
+            .messaging(
+                MessagingItem::text("after")
+                    .sender("r")
+                    .mid("r2")
+                    .timestamp_ms(now_ms()),
+            )
+            .batch()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         total_len(&redis, &streams).await,
         1,
@@ -122,8 +173,13 @@ async fn the_first_delivery_and_health_check_after_a_restart_succeed() {
     // Redis is down for a while and calls fail meanwhile…
     redis.stop();
     for i in 0..3 {
-        let body = delivery(vec![text("r", &format!("d{i}"), "down", now_ms())]);
-        assert!(sink.accept(batch(&body)).await.is_err());
+        let delivery = DeliveryBuilder::instagram().messaging(
+            MessagingItem::text("down")
+                .sender("r")
+                .mid(format!("d{i}"))
+                .timestamp_ms(now_ms()),
+        );
+        assert!(sink.accept(delivery.batch().unwrap()).await.is_err());
         assert!(health.health().await.is_err());
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -131,9 +187,19 @@ async fn the_first_delivery_and_health_check_after_a_restart_succeed() {
     redis.restart();
     health.health().await.unwrap();
     streams.health().await.unwrap();
-    sink.accept(batch(&delivery(vec![text("r", "r3", "back", now_ms())])))
-        .await
-        .unwrap();
+    sink.accept(
+        DeliveryBuilder::instagram()
+            .messaging(
+                MessagingItem::text("back")
+                    .sender("r")
+                    .mid("r3")
+                    .timestamp_ms(now_ms()),
+            )
+            .batch()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -173,11 +239,20 @@ async fn concurrent_deliveries_are_each_stored_whole_or_refused_whole() {
     for i in 0..40 {
         let sink = streams.sink();
         tasks.push(tokio::spawn(async move {
-            let body = delivery(vec![
-                text("c", &format!("c{i}a"), "a", now_ms()),
-                text("c", &format!("c{i}b"), "b", now_ms()),
-            ]);
-            sink.accept(batch(&body)).await
+            let delivery = DeliveryBuilder::instagram()
+                .messaging(
+                    MessagingItem::text("a")
+                        .sender("c")
+                        .mid(format!("c{i}a"))
+                        .timestamp_ms(now_ms()),
+                )
+                .messaging(
+                    MessagingItem::text("b")
+                        .sender("c")
+                        .mid(format!("c{i}b"))
+                        .timestamp_ms(now_ms()),
+                );
+            sink.accept(delivery.batch().unwrap()).await
         }));
     }
     let mut accepted = 0;

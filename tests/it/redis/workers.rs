@@ -6,11 +6,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use meta_webhooks::sink::{Retry, Sink};
+use meta_webhooks::test_util::{DeliveryBuilder, MessagingItem};
 
-use super::{
-    ACCOUNT, Recorder, RedisServer, batch, builder, connect, delivery, eventually, now_ms,
-    redis_conn, text,
-};
+use super::{ACCOUNT, Recorder, RedisServer, builder, connect, eventually, now_ms, redis_conn};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -52,21 +50,20 @@ async fn two_workers_share_the_shards_and_keep_each_conversation_in_order() {
     for round in 0..6u64 {
         for pair in 0..4 {
             let (a, b) = (format!("u{}", pair * 2), format!("u{}", pair * 2 + 1));
-            let body = delivery(vec![
-                text(
-                    &a,
-                    &format!("m-{a}-{round}"),
-                    &format!("{a} says {round}"),
-                    base + round,
-                ),
-                text(
-                    &b,
-                    &format!("m-{b}-{round}"),
-                    &format!("{b} says {round}"),
-                    base + round,
-                ),
-            ]);
-            sink.accept(batch(&body)).await.unwrap();
+            let delivery = DeliveryBuilder::instagram()
+                .messaging(
+                    MessagingItem::text(format!("{a} says {round}"))
+                        .sender(&a)
+                        .mid(format!("m-{a}-{round}"))
+                        .timestamp_ms(base + round),
+                )
+                .messaging(
+                    MessagingItem::text(format!("{b} says {round}"))
+                        .sender(&b)
+                        .mid(format!("m-{b}-{round}"))
+                        .timestamp_ms(base + round),
+                );
+            sink.accept(delivery.batch().unwrap()).await.unwrap();
         }
     }
     assert_eq!(receiver.stats().enqueued, 48);
@@ -147,13 +144,17 @@ async fn a_dead_workers_entries_are_reclaimed_and_handled_once_in_order() {
     let config = receiver.config().clone();
     let base = now_ms();
     for i in 0..3 {
-        let body = delivery(vec![text(
-            "ghosted",
-            &format!("g{i}"),
-            &format!("msg {i}"),
-            base + i,
-        )]);
-        receiver.sink().accept(batch(&body)).await.unwrap();
+        let delivery = DeliveryBuilder::instagram().messaging(
+            MessagingItem::text(format!("msg {i}"))
+                .sender("ghosted")
+                .mid(format!("g{i}"))
+                .timestamp_ms(base + i),
+        );
+        receiver
+            .sink()
+            .accept(delivery.batch().unwrap())
+            .await
+            .unwrap();
     }
     // A worker read them, holds the shard's lease and dies without acknowledging.
     let mut conn = redis_conn(&redis).await;
@@ -226,10 +227,18 @@ async fn the_retry_budget_ends_in_the_dead_letter_stream_and_unbounded_retries_d
         .enumerate()
     {
         let user = format!("p{i}");
-        let item = text(&user, &format!("d{i}"), body, base + i as u64);
+        let item = MessagingItem::text(*body)
+            .sender(&user)
+            .mid(format!("d{i}"))
+            .timestamp_ms(base + i as u64);
         streams
             .sink()
-            .accept(batch(&delivery(vec![item])))
+            .accept(
+                DeliveryBuilder::instagram()
+                    .messaging(item)
+                    .batch()
+                    .unwrap(),
+            )
             .await
             .unwrap();
     }
@@ -281,7 +290,17 @@ async fn an_unreadable_entry_is_dead_lettered_and_its_neighbours_are_handled() {
     let mut conn = redis_conn(&redis).await;
     streams
         .sink()
-        .accept(batch(&delivery(vec![text("n", "n1", "before", now_ms())])))
+        .accept(
+            DeliveryBuilder::instagram()
+                .messaging(
+                    MessagingItem::text("before")
+                        .sender("n")
+                        .mid("n1")
+                        .timestamp_ms(now_ms()),
+                )
+                .batch()
+                .unwrap(),
+        )
         .await
         .unwrap();
     let _: String = redis::cmd("XADD")
@@ -296,12 +315,17 @@ async fn an_unreadable_entry_is_dead_lettered_and_its_neighbours_are_handled() {
         .unwrap();
     streams
         .sink()
-        .accept(batch(&delivery(vec![text(
-            "n",
-            "n2",
-            "after",
-            now_ms() + 1,
-        )])))
+        .accept(
+            DeliveryBuilder::instagram()
+                .messaging(
+                    MessagingItem::text("after")
+                        .sender("n")
+                        .mid("n2")
+                        .timestamp_ms(now_ms() + 1),
+                )
+                .batch()
+                .unwrap(),
+        )
         .await
         .unwrap();
     let recorder = Recorder::default();
@@ -326,10 +350,15 @@ async fn an_unreadable_entry_is_dead_lettered_and_its_neighbours_are_handled() {
 async fn the_same_event_through_two_receivers_is_handled_once() {
     let redis = RedisServer::start();
     let (r1, r2) = (connect(&redis).await, connect(&redis).await);
-    let body = delivery(vec![text("dup", "m-dup", "hello there", now_ms())]);
+    let delivery = DeliveryBuilder::instagram().messaging(
+        MessagingItem::text("hello there")
+            .sender("dup")
+            .mid("m-dup")
+            .timestamp_ms(now_ms()),
+    );
     for _ in 0..3 {
-        r1.sink().accept(batch(&body)).await.unwrap();
-        r2.sink().accept(batch(&body)).await.unwrap();
+        r1.sink().accept(delivery.batch().unwrap()).await.unwrap();
+        r2.sink().accept(delivery.batch().unwrap()).await.unwrap();
     }
     let recorder = Recorder::default();
     let streams = connect(&redis).await;
@@ -354,10 +383,18 @@ async fn shutdown_drains_what_is_being_handled_and_leaves_the_rest_for_the_next_
     let config = streams.config().clone();
     let base = now_ms();
     for i in 0..12u64 {
-        let item = text("slow", &format!("s{i}"), &format!("slow {i}"), base + i);
+        let item = MessagingItem::text(format!("slow {i}"))
+            .sender("slow")
+            .mid(format!("s{i}"))
+            .timestamp_ms(base + i);
         streams
             .sink()
-            .accept(batch(&delivery(vec![item])))
+            .accept(
+                DeliveryBuilder::instagram()
+                    .messaging(item)
+                    .batch()
+                    .unwrap(),
+            )
             .await
             .unwrap();
     }
@@ -405,16 +442,36 @@ async fn workers_carry_on_after_a_redis_restart() {
     let recorder = Recorder::default();
     let workers = streams.start_workers(recorder.clone()).await.unwrap();
     let sink = streams.sink();
-    sink.accept(batch(&delivery(vec![text("a", "a1", "first", now_ms())])))
-        .await
-        .unwrap();
+    sink.accept(
+        DeliveryBuilder::instagram()
+            .messaging(
+                MessagingItem::text("first")
+                    .sender("a")
+                    .mid("a1")
+                    .timestamp_ms(now_ms()),
+            )
+            .batch()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
     assert!(eventually(WAIT, || async { recorder.handled() == 1 }).await);
     // Without persistence the restarted server has no streams or groups: the workers
     // recreate them and handle what arrives next.
     redis.restart();
-    sink.accept(batch(&delivery(vec![text("a", "a2", "second", now_ms())])))
-        .await
-        .unwrap();
+    sink.accept(
+        DeliveryBuilder::instagram()
+            .messaging(
+                MessagingItem::text("second")
+                    .sender("a")
+                    .mid("a2")
+                    .timestamp_ms(now_ms()),
+            )
+            .batch()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
     assert!(
         eventually(WAIT, || async { recorder.handled() == 2 }).await,
         "{:?}",

@@ -13,12 +13,12 @@ use hyper_util::service::TowerToHyperService;
 use meta_webhooks::Event;
 use meta_webhooks::endpoint::Endpoint;
 use meta_webhooks::sink::{MemorySink, handler_fn};
-use meta_webhooks::test_util::sign;
+use meta_webhooks::test_util::{DeliveryBuilder, HandshakeRequest, MessagingItem, SignedRequest};
 use meta_webhooks::tower::Webhook;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::{SECRET, TOKEN, delivery, dm, handshake, verifier};
+use super::{SECRET, TOKEN, handshake, verifier};
 
 fn texts_sink() -> (MemorySink, Arc<Mutex<Vec<String>>>) {
     let texts = Arc::new(Mutex::new(Vec::new()));
@@ -54,72 +54,83 @@ async fn exchange(addr: SocketAddr, request: Vec<u8>) -> (u16, String) {
     (status, body)
 }
 
-fn post(body: &str, signature: &str) -> Vec<u8> {
-    format!(
+/// The signature header line of `request`, as the twin signs it.
+fn signature_line(request: &SignedRequest) -> String {
+    request
+        .signature_value()
+        .map(|value| format!("X-Hub-Signature-256: {value}\r\n"))
+        .unwrap_or_default()
+}
+
+/// `request` on the wire, its body announced by `Content-Length`.
+fn post(request: &SignedRequest) -> Vec<u8> {
+    let body = request.body();
+    let mut raw = format!(
         "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-         X-Hub-Signature-256: {signature}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+         {}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        signature_line(request),
         body.len()
+    )
+    .into_bytes();
+    raw.extend_from_slice(&body);
+    raw
+}
+
+/// `request` on the wire, its body in chunks of `chunk` bytes.
+fn post_chunked(request: &SignedRequest, chunk: usize) -> Vec<u8> {
+    let mut raw = format!(
+        "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n{}\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        signature_line(request)
+    )
+    .into_bytes();
+    for part in request.body().chunks(chunk) {
+        raw.extend(format!("{:x}\r\n", part.len()).bytes());
+        raw.extend(part);
+        raw.extend(b"\r\n");
+    }
+    raw.extend(b"0\r\n\r\n");
+    raw
+}
+
+fn get(request: &HandshakeRequest) -> Vec<u8> {
+    format!(
+        "GET /webhook?{} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        request.query()
     )
     .into_bytes()
 }
 
-fn post_chunked(body: &str, signature: &str, chunk: usize) -> Vec<u8> {
-    let mut request = format!(
-        "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Hub-Signature-256: {signature}\r\n\
-         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-    )
-    .into_bytes();
-    for part in body.as_bytes().chunks(chunk) {
-        request.extend(format!("{:x}\r\n", part.len()).bytes());
-        request.extend(part);
-        request.extend(b"\r\n");
-    }
-    request.extend(b"0\r\n\r\n");
-    request
-}
-
-fn get(query: &str) -> Vec<u8> {
-    format!("GET /webhook?{query} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .into_bytes()
+/// A signed delivery of one text message.
+fn text(sender: &str, mid: &str, text: &str) -> SignedRequest {
+    DeliveryBuilder::instagram()
+        .messaging(MessagingItem::text(text).sender(sender).mid(mid))
+        .signed(SECRET)
 }
 
 /// Every path a real client can take, against a server at `addr`.
 async fn exercise(addr: SocketAddr) {
-    let query = format!("hub.mode=subscribe&hub.challenge=987654&hub.verify_token={TOKEN}");
+    let handshake = HandshakeRequest::new(TOKEN).challenge("987654");
     assert_eq!(
-        exchange(addr, get(&query)).await,
+        exchange(addr, get(&handshake)).await,
         (200, "987654".to_owned())
     );
-    let (status, _) = exchange(
-        addr,
-        get("hub.mode=subscribe&hub.challenge=1&hub.verify_token=x"),
-    )
-    .await;
+    let (status, _) = exchange(addr, get(&HandshakeRequest::new("x").challenge("1"))).await;
     assert_eq!(status, 403);
 
-    let body = delivery(vec![dm("1", "m-plain", 1, "over content-length")]);
-    assert_eq!(
-        exchange(addr, post(&body, &sign(SECRET, body.as_bytes())))
-            .await
-            .0,
-        200
-    );
+    let request = text("1", "m-plain", "over content-length");
+    assert_eq!(exchange(addr, post(&request)).await.0, 200);
 
-    let body = delivery(vec![dm("2", "m-chunked", 2, "over chunked encoding")]);
-    let request = post_chunked(&body, &sign(SECRET, body.as_bytes()), 17);
-    assert_eq!(exchange(addr, request).await.0, 200);
+    let request = text("2", "m-chunked", "over chunked encoding");
+    assert_eq!(exchange(addr, post_chunked(&request, 17)).await.0, 200);
 
-    let (status, text) = exchange(addr, post(&body, &sign("wrong", body.as_bytes()))).await;
-    assert_eq!((status, text.as_str()), (401, "Unauthorized"));
+    let (status, answer) = exchange(addr, post(&request.signed_with("wrong"))).await;
+    assert_eq!((status, answer.as_str()), (401, "Unauthorized"));
 
     // Over the 4 KiB limit, announced by Content-Length or streamed in chunks.
-    let big = delivery(vec![dm("3", "m-big", 3, &"x".repeat(5000))]);
-    let signature = sign(SECRET, big.as_bytes());
-    assert_eq!(exchange(addr, post(&big, &signature)).await.0, 413);
-    assert_eq!(
-        exchange(addr, post_chunked(&big, &signature, 512)).await.0,
-        413
-    );
+    let big = text("3", "m-big", &"x".repeat(5000));
+    assert_eq!(exchange(addr, post(&big)).await.0, 413);
+    assert_eq!(exchange(addr, post_chunked(&big, 512)).await.0, 413);
 
     let put = b"PUT /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     assert_eq!(exchange(addr, put.to_vec()).await.0, 405);

@@ -10,17 +10,16 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::Full;
 use meta_webhooks::endpoint::{Accepted, Endpoint, Rejection, RejectionKind};
 use meta_webhooks::event::EventKind;
 use meta_webhooks::sink::{SinkError, handler_fn};
-use meta_webhooks::test_util::sign;
+use meta_webhooks::test_util::{
+    Corpus, DeliveryBuilder, HandshakeRequest, MessagingItem, Outcome, SignedRequest,
+};
 use meta_webhooks::tower::{Acknowledge, Webhook, WebhookLayer};
 use tower::{Layer, ServiceBuilder, ServiceExt, service_fn};
 
-use super::{
-    ACCOUNT, RecordingSink, SECRET, TOKEN, body_of, delivery, dm, handshake, signed_post, verifier,
-};
+use super::{ACCOUNT, RecordingSink, SECRET, Served, TOKEN, body_of, handshake, verifier};
 
 fn endpoint(sink: RecordingSink) -> Endpoint<RecordingSink> {
     Endpoint::builder(verifier(), handshake(), sink).build()
@@ -46,17 +45,19 @@ fn rejection_of<B>(response: &Response<B>) -> Rejection {
         .expect("a rejection rides in the extensions")
 }
 
-fn get(query: &str) -> Request<Full<Bytes>> {
-    Request::get(format!("/webhook?{query}"))
-        .body(Full::default())
-        .unwrap()
+/// A delivery of one text message.
+fn hi() -> DeliveryBuilder {
+    DeliveryBuilder::instagram().messaging(MessagingItem::text("hi"))
 }
 
 #[tokio::test]
 async fn handshake_echoes_the_challenge_as_text_plain() {
     let sink = RecordingSink::default();
-    let query = format!("hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={TOKEN}");
-    let response = webhook(sink.clone()).oneshot(get(&query)).await.unwrap();
+    let request = HandshakeRequest::new(TOKEN).challenge("1158201444");
+    let response = webhook(sink.clone())
+        .oneshot(request.served())
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.headers()[header::CONTENT_TYPE],
@@ -71,25 +72,28 @@ async fn handshake_echoes_the_challenge_as_text_plain() {
 async fn handshake_refusals_are_403_or_400() {
     let cases = [
         (
-            "hub.mode=subscribe&hub.challenge=1&hub.verify_token=guess".to_owned(),
+            HandshakeRequest::new("guess").challenge("1"),
             StatusCode::FORBIDDEN,
         ),
         (
-            format!("hub.mode=unsubscribe&hub.challenge=1&hub.verify_token={TOKEN}"),
+            HandshakeRequest::new(TOKEN)
+                .mode(Some("unsubscribe"))
+                .challenge("1"),
             StatusCode::FORBIDDEN,
         ),
         (
-            format!("hub.mode=subscribe&hub.challenge=%3Cscript%3E&hub.verify_token={TOKEN}"),
+            HandshakeRequest::new(TOKEN).challenge("<script>"),
             StatusCode::BAD_REQUEST,
         ),
         (
-            format!("hub.mode=subscribe&hub.verify_token={TOKEN}"),
+            HandshakeRequest::new(TOKEN).without_challenge(),
             StatusCode::BAD_REQUEST,
         ),
     ];
-    for (query, status) in cases {
+    for (request, status) in cases {
+        let query = request.query();
         let response = webhook(RecordingSink::default())
-            .oneshot(get(&query))
+            .oneshot(request.served())
             .await
             .unwrap();
         assert_eq!(response.status(), status, "{query}");
@@ -105,10 +109,11 @@ async fn handshake_refusals_are_403_or_400() {
 async fn other_methods_are_405_with_allow() {
     for method in [Method::PUT, Method::DELETE, Method::PATCH, Method::HEAD] {
         let sink = RecordingSink::default();
-        let body = delivery(vec![dm("1", "m", 1, "hi")]);
-        let mut request = signed_post(body);
-        *request.method_mut() = method.clone();
-        let response = webhook(sink.clone()).oneshot(request).await.unwrap();
+        let request = hi().signed(SECRET).method(method.clone());
+        let response = webhook(sink.clone())
+            .oneshot(request.served())
+            .await
+            .unwrap();
         assert_eq!(
             response.status(),
             StatusCode::METHOD_NOT_ALLOWED,
@@ -126,17 +131,16 @@ async fn other_methods_are_405_with_allow() {
 #[tokio::test]
 async fn accepted_delivery_is_200_only_after_the_sink_has_it() {
     let sink = RecordingSink::default();
-    let body = delivery(vec![
-        dm(
-            "6934581207719432",
-            "mid-1",
-            1_769_870_412_000,
-            "Hi! \u{e4} \u{1f600}",
-        ),
-        dm("6934581207719433", "mid-2", 1_769_870_412_001, ""),
-    ]);
+    let delivery = DeliveryBuilder::instagram()
+        .messaging(MessagingItem::text("Hi! \u{e4} \u{1f600}").mid("mid-1"))
+        .messaging(
+            MessagingItem::text("")
+                .sender("6934581207719433")
+                .mid("mid-2"),
+        );
+    let body = delivery.build();
     let response = webhook(sink.clone())
-        .oneshot(signed_post(body.clone()))
+        .oneshot(delivery.signed(SECRET).served())
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -146,11 +150,7 @@ async fn accepted_delivery_is_200_only_after_the_sink_has_it() {
     let accepted = sink.accepted.lock().unwrap();
     assert_eq!(accepted.len(), 1);
     let batch = &accepted[0];
-    assert_eq!(
-        batch.body().as_ref(),
-        body.as_bytes(),
-        "the raw bytes are kept"
-    );
+    assert_eq!(batch.body(), &body, "the raw bytes are kept");
     assert_eq!(batch.verified().secret_index(), 0);
     let events: Vec<_> = batch.events().collect();
     assert_eq!(events.len(), 2);
@@ -162,42 +162,26 @@ async fn accepted_delivery_is_200_only_after_the_sink_has_it() {
 
 #[tokio::test]
 async fn signature_failures_are_401_and_nothing_reaches_the_sink() {
-    let body = delivery(vec![dm("1", "m", 1, "hi")]);
-    let mut missing = signed_post(body.clone());
-    missing.headers_mut().remove("x-hub-signature-256");
-    let mut legacy_only = signed_post(body.clone());
-    legacy_only.headers_mut().remove("x-hub-signature-256");
-    legacy_only.headers_mut().insert(
-        "x-hub-signature",
-        "sha1=0000000000000000000000000000000000000000"
-            .parse()
-            .unwrap(),
-    );
-    let mut forged = signed_post(body.clone());
-    forged.headers_mut().insert(
-        "x-hub-signature-256",
-        sign("another-secret", body.as_bytes()).parse().unwrap(),
-    );
-    let mut malformed = signed_post(body.clone());
-    malformed
-        .headers_mut()
-        .insert("x-hub-signature-256", "sha256=xyz".parse().unwrap());
-    // Right signature, one byte of the body changed.
-    let mut tampered = signed_post(body.replace("hi", "ho"));
-    tampered.headers_mut().insert(
-        "x-hub-signature-256",
-        sign(SECRET, body.as_bytes()).parse().unwrap(),
-    );
-
+    let request = || hi().signed(SECRET);
     for (name, request) in [
-        ("missing", missing),
-        ("legacy only", legacy_only),
-        ("forged", forged),
-        ("malformed", malformed),
-        ("tampered", tampered),
+        ("missing", request().unsigned()),
+        (
+            "legacy only",
+            request().unsigned().header(
+                "x-hub-signature",
+                "sha1=0000000000000000000000000000000000000000",
+            ),
+        ),
+        ("forged", request().signed_with("another-secret")),
+        ("malformed", request().signature("sha256=xyz")),
+        // Right signature, the body changed after signing.
+        ("tampered", request().tampered()),
     ] {
         let sink = RecordingSink::default();
-        let response = webhook(sink.clone()).oneshot(request).await.unwrap();
+        let response = webhook(sink.clone())
+            .oneshot(request.served())
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{name}");
         assert_eq!(
             rejection_of(&response).kind(),
@@ -212,14 +196,12 @@ async fn signature_failures_are_401_and_nothing_reaches_the_sink() {
 
 #[tokio::test]
 async fn two_signature_headers_are_401_even_when_both_are_right() {
-    let body = delivery(vec![dm("1", "m", 1, "hi")]);
-    let mut request = signed_post(body.clone());
-    request.headers_mut().append(
-        "x-hub-signature-256",
-        sign(SECRET, body.as_bytes()).parse().unwrap(),
-    );
+    let request = hi().signed(SECRET).duplicate_signature();
     let sink = RecordingSink::default();
-    let response = webhook(sink.clone()).oneshot(request).await.unwrap();
+    let response = webhook(sink.clone())
+        .oneshot(request.served())
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(rejection_of(&response).kind(), RejectionKind::Signature);
     assert_eq!(sink.count(), 0);
@@ -233,10 +215,10 @@ async fn a_body_that_does_not_arrive_in_time_is_408() {
             .body_timeout(std::time::Duration::from_millis(50))
             .build(),
     );
-    let request = Request::post("/webhook")
-        .header("x-hub-signature-256", sign(SECRET, b"{}"))
-        .body(Stalled)
-        .unwrap();
+    let request = SignedRequest::new(SECRET, "{}")
+        .build()
+        .unwrap()
+        .map(|_| Stalled);
     let response = service.oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
     assert_eq!(rejection_of(&response).kind(), RejectionKind::Timeout);
@@ -255,7 +237,7 @@ async fn a_verified_body_that_is_not_a_delivery_is_400() {
     ] {
         let sink = RecordingSink::default();
         let response = webhook(sink.clone())
-            .oneshot(signed_post(body))
+            .oneshot(SignedRequest::new(SECRET, body).served())
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body:?}");
@@ -270,52 +252,38 @@ async fn a_verified_body_that_is_not_a_delivery_is_400() {
 
 #[tokio::test]
 async fn the_fixture_rejects_are_400_and_the_deliveries_200() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut checked = 0;
-    for group in [
-        "reject",
-        "instagram/messaging",
-        "instagram/edge",
-        "page/messaging",
-    ] {
-        for entry in std::fs::read_dir(root.join(group)).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if !name.ends_with(".json") || name.ends_with(".expected.json") {
-                continue;
-            }
-            let expected: serde_json::Value = serde_json::from_slice(
-                &std::fs::read(path.with_file_name(name.replace(".json", ".expected.json")))
-                    .unwrap(),
-            )
+    for fixture in Corpus::new().fixtures() {
+        let fixture = fixture.unwrap();
+        let rejected = match fixture.expected() {
+            Some(expected) => *expected == Outcome::Rejected,
+            None => fixture.is_reject(),
+        };
+        let sink = RecordingSink::default();
+        let response = webhook(sink.clone())
+            .oneshot(fixture.signed(SECRET).served())
+            .await
             .unwrap();
-            let rejected = expected.get("error").is_some();
-            let sink = RecordingSink::default();
-            let response = webhook(sink.clone())
-                .oneshot(signed_post(std::fs::read(&path).unwrap()))
-                .await
-                .unwrap();
-            let want = if rejected {
-                StatusCode::BAD_REQUEST
-            } else {
-                StatusCode::OK
-            };
-            assert_eq!(response.status(), want, "{group}/{name}");
-            assert_eq!(sink.count(), usize::from(!rejected), "{group}/{name}");
-            checked += 1;
-        }
+        let want = if rejected {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        assert_eq!(response.status(), want, "{}", fixture.name());
+        assert_eq!(sink.count(), usize::from(!rejected), "{}", fixture.name());
+        checked += 1;
     }
-    assert!(checked >= 40, "only {checked} fixtures");
+    assert!(checked >= 100, "only {checked} fixtures");
 }
 
 #[tokio::test]
 async fn per_item_errors_are_handed_to_the_sink() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/instagram/edge/mixed__sender_id_object.json");
-    let body = std::fs::read(path).unwrap();
+    let fixture = Corpus::new()
+        .fixture("instagram/edge/mixed__sender_id_object")
+        .unwrap();
     let sink = RecordingSink::default();
     let response = webhook(sink.clone())
-        .oneshot(signed_post(body))
+        .oneshot(fixture.signed(SECRET).served())
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -333,14 +301,14 @@ async fn content_length_over_the_limit_is_413_without_reading() {
     let sink = RecordingSink::default();
     let service = limited(sink.clone(), 100);
     let polled = Arc::new(AtomicUsize::new(0));
-    let request = Request::post("/webhook")
-        .header(header::CONTENT_LENGTH, "101")
-        .header("x-hub-signature-256", sign(SECRET, b"x"))
-        .body(Endless {
+    let request = SignedRequest::new(SECRET, "x")
+        .header("content-length", "101")
+        .build()
+        .unwrap()
+        .map(|_| Endless {
             polled: Arc::clone(&polled),
             chunk: 10,
-        })
-        .unwrap();
+        });
     let response = service.oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(rejection_of(&response).kind(), RejectionKind::TooLarge);
@@ -370,33 +338,28 @@ async fn a_streamed_body_is_cut_off_at_the_limit() {
 
 #[tokio::test]
 async fn a_body_at_the_limit_in_many_chunks_is_joined_and_verified() {
-    let body = delivery(vec![dm("1", "m", 1, &"x".repeat(400))]);
+    let request = DeliveryBuilder::instagram()
+        .messaging(MessagingItem::text("x".repeat(400)))
+        .signed(SECRET)
+        .build()
+        .unwrap();
+    let body = request.body().clone();
     let sink = RecordingSink::default();
     let service = limited(sink.clone(), body.len());
-    let chunks: Vec<Bytes> = body
-        .as_bytes()
-        .chunks(7)
-        .map(Bytes::copy_from_slice)
-        .collect();
-    let request = Request::post("/webhook")
-        .header("x-hub-signature-256", sign(SECRET, body.as_bytes()))
-        .body(Chunks(chunks.into()))
-        .unwrap();
+    let chunks: Vec<Bytes> = body.chunks(7).map(Bytes::copy_from_slice).collect();
+    let request = request.map(|_| Chunks(chunks.into()));
     let response = service.oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        sink.accepted.lock().unwrap()[0].body().as_ref(),
-        body.as_bytes()
-    );
+    assert_eq!(sink.accepted.lock().unwrap()[0].body(), &body);
 }
 
 #[tokio::test]
 async fn a_failing_body_is_400() {
     let sink = RecordingSink::default();
-    let request = Request::post("/webhook")
-        .header("x-hub-signature-256", sign(SECRET, b""))
-        .body(Failing)
-        .unwrap();
+    let request = SignedRequest::new(SECRET, "")
+        .build()
+        .unwrap()
+        .map(|_| Failing);
     let response = webhook(sink.clone()).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let rejection = rejection_of(&response);
@@ -415,7 +378,7 @@ async fn a_refusing_sink_is_503() {
     ] {
         let sink = RecordingSink::refusing(error.clone());
         let response = webhook(sink)
-            .oneshot(signed_post(delivery(vec![dm("1", "m", 1, "hi")])))
+            .oneshot(hi().signed(SECRET).served())
             .await
             .unwrap();
         assert_eq!(
@@ -445,11 +408,10 @@ async fn the_rejection_response_is_pluggable() {
             response
         })
         .layer(Acknowledge);
-    let mut request = signed_post(delivery(vec![]));
-    request
-        .headers_mut()
-        .insert("x-hub-signature-256", sign("nope", b"").parse().unwrap());
-    let response = service.oneshot(request).await.unwrap();
+    let request = DeliveryBuilder::instagram()
+        .signed(SECRET)
+        .signed_with("nope");
+    let response = service.oneshot(request.served()).await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(response.headers()["x-custom"], "1");
     assert_eq!(rejection_of(&response).kind(), RejectionKind::Signature);
@@ -480,16 +442,21 @@ async fn the_layer_wraps_an_inner_service_that_sees_the_accepted_summary() {
             }
         },
     ));
-    let body = delivery(vec![dm("1", "a", 1, "x"), dm("2", "b", 2, "y")]);
-    let len = body.len();
-    let response = service.clone().oneshot(signed_post(body)).await.unwrap();
+    let delivery = DeliveryBuilder::instagram()
+        .messaging(MessagingItem::text("x"))
+        .messaging(MessagingItem::text("y"));
+    let len = delivery.build().len();
+    let response = service
+        .clone()
+        .oneshot(delivery.signed(SECRET).served())
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(body_of(response).await, format!("EVENT_RECEIVED 2 0 {len}"));
 
     // A rejected request never reaches the inner service.
-    let mut bad = signed_post(delivery(vec![]));
-    bad.headers_mut().remove("x-hub-signature-256");
-    let response = service.oneshot(bad).await.unwrap();
+    let bad = delivery.signed(SECRET).unsigned();
+    let response = service.oneshot(bad.served()).await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     assert_eq!(sink.count(), 1);
@@ -513,7 +480,12 @@ async fn memory_sink_behind_the_endpoint_handles_what_it_acknowledged() {
         .unwrap();
     let service = Webhook::new(Endpoint::builder(verifier(), handshake(), sink.clone()).build());
     let response = service
-        .oneshot(signed_post(delivery(vec![dm("1", "m1", 1, "hello")])))
+        .oneshot(
+            DeliveryBuilder::instagram()
+                .messaging(MessagingItem::text("hello"))
+                .signed(SECRET)
+                .served(),
+        )
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);

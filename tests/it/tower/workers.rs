@@ -14,11 +14,12 @@ use meta_webhooks::sink::{
     Claim, Dedup, DedupError, Handler, MemoryDedup, MemorySink, OnDedupError, SinkError,
     SinkErrorKind, handler_fn,
 };
+use meta_webhooks::test_util::{Corpus, DeliveryBuilder, MessagingItem};
 use meta_webhooks::tower::{Acknowledge, Webhook};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
-use super::{delivery, dm, handshake, signed_post, verifier};
+use super::{SECRET, Served, handshake, verifier};
 
 type Log = Arc<Mutex<Vec<(String, u64, String)>>>;
 
@@ -51,10 +52,13 @@ fn endpoint(sink: &MemorySink) -> Webhook<Acknowledge, MemorySink> {
     Webhook::new(Endpoint::builder(verifier(), handshake(), sink.clone()).build())
 }
 
-async fn post(service: &Webhook<Acknowledge, MemorySink>, body: String) -> StatusCode {
+async fn post(
+    service: &Webhook<Acknowledge, MemorySink>,
+    delivery: &DeliveryBuilder,
+) -> StatusCode {
     service
         .clone()
-        .oneshot(signed_post(body))
+        .oneshot(delivery.signed(SECRET).served())
         .await
         .unwrap()
         .status()
@@ -102,7 +106,12 @@ async fn one_senders_events_keep_their_order_across_interleaved_deliveries() {
                 mine.push(*t);
             }
             for ts in mine.iter().rev() {
-                items.push(dm(sender, &format!("mid-{d}-{sender}-{ts}"), *ts, "x"));
+                items.push(
+                    MessagingItem::text("x")
+                        .sender(sender.as_str())
+                        .mid(format!("mid-{d}-{sender}-{ts}"))
+                        .timestamp_ms(*ts),
+                );
             }
             expected.entry(sender.clone()).or_default().extend(mine);
         }
@@ -112,7 +121,10 @@ async fn one_senders_events_keep_their_order_across_interleaved_deliveries() {
             let i = (rng.next() as usize) % items.len();
             shuffled.push(items.remove(i));
         }
-        assert_eq!(post(&service, delivery(shuffled)).await, StatusCode::OK);
+        let delivery = shuffled
+            .into_iter()
+            .fold(DeliveryBuilder::instagram(), DeliveryBuilder::messaging);
+        assert_eq!(post(&service, &delivery).await, StatusCode::OK);
     }
     sink.shutdown().await;
 
@@ -144,12 +156,13 @@ async fn the_same_mid_delivered_20_times_concurrently_is_handled_once() {
         .start(recorder(&log, Duration::from_millis(5)))
         .unwrap();
     let service = endpoint(&sink);
-    let body = delivery(vec![dm("6934581207719432", "mid-twenty", 1, "hi")]);
+    let delivery =
+        DeliveryBuilder::instagram().messaging(MessagingItem::text("hi").mid("mid-twenty"));
     let mut tasks = Vec::new();
     for _ in 0..20 {
         let service = service.clone();
-        let body = body.clone();
-        tasks.push(tokio::spawn(async move { post(&service, body).await }));
+        let delivery = delivery.clone();
+        tasks.push(tokio::spawn(async move { post(&service, &delivery).await }));
     }
     for task in tasks {
         assert_eq!(task.await.unwrap(), StatusCode::OK);
@@ -196,8 +209,15 @@ async fn a_full_sink_answers_503_and_drops_nothing_it_accepted() {
     // two in its queue, so at most six deliveries can be taken.
     for i in 0..40 {
         let mid = format!("mid-{i}");
-        let body = delivery(vec![dm(&format!("sender-{i}"), &mid, i, "x")]);
-        let response = service.clone().oneshot(signed_post(body)).await.unwrap();
+        let request = DeliveryBuilder::instagram()
+            .messaging(
+                MessagingItem::text("x")
+                    .sender(format!("sender-{i}"))
+                    .mid(mid.as_str())
+                    .timestamp_ms(i),
+            )
+            .signed(SECRET);
+        let response = service.clone().oneshot(request.served()).await.unwrap();
         match response.status() {
             StatusCode::OK => {
                 accepted.insert(mid);
@@ -248,15 +268,18 @@ async fn a_batch_is_accepted_whole_or_not_at_all() {
     let service = endpoint(&sink);
     // 40 senders spread over all 8 workers: one batch needs a slot on every worker.
     let batch = |round: u64| {
-        delivery(
-            (0..40)
-                .map(|s| dm(&format!("s{s}"), &format!("m{round}-{s}"), round, "x"))
-                .collect(),
-        )
+        (0..40).fold(DeliveryBuilder::instagram(), |delivery, s| {
+            delivery.messaging(
+                MessagingItem::text("x")
+                    .sender(format!("s{s}"))
+                    .mid(format!("m{round}-{s}"))
+                    .timestamp_ms(round),
+            )
+        })
     };
     let mut accepted = 0;
     for round in 0..10 {
-        if post(&service, batch(round)).await == StatusCode::OK {
+        if post(&service, &batch(round)).await == StatusCode::OK {
             accepted += 1;
         }
     }
@@ -279,8 +302,13 @@ async fn shutdown_drains_what_was_accepted_and_then_refuses() {
         .unwrap();
     let service = endpoint(&sink);
     for i in 0..30 {
-        let body = delivery(vec![dm(&format!("s{}", i % 5), &format!("m{i}"), i, "x")]);
-        assert_eq!(post(&service, body).await, StatusCode::OK);
+        let delivery = DeliveryBuilder::instagram().messaging(
+            MessagingItem::text("x")
+                .sender(format!("s{}", i % 5))
+                .mid(format!("m{i}"))
+                .timestamp_ms(i),
+        );
+        assert_eq!(post(&service, &delivery).await, StatusCode::OK);
     }
     // Nothing much was handled yet; shutdown waits for all of it.
     let shutdown = {
@@ -293,9 +321,10 @@ async fn shutdown_drains_what_was_accepted_and_then_refuses() {
     shutdown.await.unwrap();
     assert!(sink.is_closed());
 
+    let late = DeliveryBuilder::instagram().messaging(MessagingItem::text("x").mid("late"));
     let response = service
         .clone()
-        .oneshot(signed_post(delivery(vec![dm("s", "late", 1, "x")])))
+        .oneshot(late.signed(SECRET).served())
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -356,23 +385,21 @@ async fn a_failed_handling_releases_the_claim_so_a_redelivery_is_handled() {
         .start(Arc::clone(&flaky))
         .unwrap();
     let service = endpoint(&sink);
-    let body = delivery(vec![dm("s", "retry-me", 1, "hi")]);
+    let retried = DeliveryBuilder::instagram().messaging(MessagingItem::text("hi").mid("retry-me"));
     for _ in 0..3 {
-        assert_eq!(post(&service, body.clone()).await, StatusCode::OK);
+        assert_eq!(post(&service, &retried).await, StatusCode::OK);
     }
     // A panicking handler does not stop the worker, and its claim is released too.
-    let boom = delivery(vec![dm("s", "boom-mid", 2, "boom")]);
-    assert_eq!(post(&service, boom).await, StatusCode::OK);
+    let boom = DeliveryBuilder::instagram().messaging(MessagingItem::text("boom").mid("boom-mid"));
+    assert_eq!(post(&service, &boom).await, StatusCode::OK);
     // An item that did not classify reaches `handle_invalid`.
-    let malformed = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/instagram/edge/mixed__sender_id_object.json"),
-    )
-    .unwrap();
+    let malformed = Corpus::new()
+        .fixture("instagram/edge/mixed__sender_id_object")
+        .unwrap();
     assert_eq!(
         service
             .clone()
-            .oneshot(signed_post(malformed))
+            .oneshot(malformed.signed(SECRET).served())
             .await
             .unwrap()
             .status(),
@@ -421,8 +448,8 @@ async fn a_dedup_store_error_is_not_a_duplicate() {
             .start(recorder(&log, Duration::ZERO))
             .unwrap();
         let service = endpoint(&sink);
-        let body = delivery(vec![dm("s", "m", 1, "hi")]);
-        assert_eq!(post(&service, body).await, StatusCode::OK);
+        let delivery = DeliveryBuilder::instagram().messaging(MessagingItem::text("hi"));
+        assert_eq!(post(&service, &delivery).await, StatusCode::OK);
         sink.shutdown().await;
         assert_eq!(down.0.load(Ordering::SeqCst), 3, "{policy:?}: retried");
         assert_eq!(log.lock().unwrap().len(), expect_handled, "{policy:?}");
