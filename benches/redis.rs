@@ -69,23 +69,24 @@ fn batch(i: usize) -> Batch {
 
 /// One delivery of `MAX_BATCH` text messages (Meta's largest), each from its own sender.
 fn big_batch(tag: usize) -> Batch {
-    let items: Vec<serde_json::Value> = (0..MAX_BATCH)
-        .map(|i| {
-            json!({"sender": {"id": format!("69345812{tag:03}{i:05}")}, "recipient": {"id": ACCOUNT},
-                "timestamp": 1_700_000_000_000u64 + i as u64,
-                "message": {"mid": format!("aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3{tag:03}{i:08}"),
-                            "text": "Hi! Do you ship to Germany, and how much would it cost?"}})
-        })
-        .collect();
-    let body = json!({"object": "instagram", "entry": [{"id": ACCOUNT, "time": 1_700_000_000_000u64,
-        "messaging": items}]});
-    let bytes = Bytes::from(serde_json::to_vec(&body).unwrap());
-    let header = sign(SECRET, &bytes);
-    let verified = Verifier::new(AppSecret::new(SECRET).unwrap())
-        .verify(&bytes, &header)
-        .unwrap();
-    let delivery = Delivery::from_slice(&bytes).unwrap();
-    Batch::new(bytes, verified, delivery)
+    (0..MAX_BATCH)
+        .fold(
+            DeliveryBuilder::instagram()
+                .account(ACCOUNT)
+                .at_millis(1_700_000_000_000),
+            |delivery, i| {
+                delivery.messaging(
+                    MessagingItem::text("Hi! Do you ship to Germany, and how much would it cost?")
+                        .sender(format!("69345812{tag:03}{i:05}"))
+                        .mid(format!(
+                            "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3{tag:03}{i:08}"
+                        ))
+                        .timestamp_ms(1_700_000_000_000 + i as u64),
+                )
+            },
+        )
+        .batch()
+        .unwrap()
 }
 
 /// CPU time (user + system) of process `pid` (`self` for this one), from `/proc`; zero

@@ -285,19 +285,25 @@ async fn a_delivery_of_a_thousand_events_is_stored_whole_or_refused_whole() {
     let sink = streams.sink();
     let big = |tag: &str| {
         let ts = now_ms();
-        delivery(
-            (0..1000)
-                .map(|i| text(&format!("{tag}{i}"), &format!("{tag}m{i}"), "hello", ts))
-                .collect(),
-        )
+        (0..1000)
+            .fold(DeliveryBuilder::instagram(), |delivery, i| {
+                delivery.messaging(
+                    MessagingItem::text("hello")
+                        .sender(format!("{tag}{i}"))
+                        .mid(format!("{tag}m{i}"))
+                        .timestamp_ms(ts),
+                )
+            })
+            .batch()
+            .unwrap()
     };
     let started = std::time::Instant::now();
-    sink.accept(batch(&big("a"))).await.unwrap();
+    sink.accept(big("a")).await.unwrap();
     println!("1000-event delivery stored in {:?}", started.elapsed());
     assert_eq!(total_len(&redis, &streams).await, 1000);
     assert_eq!(streams.stats().enqueued, 1000);
 
-    let error = sink.accept(batch(&big("b"))).await.unwrap_err();
+    let error = sink.accept(big("b")).await.unwrap_err();
     assert!(matches!(error, SinkError::Full), "{error:?}");
     assert_eq!(
         total_len(&redis, &streams).await,
