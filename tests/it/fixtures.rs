@@ -81,3 +81,56 @@ fn fixture_corpus_invariants() {
         }
     }
 }
+
+/// `tests/fixtures/README.md` lists every fixture in its directory's table (`### `dir/` (n)`
+/// headings, one `` | `name` | … `` row per fixture), states each table's count and the
+/// total, and lists nothing that does not exist.
+#[test]
+fn fixture_readme_lists_the_corpus() {
+    use std::collections::BTreeSet;
+
+    let corpus = Corpus::new();
+    let readme = std::fs::read_to_string(corpus.root().join("README.md")).unwrap();
+
+    let mut listed = BTreeSet::new();
+    let mut stated_counts = Vec::new();
+    let mut stated_total = None;
+    let mut section: Option<(String, usize, usize)> = None; // (dir, stated, rows)
+    for line in readme.lines() {
+        if let Some(heading) = line.strip_prefix("### `") {
+            let (dir, count) = heading
+                .split_once("/` (")
+                .unwrap_or_else(|| panic!("README heading not in the form ### `dir/` (n): {line}"));
+            let count = count.trim_end_matches(')').parse().unwrap();
+            stated_counts.extend(section.replace((dir.to_owned(), count, 0)));
+        } else if line.starts_with("## ") {
+            stated_counts.extend(section.take());
+        } else if let Some(total) = line.strip_suffix(" deliveries.") {
+            stated_total = Some(total.parse::<usize>().unwrap());
+        } else if let (Some((dir, _, rows)), Some(row)) = (&mut section, line.strip_prefix("| `")) {
+            let name = row.split('`').next().unwrap();
+            listed.insert(format!("{dir}/{name}"));
+            *rows += 1;
+        }
+    }
+    stated_counts.extend(section);
+
+    let actual: BTreeSet<String> = fixtures().iter().map(|f| f.name().to_owned()).collect();
+    let missing: Vec<_> = actual.difference(&listed).collect();
+    let extra: Vec<_> = listed.difference(&actual).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "tests/fixtures/README.md is out of date:\n  not listed: {missing:?}\n  listed but missing: {extra:?}"
+    );
+    for (dir, stated, rows) in &stated_counts {
+        assert_eq!(
+            stated, rows,
+            "README: `{dir}/` says ({stated}) but has {rows} rows"
+        );
+    }
+    assert_eq!(
+        stated_total,
+        Some(actual.len()),
+        "README: the stated total of deliveries is wrong"
+    );
+}
