@@ -48,7 +48,9 @@ use self::env::Env;
 pub use self::error::{ConfigError, ConfigErrorKind};
 pub use self::meta::{DEFAULT_GRAPH_API_BASE, DEFAULT_GRAPH_TIMEOUT, Generated};
 pub use self::report::dev_secret_path;
-pub use self::server::{DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT, MIN_ADMIN_TOKEN_LEN};
+pub use self::server::{
+    DEFAULT_ADMIN_ADDR, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT, MIN_ADMIN_TOKEN_LEN,
+};
 pub use self::stream::{Role, STREAM_GROUP, STREAM_KEY_PREFIX};
 use crate::ai::AiConfig;
 use crate::rules::RuleSet;
@@ -62,6 +64,9 @@ pub use meta_webhooks::redis::StreamConfig;
 pub struct Config {
     /// Listen address: `BIND_ADDR`:`PORT`.
     pub listen: SocketAddr,
+    /// Admin listen address, `ADMIN_ADDR` (default `127.0.0.1:3001`): `/admin`, `/metrics`
+    /// and `/healthz`. The public `listen` address serves `/webhook` and `/healthz` only.
+    pub admin_listen: SocketAddr,
     /// `IG_APP_SECRET` (or a generated dev value).
     pub app_secret: AppSecret,
     /// `IG_VERIFY_TOKEN` (or a generated dev value).
@@ -145,6 +150,7 @@ impl Config {
             .map(|(k, v)| (k.into(), v.into()))
             .collect());
         let listen = server::listen(&env)?;
+        let admin_listen = server::admin_listen(&env, listen)?;
         let sending = accounts::sending(&env)?;
         let (app_secret, verify_token, generated) = meta::secrets(&env, !sending.is_dry_run())?;
         let app_id = meta::app_id(&env)?;
@@ -161,6 +167,7 @@ impl Config {
 
         Ok(Self {
             listen,
+            admin_listen,
             app_secret,
             verify_token,
             generated,

@@ -10,6 +10,7 @@
 //! |---|---|---|
 //! | `botkit_webhook_deliveries_total` | counter | — |
 //! | `botkit_webhook_signature_failures_total` | counter | — |
+//! | `botkit_admin_auth_failures_total` | counter | — (admin requests refused `401`: missing or wrong bearer token) |
 //! | `botkit_events_total` | counter | `kind` (event kind, e.g. `text`, `echo`) |
 //! | `botkit_replies_sent_total` | counter | `source` (e.g. `rule`, `gpt`, `canned`, `handoff`) |
 //! | `botkit_gpt_calls_total` | counter | `outcome` (`reply`, `handoff`, `failed`, `disabled`) |
@@ -114,6 +115,7 @@ pub struct Metrics {
     registry: Mutex<Registry>,
     deliveries: Counter,
     signature_failures: Counter,
+    admin_auth_failures: Counter,
     events: Labelled,
     replies: Labelled,
     gpt_calls: Labelled,
@@ -166,6 +168,11 @@ impl Metrics {
             &mut registry,
             "botkit_webhook_signature_failures",
             "Webhook deliveries rejected for a missing or invalid X-Hub-Signature-256",
+        );
+        let admin_auth_failures = counter(
+            &mut registry,
+            "botkit_admin_auth_failures",
+            "Admin requests refused for a missing or wrong bearer token",
         );
         let events = Labelled::register(
             &mut registry,
@@ -247,6 +254,7 @@ impl Metrics {
             registry: Mutex::new(registry),
             deliveries,
             signature_failures,
+            admin_auth_failures,
             events,
             replies,
             gpt_calls,
@@ -282,6 +290,11 @@ impl Metrics {
     /// One delivery rejected for its signature.
     pub fn record_signature_failure(&self) {
         self.signature_failures.inc();
+    }
+
+    /// One admin request refused for a missing or wrong bearer token.
+    pub fn record_admin_auth_failure(&self) {
+        self.admin_auth_failures.inc();
     }
 
     /// One event of `kind` classified.
@@ -469,6 +482,7 @@ mod tests {
         m.record_delivery();
         m.record_delivery();
         m.record_signature_failure();
+        m.record_admin_auth_failure();
         m.record_event("text");
         m.record_event("text");
         m.record_event("echo");
@@ -481,6 +495,7 @@ mod tests {
         let expected = [
             "# TYPE botkit_webhook_deliveries_total counter\nbotkit_webhook_deliveries_total 2\n",
             "botkit_webhook_signature_failures_total 1\n",
+            "botkit_admin_auth_failures_total 1\n",
             "# TYPE botkit_events_total counter\n",
             "botkit_events_total{kind=\"echo\"} 1\n",
             "botkit_events_total{kind=\"text\"} 2\n",

@@ -36,8 +36,10 @@ impl Secret {
         &self.0
     }
 
-    /// Compares with `candidate` in time that does not depend on where the two differ
-    /// (only on their lengths), for bearer tokens checked on every request.
+    /// Compares with `candidate` in constant time: both are hashed with SHA-256 and the
+    /// digests compared with [`subtle`], so neither where they differ nor the candidate's
+    /// length shows in the timing, and a wrong-length candidate takes the same path as a
+    /// wrong one. Nothing is trimmed: a candidate with extra whitespace does not match.
     ///
     /// ```
     /// use bot_kit::Secret;
@@ -46,14 +48,15 @@ impl Secret {
     /// assert!(token.matches("admin-token-0123456789"));
     /// assert!(!token.matches("admin-token-0123456788"));
     /// assert!(!token.matches("admin"));
+    /// assert!(!token.matches(" admin-token-0123456789"));
     /// ```
     pub fn matches(&self, candidate: &str) -> bool {
-        let (a, b) = (self.0.as_bytes(), candidate.as_bytes());
-        if a.len() != b.len() {
-            return false;
-        }
-        let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-        std::hint::black_box(diff) == 0
+        use sha2::{Digest as _, Sha256};
+        use subtle::ConstantTimeEq as _;
+
+        let expected = Sha256::digest(self.0.as_bytes());
+        let given = Sha256::digest(candidate.as_bytes());
+        expected.as_slice().ct_eq(given.as_slice()).into()
     }
 }
 
@@ -87,12 +90,14 @@ mod tests {
     }
 
     #[test]
-    fn matches_requires_equal_length_and_bytes() {
+    fn matches_requires_equal_bytes_whatever_the_length() {
         let s = Secret::new("abc");
         assert!(s.matches("abc"));
         assert!(!s.matches("abd"));
         assert!(!s.matches("ab"));
         assert!(!s.matches("abcd"));
         assert!(!s.matches(""));
+        assert!(!s.matches("abc "));
+        assert!(!s.matches(" abc"));
     }
 }

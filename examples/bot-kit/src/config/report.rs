@@ -69,6 +69,10 @@ impl Config {
             "webhook: http://{}/webhook (GET handshake, POST deliveries)",
             self.listen
         )];
+        lines.push(format!(
+            "admin: http://{} (/metrics, /admin, /healthz; ADMIN_ADDR)",
+            self.admin_listen
+        ));
         if self.generated.app_secret {
             lines.push(format!(
                 "IG_APP_SECRET not set: generated dev app secret {} (sign test deliveries with it)",
