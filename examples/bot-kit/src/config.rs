@@ -58,8 +58,9 @@ use crate::secret::Secret;
 use crate::state::Backend;
 pub use meta_webhooks::redis::StreamConfig;
 
-/// The bot's configuration.
-#[derive(Debug, Clone)]
+/// The bot's configuration. Its `Debug` output holds no secret, and its URLs are
+/// redacted ([`redact_url`](crate::secret::redact_url)).
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Config {
     /// Listen address: `BIND_ADDR`:`PORT`.
@@ -103,6 +104,36 @@ pub struct Config {
     pub stream: StreamConfig,
     /// `SHUTDOWN_TIMEOUT_SECS`.
     pub shutdown_timeout: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("admin_listen", &self.admin_listen)
+            .field("app_secret", &self.app_secret)
+            .field("verify_token", &self.verify_token)
+            .field("generated", &self.generated)
+            .field("app_id", &self.app_id)
+            .field("sending", &self.sending)
+            .field(
+                "graph_api_base",
+                &crate::secret::redact_url(self.graph_api_base.as_str()),
+            )
+            .field("graph_timeout", &self.graph_timeout)
+            .field("ai", &self.ai)
+            .field("state", &self.state)
+            .field("conversation_ttl", &self.conversation_ttl)
+            .field("rules", &self.rules)
+            .field("rules_source", &self.rules_source)
+            .field("admin_token", &self.admin_token)
+            .field("notify_webhook_url", &self.notify_webhook_url)
+            .field("max_event_age", &self.max_event_age)
+            .field("role", &self.role)
+            .field("stream", &self.stream)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .finish()
+    }
 }
 
 impl Config {

@@ -23,6 +23,7 @@
 //! | `botkit_stream_handled_total` | counter | `outcome` (`ok`, `duplicate`, `failed`, `dead`): stream entries a worker finished and acknowledged |
 //! | `botkit_stream_retries_total` | counter | — (entries left pending after a retryable failure) |
 //! | `botkit_stream_reclaimed_total` | counter | — (entries taken over from a consumer that stopped) |
+//! | `botkit_stream_ack_timeouts_total` | counter | — (receiver `XADD`s answered `503` after `STREAM_ACK_TIMEOUT_MS`; the entry may still have been stored, and Meta's retry is deduplicated) |
 //!
 //! ```
 //! use std::time::Duration;
@@ -129,6 +130,7 @@ pub struct Metrics {
     stream_handled: Labelled,
     stream_retries: Counter,
     stream_reclaimed: Counter,
+    stream_ack_timeouts: Counter,
     /// The Redis hand-off whose counters the `botkit_stream_*` metrics show, and what of
     /// them was added so far (see [`Metrics::observe_stream`]).
     stream: OnceLock<Streams>,
@@ -249,6 +251,11 @@ impl Metrics {
             "botkit_stream_reclaimed",
             "Stream entries taken over from a consumer that stopped",
         );
+        let stream_ack_timeouts = counter(
+            &mut registry,
+            "botkit_stream_ack_timeouts",
+            "Receiver XADDs answered 503 after the ack timeout; the entry may still have been stored",
+        );
 
         Self {
             registry: Mutex::new(registry),
@@ -268,6 +275,7 @@ impl Metrics {
             stream_handled,
             stream_retries,
             stream_reclaimed,
+            stream_ack_timeouts,
             stream: OnceLock::new(),
             stream_seen: Mutex::new(StreamStats::default()),
         }
@@ -354,7 +362,8 @@ impl Metrics {
     }
 
     /// Shows the counters of the Redis hand-off `streams` ([`Streams::stats`]) as the
-    /// `botkit_stream_*` metrics and the `event`, `stream_full`, `stream_unavailable`
+    /// `botkit_stream_*` metrics (`botkit_stream_ack_timeouts_total` for
+    /// [`StreamStats::timed_out`]) and the `event`, `stream_full`, `stream_unavailable`
     /// (timeouts included) and `stream_entry_missing` kinds of `botkit_errors_total`,
     /// brought up to date on every [`render`](Self::render). The first call wins.
     pub fn observe_stream(&self, streams: Streams) {
@@ -377,6 +386,8 @@ impl Metrics {
         self.stream_retries.inc_by(new(now.retries, seen.retries));
         self.stream_reclaimed
             .inc_by(new(now.reclaimed, seen.reclaimed));
+        self.stream_ack_timeouts
+            .inc_by(new(now.timed_out, seen.timed_out));
         for (outcome, n) in [
             ("ok", new(now.handled, seen.handled)),
             ("duplicate", new(now.duplicates, seen.duplicates)),
@@ -496,6 +507,7 @@ mod tests {
             "# TYPE botkit_webhook_deliveries_total counter\nbotkit_webhook_deliveries_total 2\n",
             "botkit_webhook_signature_failures_total 1\n",
             "botkit_admin_auth_failures_total 1\n",
+            "botkit_stream_ack_timeouts_total 0\n",
             "# TYPE botkit_events_total counter\n",
             "botkit_events_total{kind=\"echo\"} 1\n",
             "botkit_events_total{kind=\"text\"} 2\n",

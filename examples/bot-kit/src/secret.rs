@@ -60,6 +60,40 @@ impl Secret {
     }
 }
 
+/// `url` with its credentials redacted, for logs and start-up lines: a user name or
+/// password (`user:pass@`) becomes `***@`, a query string (which may carry a token)
+/// becomes `?***`, and a fragment is dropped. A value that does not parse as a URL is
+/// printed as `[invalid URL]`, never echoed.
+///
+/// ```
+/// use bot_kit::secret::redact_url;
+///
+/// assert_eq!(
+///     redact_url("https://user:pass@proxy.example/v1?key=sk-1"),
+///     "https://***@proxy.example/v1?***"
+/// );
+/// assert_eq!(redact_url("https://api.openai.com/v1"), "https://api.openai.com/v1");
+/// assert_eq!(redact_url("not a url: pass"), "[invalid URL]");
+/// ```
+pub fn redact_url(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "[invalid URL]".to_owned();
+    };
+    let credentials = !parsed.username().is_empty() || parsed.password().is_some();
+    let query = parsed.query().is_some();
+    parsed.set_query(None);
+    parsed.set_fragment(None);
+    // Cannot-be-a-base URLs (`mailto:`…) have no credentials to clear.
+    if credentials && (parsed.set_username("***").is_err() || parsed.set_password(None).is_err()) {
+        return "[invalid URL]".to_owned();
+    }
+    let mut out = String::from(parsed.as_str());
+    if query {
+        out.push_str("?***");
+    }
+    out
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
@@ -87,6 +121,28 @@ mod tests {
         let s = Secret::new("hunter2");
         assert_eq!(format!("{s:?}"), "[redacted]");
         assert!(!format!("{:?}", Some(vec![s])).contains("hunter2"));
+    }
+
+    #[test]
+    fn redacted_urls_keep_no_credential() {
+        for (url, want) in [
+            ("https://u:hunter2@h.example/v1", "https://***@h.example/v1"),
+            ("https://hunter2@h.example/", "https://***@h.example/"),
+            ("https://:hunter2@h.example/", "https://***@h.example/"),
+            (
+                "redis://:hunter2@127.0.0.1:6379/2",
+                "redis://***@127.0.0.1:6379/2",
+            ),
+            (
+                "http://h.example/p?token=hunter2#hunter2",
+                "http://h.example/p?***",
+            ),
+            ("https://h.example/v1", "https://h.example/v1"),
+            ("hunter2", "[invalid URL]"),
+        ] {
+            assert_eq!(redact_url(url), want, "{url}");
+            assert!(!redact_url(url).contains("hunter2"));
+        }
     }
 
     #[test]

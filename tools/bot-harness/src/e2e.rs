@@ -813,7 +813,7 @@ pub async fn handoff_and_resolve(bin: &Path) {
         same_length,
         "wrong".to_owned(),
         format!("{ADMIN_TOKEN}-and-more"),
-        format!("{ADMIN_TOKEN} "),
+        format!(" {ADMIN_TOKEN}"),
     ];
     for token in &wrong_tokens {
         let wrong = http()

@@ -147,10 +147,23 @@ fn everything_set_is_parsed() {
         ("REDIS_URL", "redis://:SECRET-pw@127.0.0.1/"),
         ("BOT_ADMIN_TOKEN", "SECRET-admin-0123456789"),
         ("NOTIFY_WEBHOOK_URL", "https://hooks.example/SECRET-hook"),
+        (
+            "OPENAI_BASE_URL",
+            "https://user:SECRET-proxy@proxy.example/v1",
+        ),
+        ("GRAPH_API_BASE", "https://graph:SECRET-graph@graph.example"),
     ])
     .unwrap();
     let shown = format!("{c:?}\n{}", c.startup_report().join("\n"));
     assert!(!shown.contains("SECRET"), "{shown}");
+    assert!(
+        shown.contains("GPT fallback: model gpt-4o at https://***@proxy.example/v1"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("sending live via https://***@graph.example"),
+        "{shown}"
+    );
 }
 
 #[test]
