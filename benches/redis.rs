@@ -6,6 +6,8 @@
 //! - `sink`: `StreamSink::accept` of pre-built batches (one text event per delivery, the
 //!   common case: the classification, the entry encoding, the atomic Lua call with its
 //!   shard-length check, the acknowledgement).
+//! - then `MAX_BATCH` (1000) events in one delivery, alone: the time until it is
+//!   acknowledged, against the default acknowledgement timeout of 200 ms.
 //! - `bare`: one `XADD` per event with exactly the field values the sink stored (read back
 //!   from Redis after a warm-up), to the same shard streams, no check, no script.
 //!
@@ -37,6 +39,8 @@ use meta_webhooks::test_util::{DeliveryBuilder, MessagingItem};
 const ACCOUNT: &str = "17841400000000000";
 const CONCURRENCY: usize = 64;
 const SHARDS: u16 = 16;
+/// Events in the largest delivery Meta sends.
+const MAX_BATCH: usize = 1000;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -58,6 +62,28 @@ fn batch(i: usize) -> Batch {
                     "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA{i:08}"
                 ))
                 .timestamp_ms(1_700_000_000_000 + i as u64),
+        )
+        .batch()
+        .unwrap()
+}
+
+/// One delivery of `MAX_BATCH` text messages (Meta's largest), each from its own sender.
+fn big_batch(tag: usize) -> Batch {
+    (0..MAX_BATCH)
+        .fold(
+            DeliveryBuilder::instagram()
+                .account(ACCOUNT)
+                .at_millis(1_700_000_000_000),
+            |delivery, i| {
+                delivery.messaging(
+                    MessagingItem::text("Hi! Do you ship to Germany, and how much would it cost?")
+                        .sender(format!("69345812{tag:03}{i:05}"))
+                        .mid(format!(
+                            "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3{tag:03}{i:08}"
+                        ))
+                        .timestamp_ms(1_700_000_000_000 + i as u64),
+                )
+            },
         )
         .batch()
         .unwrap()
@@ -104,24 +130,27 @@ where
     started.elapsed()
 }
 
-/// Redis' own time per call (`INFO commandstats`) of `command`, in µs, since the last
-/// `CONFIG RESETSTAT`: the server-side cost, which contention on the client side does not
-/// blur.
-async fn server_usec(conn: &mut redis::aio::MultiplexedConnection, command: &str) -> f64 {
+/// Redis' own count of calls and time in µs (`INFO commandstats`) of `command` since the
+/// last `CONFIG RESETSTAT`: the server-side cost, which contention on the client side does
+/// not blur. Commands a script runs count too (its `XADD`s under `xadd`).
+async fn server_stats(conn: &mut redis::aio::MultiplexedConnection, command: &str) -> (f64, f64) {
     let info: String = redis::cmd("INFO")
         .arg("commandstats")
         .query_async(conn)
         .await
         .unwrap();
     let prefix = format!("cmdstat_{command}:");
-    info.lines()
+    let line = info
+        .lines()
         .find_map(|l| l.strip_prefix(&prefix))
-        .and_then(|l| {
-            l.split(',')
-                .find_map(|kv| kv.strip_prefix("usec_per_call="))
-        })
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
+        .unwrap_or("");
+    let field = |name: &str| {
+        line.split(',')
+            .find_map(|kv| kv.strip_prefix(name))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    };
+    (field("calls="), field("usec="))
 }
 
 async fn reset_stats(conn: &mut redis::aio::MultiplexedConnection) {
@@ -210,7 +239,8 @@ fn main() {
                 .await
             };
             let sink_cpu = (cpu_time("self") - cpu.0, cpu_time(&server_pid) - cpu.1);
-            let sink_usec = server_usec(&mut admin, "evalsha").await;
+            let (script_calls, script_usec) = server_stats(&mut admin, "evalsha").await;
+            let (_, inner_xadd_usec) = server_stats(&mut admin, "xadd").await;
             clear(&mut admin, &streams).await;
             reset_stats(&mut admin).await;
             let cpu = (cpu_time("self"), cpu_time(&server_pid));
@@ -236,15 +266,23 @@ fn main() {
                 .await
             };
             let bare_cpu = (cpu_time("self") - cpu.0, cpu_time(&server_pid) - cpu.1);
-            let bare_usec = server_usec(&mut admin, "xadd").await;
+            let (_, bare_usec) = server_stats(&mut admin, "xadd").await;
             clear(&mut admin, &streams).await;
             let sink_rate = n as f64 / sink_time.as_secs_f64();
             let bare_rate = n as f64 / bare_time.as_secs_f64();
             let ratio = sink_rate / bare_rate;
             ratios.push(ratio);
+            let n_f = n as f64;
             println!(
-                "round {round}: sink {sink_rate:>8.0}/s   bare XADD {bare_rate:>8.0}/s   ratio {ratio:.2}   \
-                 (server µs per call: sink script {sink_usec:.2}, XADD {bare_usec:.2})"
+                "round {round}: sink {sink_rate:>8.0}/s   bare XADD {bare_rate:>8.0}/s   ratio {ratio:.2}"
+            );
+            println!(
+                "         server µs per delivery in commands: sink script {:.2} (of which its \
+                 XADDs {:.2}; {:.1} deliveries per call), bare XADD {:.2}",
+                script_usec / n_f,
+                inner_xadd_usec / n_f,
+                n_f / script_calls.max(1.0),
+                bare_usec / n_f
             );
             let per = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
             println!(
@@ -260,6 +298,23 @@ fn main() {
         if let (Some(min), Some(max)) = (ratios.first(), ratios.last()) {
             let median = ratios[ratios.len() / 2];
             println!("ratio sink / bare XADD: min {min:.2}  median {median:.2}  max {max:.2}");
+        }
+
+        // The largest delivery, alone: how long until it is acknowledged.
+        let mut waits = Vec::new();
+        for tag in 0..rounds {
+            let big = big_batch(tag);
+            let started = Instant::now();
+            sink.accept(big).await.unwrap();
+            waits.push(started.elapsed());
+            clear(&mut admin, &streams).await;
+        }
+        waits.sort();
+        if let (Some(min), Some(max)) = (waits.first(), waits.last()) {
+            println!(
+                "{MAX_BATCH}-event delivery acknowledged in: min {min:.1?}  median {:.1?}  max {max:.1?}",
+                waits[waits.len() / 2]
+            );
         }
         let stats = streams.stats();
         assert_eq!(stats.full + stats.unavailable + stats.timed_out, 0);

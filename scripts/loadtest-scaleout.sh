@@ -8,7 +8,7 @@
 # process by itself and stopping each by its PID (cleanup trap):
 #   - mock-graph: a fast stand-in for the Graph API's Send endpoint (answers 200, counts);
 #   - redis-server on a free port, persistence OFF (no AOF, no RDB snapshots: this
-#     measures the bots, not the disk; see README "Running in production" for the
+#     measures the bots, not the disk; see docs/PRODUCTION.md for the
 #     settings to run with);
 #   - scale-out: two `BOT_ROLE=receiver` and two `BOT_ROLE=worker` axum-bots with
 #     REDIS_URL; single: one axum-bot without REDIS_URL (in-memory queue and state).

@@ -183,10 +183,10 @@ impl Inner {
             if error.kind() == GraphErrorKind::Auth {
                 self.accounts.reject_token(account, token);
             }
-            if error.kind() == GraphErrorKind::RateLimited {
-                if let Some(hint) = hint {
-                    self.accounts.pause(account, now, hint);
-                }
+            if error.kind() == GraphErrorKind::RateLimited
+                && let Some(hint) = hint
+            {
+                self.accounts.pause(account, now, hint);
             }
             return Err(GraphError::Graph(Box::new(GraphFailure {
                 status,
@@ -268,10 +268,10 @@ pub(crate) fn describe(error: reqwest::Error, secret: Option<&str>) -> String {
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    if let Some(secret) = secret.filter(|s| !s.is_empty()) {
-        if text.contains(secret) {
-            text = text.replace(secret, "[redacted]");
-        }
+    if let Some(secret) = secret.filter(|s| !s.is_empty())
+        && text.contains(secret)
+    {
+        text = text.replace(secret, "[redacted]");
     }
     text
 }

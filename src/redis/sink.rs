@@ -13,7 +13,7 @@ use std::mem;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use redis::RedisError;
+use redis::{ErrorKind, RedisError, ServerErrorKind};
 use tokio::sync::oneshot;
 
 use super::codec::encode;
@@ -47,6 +47,8 @@ pub struct StreamSink {
 struct SinkShared {
     streams: Streams,
     script: redis::Script,
+    /// The stream key of each shard, built once.
+    keys: Vec<String>,
     queue: Mutex<Queue>,
 }
 
@@ -58,9 +60,13 @@ struct Queue {
 
 /// One delivery's encoded events, waiting to be stored.
 struct Pending {
-    keys: Vec<String>,
-    /// Seven values per event.
-    args: Vec<Vec<u8>>,
+    /// The shard of each event.
+    shards: Vec<u16>,
+    /// The seven values per event, back to back (two allocations per delivery, not
+    /// several per event).
+    values: Vec<u8>,
+    /// Where each value ends in `values`.
+    ends: Vec<usize>,
     done: oneshot::Sender<Stored>,
 }
 
@@ -83,9 +89,13 @@ impl fmt::Debug for StreamSink {
 
 impl StreamSink {
     pub(super) fn new(streams: Streams) -> Self {
+        let keys = (0..streams.config().shards)
+            .map(|shard| streams.config().stream_key(shard))
+            .collect();
         Self {
             shared: Arc::new(SinkShared {
                 streams,
+                keys,
                 script: redis::Script::new(scripts::ENQUEUE),
                 queue: Mutex::new(Queue::default()),
             }),
@@ -111,10 +121,10 @@ impl SinkShared {
         let mut events = 0;
         let mut take = 0;
         for pending in &queue.waiting {
-            if take > 0 && events + pending.keys.len() > MAX_GROUP_EVENTS {
+            if take > 0 && events + pending.shards.len() > MAX_GROUP_EVENTS {
                 break;
             }
-            events += pending.keys.len();
+            events += pending.shards.len();
             take += 1;
         }
         let rest = queue.waiting.split_off(take);
@@ -157,25 +167,40 @@ impl SinkShared {
     }
 
     /// One script call for `group`; answers each delivery.
+    ///
+    /// The `EVALSHA` command is written straight from the queued values (no intermediate
+    /// argument vectors); an unknown script is loaded and the call made again.
     async fn store(&self, group: Vec<Pending>) {
         let config = self.streams.config();
-        let mut invocation = self.script.prepare_invoke();
-        invocation.arg(config.max_len).arg(group.len());
+        let events: usize = group.iter().map(|p| p.shards.len()).sum();
+        let mut cmd = redis::cmd("EVALSHA");
+        cmd.arg(self.script.get_hash()).arg(events);
         for pending in &group {
-            invocation.arg(pending.keys.len());
-            for key in &pending.keys {
-                invocation.key(key);
-            }
-            for value in &pending.args {
-                invocation.arg(value.as_slice());
+            for &shard in &pending.shards {
+                cmd.arg(self.keys.get(usize::from(shard)).map_or("", String::as_str));
             }
         }
-        let invocation = &invocation;
+        cmd.arg(config.max_len).arg(group.len());
+        for pending in &group {
+            cmd.arg(pending.shards.len());
+            let mut start = 0;
+            for &end in &pending.ends {
+                cmd.arg(pending.values.get(start..end).unwrap_or_default());
+                start = end;
+            }
+        }
+        let (cmd, script) = (&cmd, &self.script);
         let result: Result<Vec<i64>, RedisError> = self
             .streams
             .conn()
             .run(config.ack_timeout, |mut conn| async move {
-                invocation.invoke_async(&mut conn).await
+                match cmd.query_async(&mut conn).await {
+                    Err(error) if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                        script.load_async(&mut conn).await?;
+                        cmd.query_async(&mut conn).await
+                    }
+                    other => other,
+                }
             })
             .await;
         let failure = match &result {
@@ -206,14 +231,18 @@ impl Sink for StreamSink {
         let started = Instant::now();
         let received_ms = unix_ms(batch.received_at());
         let object = batch.delivery().object().as_str();
-        let mut keys = Vec::new();
-        let mut args = Vec::new();
+        let mut shards = Vec::with_capacity(batch.items().len());
+        let mut values = Vec::new();
+        let mut ends = Vec::with_capacity(7 * batch.items().len());
         for item in batch.items() {
             match item {
                 Ok(event) => {
                     let encoded = encode(event, object, received_ms, config.shards);
-                    keys.push(config.stream_key(encoded.shard));
-                    encoded.fields(|value| args.push(value.to_vec()));
+                    shards.push(encoded.shard);
+                    encoded.fields(|value| {
+                        values.extend_from_slice(value);
+                        ends.push(values.len());
+                    });
                 }
                 Err(error) => {
                     Counters::add(&counters.invalid, 1);
@@ -225,14 +254,19 @@ impl Sink for StreamSink {
                 }
             }
         }
-        if keys.is_empty() {
+        if shards.is_empty() {
             return Ok(());
         }
-        let events = keys.len() as u64;
+        let events = shards.len() as u64;
         let (done, answer) = oneshot::channel();
         let lead = {
             let mut queue = shared.lock();
-            queue.waiting.push(Pending { keys, args, done });
+            queue.waiting.push(Pending {
+                shards,
+                values,
+                ends,
+                done,
+            });
             if queue.in_flight < MAX_IN_FLIGHT {
                 queue.in_flight += 1;
                 Some(SinkShared::next_group(&mut queue))

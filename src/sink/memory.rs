@@ -489,10 +489,8 @@ impl<H: Handler, D: Dedup> Worker<H, D> {
         match CatchUnwind::new(|| handler.handle(event)).await {
             Ok(Ok(())) => {
                 bump(&self.counters.handled);
-                if claimed {
-                    if let Err(error) = self.dedup.complete(key).await {
-                        tracing::warn!(kind, %error, "dedup complete failed");
-                    }
+                if claimed && let Err(error) = self.dedup.complete(key).await {
+                    tracing::warn!(kind, %error, "dedup complete failed");
                 }
             }
             Ok(Err(error)) => {
@@ -526,10 +524,8 @@ impl<H: Handler, D: Dedup> Worker<H, D> {
     }
 
     async fn release(&self, claimed: bool, key: &str, kind: &str) {
-        if claimed {
-            if let Err(error) = self.dedup.release(key).await {
-                tracing::warn!(kind, %error, "dedup release failed");
-            }
+        if claimed && let Err(error) = self.dedup.release(key).await {
+            tracing::warn!(kind, %error, "dedup release failed");
         }
     }
 }

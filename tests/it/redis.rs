@@ -139,10 +139,10 @@ impl Handler for Recorder {
         if !self.delay.is_zero() {
             tokio::time::sleep(self.delay).await;
         }
-        if let Some((fail, retry)) = self.failures.get(&text) {
-            if attempt <= *fail {
-                return Err(TestError(*retry));
-            }
+        if let Some((fail, retry)) = self.failures.get(&text)
+            && attempt <= *fail
+        {
+            return Err(TestError(*retry));
         }
         self.seen
             .lock()

@@ -268,3 +268,48 @@ async fn concurrent_deliveries_are_each_stored_whole_or_refused_whole() {
     let stats = streams.stats();
     assert_eq!((stats.enqueued, stats.full), (32, 24));
 }
+
+#[tokio::test]
+async fn a_delivery_of_a_thousand_events_is_stored_whole_or_refused_whole() {
+    let redis = RedisServer::start();
+    // One shard, capped at one such delivery: the first fills it, the second is refused.
+    // The generous timeout keeps a loaded machine from turning this into a timing test;
+    // the elapsed time is printed, not asserted.
+    let streams = builder(&redis)
+        .shards(1)
+        .max_len(1000)
+        .ack_timeout(Duration::from_secs(30))
+        .connect()
+        .await
+        .unwrap();
+    let sink = streams.sink();
+    let big = |tag: &str| {
+        let ts = now_ms();
+        (0..1000)
+            .fold(DeliveryBuilder::instagram(), |delivery, i| {
+                delivery.messaging(
+                    MessagingItem::text("hello")
+                        .sender(format!("{tag}{i}"))
+                        .mid(format!("{tag}m{i}"))
+                        .timestamp_ms(ts),
+                )
+            })
+            .batch()
+            .unwrap()
+    };
+    let started = std::time::Instant::now();
+    sink.accept(big("a")).await.unwrap();
+    println!("1000-event delivery stored in {:?}", started.elapsed());
+    assert_eq!(total_len(&redis, &streams).await, 1000);
+    assert_eq!(streams.stats().enqueued, 1000);
+
+    let error = sink.accept(big("b")).await.unwrap_err();
+    assert!(matches!(error, SinkError::Full), "{error:?}");
+    assert_eq!(
+        total_len(&redis, &streams).await,
+        1000,
+        "a refused delivery adds none of its events"
+    );
+    let stats = streams.stats();
+    assert_eq!((stats.enqueued, stats.full, stats.timed_out), (1000, 1, 0));
+}

@@ -93,7 +93,7 @@ async fn one_senders_events_keep_their_order_across_interleaved_deliveries() {
     for d in 0..60 {
         let mut items = Vec::new();
         for sender in &senders {
-            if rng.next() % 3 == 0 {
+            if rng.next().is_multiple_of(3) {
                 continue;
             }
             // Two or three events of this sender, written newest first inside the

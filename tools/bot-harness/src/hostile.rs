@@ -314,9 +314,7 @@ pub async fn sigterm_with_stalled_bodies_is_bounded(bin: &Path) {
 /// Two `X-Hub-Signature-256` headers, the valid one first, get `401`; so does none.
 pub async fn duplicate_signature_headers_get_401(bin: &Path) {
     let bot = BotProcess::spawn(bin, &env(TIMEOUT)).await;
-    let body = text(ACCOUNT, "7101", "dup-sig-1", "price?")
-        .build()
-        .to_vec();
+    let body = text(ACCOUNT, "7101", "dup-sig-1", "price?").build();
     let valid = meta_webhooks::test_util::sign(SECRET, &body);
     let client = reqwest::Client::new();
     let post = |signatures: &[&str]| {
@@ -358,9 +356,7 @@ pub struct Smuggled {
 /// closed after it. The bot's test asserts its server's rule.
 pub async fn content_length_with_transfer_encoding(bin: &Path) -> Smuggled {
     let bot = BotProcess::spawn(bin, &env(TIMEOUT)).await;
-    let body = text(ACCOUNT, "7201", "smuggle-1", "price?")
-        .build()
-        .to_vec();
+    let body = text(ACCOUNT, "7201", "smuggle-1", "price?").build();
     let signature = meta_webhooks::test_util::sign(SECRET, &body);
     let mut request = format!(
         "POST /webhook HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n\
