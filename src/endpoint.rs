@@ -19,7 +19,9 @@
 //! A `200` is given only after [`Sink::accept`] returned `Ok`: nothing acknowledged is lost
 //! to a full queue. Every [`Rejection`] is logged with `tracing` at `warn` (its
 //! [`kind`](RejectionKind::as_str), status and cause), never with a secret, a signature,
-//! a token or body contents.
+//! a token or body contents. At most 10 lines per second are written for each kind (per
+//! endpoint and its clones), so a flood of bad requests cannot flood the log; the first
+//! line written after some were left out carries their number in `suppressed`.
 //!
 //! # Building it
 //!
@@ -171,6 +173,7 @@
 //! ```
 
 mod answer;
+mod log_limit;
 mod read;
 mod rejection;
 
@@ -215,6 +218,7 @@ struct Inner<K> {
     sink: K,
     body_limit: usize,
     body_timeout: Option<Duration>,
+    log_limits: log_limit::LogLimits,
 }
 
 /// Configures an [`Endpoint`]; made by [`Endpoint::builder`].
@@ -253,6 +257,7 @@ impl<K: Sink> EndpointBuilder<K> {
                 sink: self.sink,
                 body_limit: self.body_limit,
                 body_timeout: self.body_timeout,
+                log_limits: log_limit::LogLimits::default(),
             }),
         }
     }
@@ -300,13 +305,13 @@ impl<K: Sink> Endpoint<K> {
                 tracing::info!("webhook handshake answered");
                 Ok(challenge)
             }
-            Err(error) => Err(logged(Reason::Handshake(error).into())),
+            Err(error) => Err(self.logged(Reason::Handshake(error).into())),
         }
     }
 
     /// The rejection of a method other than `GET` and `POST` (`405`), logged.
     pub fn method_not_allowed(&self) -> Rejection {
-        logged(Rejection::method_not_allowed())
+        self.logged(Rejection::method_not_allowed())
     }
 
     /// The whole `POST` path for a request with `http` types: `413` from
@@ -323,14 +328,14 @@ impl<K: Sink> Endpoint<K> {
     {
         let limit = self.inner.body_limit;
         if declared_length(headers.get(CONTENT_LENGTH)).is_some_and(|len| read::over(limit, len)) {
-            return Err(logged(Reason::TooLarge { limit }.into()));
+            return Err(self.logged(Reason::TooLarge { limit }.into()));
         }
         let body = read::read(body, limit, self.inner.body_timeout)
             .await
-            .map_err(logged)?;
+            .map_err(|r| self.logged(r))?;
         self.hand_off(self.inner.verifier.verify_headers(&body, headers), body)
             .await
-            .map_err(logged)
+            .map_err(|r| self.logged(r))
     }
 
     /// Reads a request body within the body limit (`413` from its size hint or while
@@ -348,7 +353,7 @@ impl<K: Sink> Endpoint<K> {
     {
         read::read(body, self.inner.body_limit, self.inner.body_timeout)
             .await
-            .map_err(logged)
+            .map_err(|r| self.logged(r))
     }
 
     /// Like [`read_body`](Self::read_body), for a body given as a stream of chunks
@@ -382,10 +387,10 @@ impl<K: Sink> Endpoint<K> {
     ///
     /// A [`Rejection`]: `413`, `401`, `400` (not a delivery), `503` (the sink refused).
     pub async fn deliver(&self, headers: &HeaderMap, body: Bytes) -> Result<Accepted, Rejection> {
-        self.check_len(&body).map_err(logged)?;
+        self.check_len(&body).map_err(|r| self.logged(r))?;
         self.hand_off(self.inner.verifier.verify_headers(&body, headers), body)
             .await
-            .map_err(logged)
+            .map_err(|r| self.logged(r))
     }
 
     /// Like [`deliver`](Self::deliver), with the values of every `X-Hub-Signature-256`
@@ -403,7 +408,7 @@ impl<K: Sink> Endpoint<K> {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        self.check_len(&body).map_err(logged)?;
+        self.check_len(&body).map_err(|r| self.logged(r))?;
         let mut headers = HeaderMap::new();
         for value in signatures {
             // A value `http` refuses (control characters) can never verify: keep it as
@@ -413,7 +418,26 @@ impl<K: Sink> Endpoint<K> {
         }
         self.hand_off(self.inner.verifier.verify_headers(&body, &headers), body)
             .await
-            .map_err(logged)
+            .map_err(|r| self.logged(r))
+    }
+
+    /// Logs a rejection at `warn` (no secrets, signatures or body contents) and returns
+    /// it.
+    ///
+    /// At most [`log_limit::LINES_PER_SECOND`] lines per second are written for each
+    /// [`RejectionKind`] and endpoint, so a flood of bad requests cannot flood the log;
+    /// the first line written after some were suppressed says how many (`suppressed`).
+    fn logged(&self, rejection: Rejection) -> Rejection {
+        if let Some(suppressed) = self.inner.log_limits.check(rejection.kind()) {
+            tracing::warn!(
+                status = rejection.status().as_u16(),
+                rejection = rejection.kind().as_str(),
+                reason = %rejection.chain(),
+                suppressed,
+                "webhook request rejected"
+            );
+        }
+        rejection
     }
 
     fn check_len(&self, body: &Bytes) -> Result<(), Rejection> {
@@ -452,17 +476,6 @@ impl<K: Sink> Endpoint<K> {
             verified,
         })
     }
-}
-
-/// Logs a rejection at `warn` (no secrets, signatures or body contents) and returns it.
-fn logged(rejection: Rejection) -> Rejection {
-    tracing::warn!(
-        status = rejection.status().as_u16(),
-        rejection = rejection.kind().as_str(),
-        reason = %rejection.chain(),
-        "webhook request rejected"
-    );
-    rejection
 }
 
 /// A `Content-Length` value, when it is one number.

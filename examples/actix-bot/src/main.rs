@@ -6,8 +6,10 @@
 //! `X-Hub-Signature-256` header (none, a wrong one or more than one: 401), parse (400) and
 //! the hand-off to the bot's sink (503 when it refuses, 200 once queued); other methods
 //! get 405. The queue's workers call [`bot_kit::Bot::handle`] once per event (dedup in
-//! memory or Redis). Also serves
-//! `/healthz`, `/metrics` and `POST /admin/conversations/{account}/{igsid}/resolve`.
+//! memory or Redis). The public listener also serves `/healthz`; a second server on
+//! `ADMIN_ADDR` (default `127.0.0.1:3001`, loopback) serves `/healthz`, `/metrics` and
+//! `POST /admin/conversations/{account}/{igsid}/resolve`, so neither is reachable on the
+//! public port.
 //!
 //! `BOT_ROLE=receiver|worker|all` (with `REDIS_URL`) splits webhook intake from handling
 //! across processes over Redis Streams (see `meta_webhooks::redis`). SIGTERM or Ctrl-C
@@ -74,11 +76,30 @@ async fn run(config: Config, serve: ServeConfig) -> Result<(), Box<dyn std::erro
     .body_timeout(serve.body_timeout)
     .build();
     let state = web::Data::new(AppState { bot, endpoint });
+    // The serving limits both servers share: header read timeout, keep-alive, accept
+    // backlog and the shutdown budget. The signal is handled below, so the whole stop is
+    // timed from it.
+    macro_rules! limits {
+        ($server:expr) => {
+            $server
+                .backlog(u32::try_from(serve.max_connections).unwrap_or(u32::MAX))
+                .client_request_timeout(serve.header_read_timeout)
+                .client_disconnect_timeout(Duration::from_secs(1))
+                .keep_alive(
+                    serve
+                        .keep_alive
+                        .map_or(KeepAlive::Disabled, KeepAlive::Timeout),
+                )
+                .shutdown_timeout(config.shutdown_timeout.as_secs())
+                .disable_signals()
+        };
+    }
     // actix-web counts `max_connections` per worker.
     let per_worker = serve.max_connections.div_ceil(WORKERS).max(1);
+    let public_state = state.clone();
     let server = HttpServer::new(move || {
         App::new()
-            .app_data(state.clone())
+            .app_data(public_state.clone())
             .service(
                 web::resource("/webhook")
                     .get(handshake)
@@ -86,39 +107,42 @@ async fn run(config: Config, serve: ServeConfig) -> Result<(), Box<dyn std::erro
                     .default_service(web::to(other_method)),
             )
             .route("/healthz", web::get().to(healthz))
+    })
+    .workers(WORKERS)
+    .max_connections(per_worker);
+    let server = limits!(server).bind(config.listen)?;
+    let admin = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/healthz", web::get().to(healthz))
             .route("/metrics", web::get().to(metrics))
             .route(
                 "/admin/conversations/{account}/{igsid}/resolve",
                 web::post().to(resolve),
             )
     })
-    .workers(WORKERS)
-    .max_connections(per_worker)
-    .backlog(u32::try_from(serve.max_connections).unwrap_or(u32::MAX))
-    .client_request_timeout(serve.header_read_timeout)
-    .client_disconnect_timeout(Duration::from_secs(1))
-    .keep_alive(
-        serve
-            .keep_alive
-            .map_or(KeepAlive::Disabled, KeepAlive::Timeout),
-    )
-    .shutdown_timeout(config.shutdown_timeout.as_secs())
-    // The signal is handled below, so the whole stop is timed from it.
-    .disable_signals()
-    .bind(config.listen)?;
+    .workers(1)
+    .max_connections(serve.max_connections);
+    let admin = limits!(admin).bind(config.admin_listen)?;
     for addr in server.addrs() {
         println!("listening on http://{addr}");
     }
+    for addr in admin.addrs() {
+        println!("admin listening on http://{addr} (/metrics, /admin, /healthz)");
+    }
     let server = server.run();
-    let handle = server.handle();
+    let admin = admin.run();
+    let (handle, admin_handle) = (server.handle(), admin.handle());
     let (stopping, mut stop_started) = tokio::sync::oneshot::channel();
     actix_web::rt::spawn(async move {
         bot_kit::shutdown_signal().await;
         let _ = stopping.send(Instant::now());
         // Stop accepting, let in-flight requests finish within `shutdown_timeout`.
-        handle.stop(true).await;
+        tokio::join!(handle.stop(true), admin_handle.stop(true));
     });
-    server.await?;
+    let (served, admin_served) = tokio::join!(server, admin);
+    served?;
+    admin_served?;
     // `SHUTDOWN_TIMEOUT_SECS` bounds the whole stop, from the signal on.
     let started = stop_started.try_recv().unwrap_or_else(|_| Instant::now());
     let drained = tokio::time::timeout_at(

@@ -3,8 +3,11 @@
 //! An Instagram/Messenger auto-responder on axum. `/webhook` is the library's
 //! [`Endpoint`] served by its tower adapter (handshake, body limit and deadline, signature
 //! check, 200 only once the delivery is queued); the queue's
-//! workers call [`bot_kit::Bot::handle`] once per event (dedup in memory or Redis). Also
-//! serves `/healthz`, `/metrics` and `POST /admin/conversations/{account}/{igsid}/resolve`.
+//! workers call [`bot_kit::Bot::handle`] once per event (dedup in memory or Redis). The
+//! public listener also serves `/healthz`; a second listener on `ADMIN_ADDR` (default
+//! `127.0.0.1:3001`, loopback) serves `/healthz`, `/metrics` and
+//! `POST /admin/conversations/{account}/{igsid}/resolve`, so neither is reachable on the
+//! public port.
 //!
 //! `BOT_ROLE=receiver|worker|all` (with `REDIS_URL`) splits webhook intake from handling
 //! across processes over Redis Streams (see `meta_webhooks::redis`). SIGTERM or Ctrl-C
@@ -74,31 +77,45 @@ async fn run(config: Config, serve: ServeConfig) -> Result<(), Box<dyn std::erro
     .body_limit(serve.body_limit)
     .body_timeout(serve.body_timeout)
     .build();
-    let app = Router::new()
+    let public = Router::new()
         .route_service("/webhook", Webhook::new(endpoint))
+        .route("/healthz", get(healthz))
+        .layer(axum::middleware::map_response_with_state(
+            bot.clone(),
+            count_rejections,
+        ))
+        .with_state(bot.clone());
+    let admin = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route(
             "/admin/conversations/{account}/{igsid}/resolve",
             post(resolve),
         )
-        .layer(axum::middleware::map_response_with_state(
-            bot.clone(),
-            count_rejections,
-        ))
         .with_state(bot);
 
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let admin_listener = tokio::net::TcpListener::bind(config.admin_listen).await?;
     println!("listening on http://{}", listener.local_addr()?);
-    let graceful = serve_until_signal(listener, app, &serve).await;
+    println!(
+        "admin listening on http://{} (/metrics, /admin, /healthz)",
+        admin_listener.local_addr()?
+    );
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        bot_kit::shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let (graceful, admin_graceful) = tokio::join!(
+        serve_until_signal(listener, public, &serve, stopping.clone()),
+        serve_until_signal(admin_listener, admin, &serve, stopping),
+    );
     // SIGTERM/SIGINT: `SHUTDOWN_TIMEOUT_SECS` bounds the whole stop, from the signal on:
     // in-flight requests first (a stalled body ends with its deadline or is cut here), then
     // the queue's work. Connections still open when `main` returns are dropped.
     let deadline = tokio::time::Instant::now() + config.shutdown_timeout;
-    if tokio::time::timeout_at(deadline, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    let both = async { tokio::join!(graceful.shutdown(), admin_graceful.shutdown()) };
+    if tokio::time::timeout_at(deadline, both).await.is_err() {
         eprintln!("axum-bot: shutdown timeout; open connections are closed");
     }
     let drained = tokio::time::timeout_at(deadline, running.shutdown())
@@ -110,7 +127,7 @@ async fn run(config: Config, serve: ServeConfig) -> Result<(), Box<dyn std::erro
     Ok(())
 }
 
-/// Serves `app` on `listener` until SIGTERM or SIGINT, then stops accepting and returns
+/// Serves `app` on `listener` until `stopping` turns true (SIGTERM or SIGINT), then stops accepting and returns
 /// the open connections (each already told to finish its request and close).
 ///
 /// Each connection is an HTTP/1 connection with the header read timeout and keep-alive of
@@ -121,6 +138,7 @@ async fn serve_until_signal(
     listener: tokio::net::TcpListener,
     app: Router,
     serve: &ServeConfig,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
 ) -> GracefulShutdown {
     let mut builder = auto::Builder::new(TokioExecutor::new()).http1_only();
     let idle = serve.keep_alive.unwrap_or_default();
@@ -132,11 +150,11 @@ async fn serve_until_signal(
     let service = TowerToHyperService::new(app);
     let permits = Arc::new(Semaphore::new(serve.max_connections));
     let graceful = GracefulShutdown::new();
-    let signal = bot_kit::shutdown_signal();
+    let signal = stopping.wait_for(|stop| *stop);
     tokio::pin!(signal);
     loop {
         let stream = tokio::select! {
-            () = &mut signal => break,
+            _ = &mut signal => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
                 Err(error) => {

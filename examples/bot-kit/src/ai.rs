@@ -23,6 +23,7 @@
 //! History roles map to chat roles as `user` → `user`, `bot` and `human` → `assistant`
 //! (both speak for the business).
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -78,7 +79,7 @@ pub const CANNED_ERROR_REPLY: &str = "Thanks for your message! We can't answer r
 
 /// Settings of the GPT fallback (from `OPENAI_API_KEY`, `OPENAI_BASE_URL`,
 /// `OPENAI_MODEL`, `OPENAI_TIMEOUT_SECS`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AiConfig {
     /// The API key; `None` disables the model (canned reply).
@@ -96,6 +97,22 @@ pub struct AiConfig {
     pub history_messages: usize,
     /// System prompt (default [`SYSTEM_PROMPT`]).
     pub system_prompt: String,
+}
+
+/// `base_url` is shown with [`redact_url`](crate::secret::redact_url) (no `user:pass@`, no
+/// query string); the key is `[redacted]`.
+impl fmt::Debug for AiConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AiConfig")
+            .field("api_key", &self.api_key)
+            .field("base_url", &crate::secret::redact_url(&self.base_url))
+            .field("model", &self.model)
+            .field("timeout", &self.timeout)
+            .field("max_tokens", &self.max_tokens)
+            .field("history_messages", &self.history_messages)
+            .field("system_prompt", &self.system_prompt)
+            .finish()
+    }
 }
 
 impl Default for AiConfig {

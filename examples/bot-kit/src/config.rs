@@ -48,7 +48,9 @@ use self::env::Env;
 pub use self::error::{ConfigError, ConfigErrorKind};
 pub use self::meta::{DEFAULT_GRAPH_API_BASE, DEFAULT_GRAPH_TIMEOUT, Generated};
 pub use self::report::dev_secret_path;
-pub use self::server::{DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT, MIN_ADMIN_TOKEN_LEN};
+pub use self::server::{
+    DEFAULT_ADMIN_ADDR, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT, MIN_ADMIN_TOKEN_LEN,
+};
 pub use self::stream::{Role, STREAM_GROUP, STREAM_KEY_PREFIX};
 use crate::ai::AiConfig;
 use crate::rules::RuleSet;
@@ -56,12 +58,16 @@ use crate::secret::Secret;
 use crate::state::Backend;
 pub use meta_webhooks::redis::StreamConfig;
 
-/// The bot's configuration.
-#[derive(Debug, Clone)]
+/// The bot's configuration. Its `Debug` output holds no secret, and its URLs are
+/// redacted ([`redact_url`](crate::secret::redact_url)).
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Config {
     /// Listen address: `BIND_ADDR`:`PORT`.
     pub listen: SocketAddr,
+    /// Admin listen address, `ADMIN_ADDR` (default `127.0.0.1:3001`): `/admin`, `/metrics`
+    /// and `/healthz`. The public `listen` address serves `/webhook` and `/healthz` only.
+    pub admin_listen: SocketAddr,
     /// `IG_APP_SECRET` (or a generated dev value).
     pub app_secret: AppSecret,
     /// `IG_VERIFY_TOKEN` (or a generated dev value).
@@ -98,6 +104,36 @@ pub struct Config {
     pub stream: StreamConfig,
     /// `SHUTDOWN_TIMEOUT_SECS`.
     pub shutdown_timeout: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("admin_listen", &self.admin_listen)
+            .field("app_secret", &self.app_secret)
+            .field("verify_token", &self.verify_token)
+            .field("generated", &self.generated)
+            .field("app_id", &self.app_id)
+            .field("sending", &self.sending)
+            .field(
+                "graph_api_base",
+                &crate::secret::redact_url(self.graph_api_base.as_str()),
+            )
+            .field("graph_timeout", &self.graph_timeout)
+            .field("ai", &self.ai)
+            .field("state", &self.state)
+            .field("conversation_ttl", &self.conversation_ttl)
+            .field("rules", &self.rules)
+            .field("rules_source", &self.rules_source)
+            .field("admin_token", &self.admin_token)
+            .field("notify_webhook_url", &self.notify_webhook_url)
+            .field("max_event_age", &self.max_event_age)
+            .field("role", &self.role)
+            .field("stream", &self.stream)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .finish()
+    }
 }
 
 impl Config {
@@ -145,6 +181,7 @@ impl Config {
             .map(|(k, v)| (k.into(), v.into()))
             .collect());
         let listen = server::listen(&env)?;
+        let admin_listen = server::admin_listen(&env, listen)?;
         let sending = accounts::sending(&env)?;
         let (app_secret, verify_token, generated) = meta::secrets(&env, !sending.is_dry_run())?;
         let app_id = meta::app_id(&env)?;
@@ -161,6 +198,7 @@ impl Config {
 
         Ok(Self {
             listen,
+            admin_listen,
             app_secret,
             verify_token,
             generated,

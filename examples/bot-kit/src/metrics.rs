@@ -10,6 +10,7 @@
 //! |---|---|---|
 //! | `botkit_webhook_deliveries_total` | counter | — |
 //! | `botkit_webhook_signature_failures_total` | counter | — |
+//! | `botkit_admin_auth_failures_total` | counter | — (admin requests refused `401`: missing or wrong bearer token) |
 //! | `botkit_events_total` | counter | `kind` (event kind, e.g. `text`, `echo`) |
 //! | `botkit_replies_sent_total` | counter | `source` (e.g. `rule`, `gpt`, `canned`, `handoff`) |
 //! | `botkit_gpt_calls_total` | counter | `outcome` (`reply`, `handoff`, `failed`, `disabled`) |
@@ -23,6 +24,7 @@
 //! | `botkit_stream_handled_total` | counter | `outcome` (`ok`, `duplicate`, `failed`, `dead`): stream entries a worker finished and acknowledged |
 //! | `botkit_stream_retries_total` | counter | — (entries left pending after a retryable failure) |
 //! | `botkit_stream_reclaimed_total` | counter | — (entries taken over from a consumer that stopped) |
+//! | `botkit_stream_ack_timeouts_total` | counter | — (receiver `XADD`s answered `503` after `STREAM_ACK_TIMEOUT_MS`; the entry may still have been stored, and Meta's retry is deduplicated) |
 //!
 //! ```
 //! use std::time::Duration;
@@ -115,6 +117,7 @@ pub struct Metrics {
     registry: Mutex<Registry>,
     deliveries: Counter,
     signature_failures: Counter,
+    admin_auth_failures: Counter,
     events: Labelled,
     replies: Labelled,
     gpt_calls: Labelled,
@@ -129,6 +132,7 @@ pub struct Metrics {
     stream_handled: Labelled,
     stream_retries: Counter,
     stream_reclaimed: Counter,
+    stream_ack_timeouts: Counter,
     /// The Redis hand-off whose counters the `botkit_stream_*` metrics show, and what of
     /// them was added so far (see [`Metrics::observe_stream`]).
     stream: OnceLock<Streams>,
@@ -168,6 +172,11 @@ impl Metrics {
             &mut registry,
             "botkit_webhook_signature_failures",
             "Webhook deliveries rejected for a missing or invalid X-Hub-Signature-256",
+        );
+        let admin_auth_failures = counter(
+            &mut registry,
+            "botkit_admin_auth_failures",
+            "Admin requests refused for a missing or wrong bearer token",
         );
         let events = Labelled::register(
             &mut registry,
@@ -251,11 +260,17 @@ impl Metrics {
             "botkit_stream_reclaimed",
             "Stream entries taken over from a consumer that stopped",
         );
+        let stream_ack_timeouts = counter(
+            &mut registry,
+            "botkit_stream_ack_timeouts",
+            "Receiver XADDs answered 503 after the ack timeout; the entry may still have been stored",
+        );
 
         Self {
             registry: Mutex::new(registry),
             deliveries,
             signature_failures,
+            admin_auth_failures,
             events,
             replies,
             gpt_calls,
@@ -270,6 +285,7 @@ impl Metrics {
             stream_handled,
             stream_retries,
             stream_reclaimed,
+            stream_ack_timeouts,
             stream: OnceLock::new(),
             stream_seen: Mutex::new(StreamStats::default()),
         }
@@ -292,6 +308,11 @@ impl Metrics {
     /// One delivery rejected for its signature.
     pub fn record_signature_failure(&self) {
         self.signature_failures.inc();
+    }
+
+    /// One admin request refused for a missing or wrong bearer token.
+    pub fn record_admin_auth_failure(&self) {
+        self.admin_auth_failures.inc();
     }
 
     /// One event of `kind` classified.
@@ -356,7 +377,8 @@ impl Metrics {
     }
 
     /// Shows the counters of the Redis hand-off `streams` ([`Streams::stats`]) as the
-    /// `botkit_stream_*` metrics and the `event`, `stream_full`, `stream_unavailable`
+    /// `botkit_stream_*` metrics (`botkit_stream_ack_timeouts_total` for
+    /// [`StreamStats::timed_out`]) and the `event`, `stream_full`, `stream_unavailable`
     /// (timeouts included) and `stream_entry_missing` kinds of `botkit_errors_total`,
     /// brought up to date on every [`render`](Self::render). The first call wins.
     pub fn observe_stream(&self, streams: Streams) {
@@ -379,6 +401,8 @@ impl Metrics {
         self.stream_retries.inc_by(new(now.retries, seen.retries));
         self.stream_reclaimed
             .inc_by(new(now.reclaimed, seen.reclaimed));
+        self.stream_ack_timeouts
+            .inc_by(new(now.timed_out, seen.timed_out));
         for (outcome, n) in [
             ("ok", new(now.handled, seen.handled)),
             ("duplicate", new(now.duplicates, seen.duplicates)),
@@ -484,6 +508,7 @@ mod tests {
         m.record_delivery();
         m.record_delivery();
         m.record_signature_failure();
+        m.record_admin_auth_failure();
         m.record_event("text");
         m.record_event("text");
         m.record_event("echo");
@@ -497,6 +522,8 @@ mod tests {
         let expected = [
             "# TYPE botkit_webhook_deliveries_total counter\nbotkit_webhook_deliveries_total 2\n",
             "botkit_webhook_signature_failures_total 1\n",
+            "botkit_admin_auth_failures_total 1\n",
+            "botkit_stream_ack_timeouts_total 0\n",
             "# TYPE botkit_events_total counter\n",
             "botkit_events_total{kind=\"echo\"} 1\n",
             "botkit_events_total{kind=\"text\"} 2\n",

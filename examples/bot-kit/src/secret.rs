@@ -36,8 +36,10 @@ impl Secret {
         &self.0
     }
 
-    /// Compares with `candidate` in time that does not depend on where the two differ
-    /// (only on their lengths), for bearer tokens checked on every request.
+    /// Compares with `candidate` in constant time: both are hashed with SHA-256 and the
+    /// digests compared with [`subtle`], so neither where they differ nor the candidate's
+    /// length shows in the timing, and a wrong-length candidate takes the same path as a
+    /// wrong one. Nothing is trimmed: a candidate with extra whitespace does not match.
     ///
     /// ```
     /// use bot_kit::Secret;
@@ -46,15 +48,50 @@ impl Secret {
     /// assert!(token.matches("admin-token-0123456789"));
     /// assert!(!token.matches("admin-token-0123456788"));
     /// assert!(!token.matches("admin"));
+    /// assert!(!token.matches(" admin-token-0123456789"));
     /// ```
     pub fn matches(&self, candidate: &str) -> bool {
-        let (a, b) = (self.0.as_bytes(), candidate.as_bytes());
-        if a.len() != b.len() {
-            return false;
-        }
-        let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-        std::hint::black_box(diff) == 0
+        use sha2::{Digest as _, Sha256};
+        use subtle::ConstantTimeEq as _;
+
+        let expected = Sha256::digest(self.0.as_bytes());
+        let given = Sha256::digest(candidate.as_bytes());
+        expected.as_slice().ct_eq(given.as_slice()).into()
     }
+}
+
+/// `url` with its credentials redacted, for logs and start-up lines: a user name or
+/// password (`user:pass@`) becomes `***@`, a query string (which may carry a token)
+/// becomes `?***`, and a fragment is dropped. A value that does not parse as a URL is
+/// printed as `[invalid URL]`, never echoed.
+///
+/// ```
+/// use bot_kit::secret::redact_url;
+///
+/// assert_eq!(
+///     redact_url("https://user:pass@proxy.example/v1?key=sk-1"),
+///     "https://***@proxy.example/v1?***"
+/// );
+/// assert_eq!(redact_url("https://api.openai.com/v1"), "https://api.openai.com/v1");
+/// assert_eq!(redact_url("not a url: pass"), "[invalid URL]");
+/// ```
+pub fn redact_url(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "[invalid URL]".to_owned();
+    };
+    let credentials = !parsed.username().is_empty() || parsed.password().is_some();
+    let query = parsed.query().is_some();
+    parsed.set_query(None);
+    parsed.set_fragment(None);
+    // Cannot-be-a-base URLs (`mailto:`…) have no credentials to clear.
+    if credentials && (parsed.set_username("***").is_err() || parsed.set_password(None).is_err()) {
+        return "[invalid URL]".to_owned();
+    }
+    let mut out = String::from(parsed.as_str());
+    if query {
+        out.push_str("?***");
+    }
+    out
 }
 
 impl fmt::Debug for Secret {
@@ -87,12 +124,36 @@ mod tests {
     }
 
     #[test]
-    fn matches_requires_equal_length_and_bytes() {
+    fn redacted_urls_keep_no_credential() {
+        for (url, want) in [
+            ("https://u:hunter2@h.example/v1", "https://***@h.example/v1"),
+            ("https://hunter2@h.example/", "https://***@h.example/"),
+            ("https://:hunter2@h.example/", "https://***@h.example/"),
+            (
+                "redis://:hunter2@127.0.0.1:6379/2",
+                "redis://***@127.0.0.1:6379/2",
+            ),
+            (
+                "http://h.example/p?token=hunter2#hunter2",
+                "http://h.example/p?***",
+            ),
+            ("https://h.example/v1", "https://h.example/v1"),
+            ("hunter2", "[invalid URL]"),
+        ] {
+            assert_eq!(redact_url(url), want, "{url}");
+            assert!(!redact_url(url).contains("hunter2"));
+        }
+    }
+
+    #[test]
+    fn matches_requires_equal_bytes_whatever_the_length() {
         let s = Secret::new("abc");
         assert!(s.matches("abc"));
         assert!(!s.matches("abd"));
         assert!(!s.matches("ab"));
         assert!(!s.matches("abcd"));
         assert!(!s.matches(""));
+        assert!(!s.matches("abc "));
+        assert!(!s.matches(" abc"));
     }
 }

@@ -64,6 +64,7 @@ pub const GPT_REPLY: &str = "GPT says: the linen shirt is in stock.";
 pub struct BotProcess {
     child: Child,
     port: u16,
+    admin_port: u16,
     stdout: Arc<Mutex<Vec<String>>>,
 }
 
@@ -75,8 +76,8 @@ impl Drop for BotProcess {
 }
 
 impl BotProcess {
-    /// Starts `bin` with exactly `env` (plus `PATH` and a free `PORT`) and waits until
-    /// `/healthz` answers.
+    /// Starts `bin` with exactly `env` (plus `PATH`, a free `PORT` and a free loopback
+    /// `ADMIN_ADDR`) and waits until `/healthz` answers on both listeners.
     pub async fn spawn(bin: &Path, env: &[(String, String)]) -> Self {
         Self::spawn_with_stderr(bin, env, Stdio::inherit()).await
     }
@@ -85,11 +86,13 @@ impl BotProcess {
     /// file.
     pub async fn spawn_with_stderr(bin: &Path, env: &[(String, String)], stderr: Stdio) -> Self {
         let port = free_port();
+        let admin_port = free_port();
         let mut command = Command::new(bin);
         command
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("PORT", port.to_string())
+            .env("ADMIN_ADDR", format!("127.0.0.1:{admin_port}"))
             .env("RUST_LOG", "warn")
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::piped())
@@ -107,11 +110,14 @@ impl BotProcess {
         let bot = Self {
             child,
             port,
+            admin_port,
             stdout,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(r) = http().get(bot.url("/healthz")).send().await
+                && r.status().is_success()
+                && let Ok(r) = http().get(bot.admin_url("/healthz")).send().await
                 && r.status().is_success()
             {
                 break;
@@ -125,6 +131,12 @@ impl BotProcess {
     /// `http://127.0.0.1:<port><path>`.
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// `http://127.0.0.1:<admin port><path>`: the admin listener (`ADMIN_ADDR`), which
+    /// serves `/metrics`, `/admin/…` and `/healthz`.
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.admin_port)
     }
 
     /// The lines the bot printed so far.
@@ -543,6 +555,9 @@ pub async fn bad_signature(bin: &Path) {
         metrics.contains("botkit_webhook_signature_failures_total 1"),
         "{metrics}"
     );
+    // `/metrics` is served on the admin listener only.
+    let public = http().get(bot.url("/metrics")).send().await.unwrap();
+    assert_eq!(public.status().as_u16(), 404, "/metrics on the public port");
     // The same delivery, correctly signed, is answered.
     assert_eq!(bot.post(&delivery).await, 200);
     assert_eq!(mocks.wait_texts("9001", 1).await.len(), 1);
@@ -562,7 +577,7 @@ async fn live_bot_on_redis(
 /// `GET /metrics` of `bot`.
 pub async fn metrics_text(bot: &BotProcess) -> String {
     http()
-        .get(bot.url("/metrics"))
+        .get(bot.admin_url("/metrics"))
         .send()
         .await
         .unwrap()
@@ -1004,16 +1019,47 @@ pub async fn handoff_and_resolve(bin: &Path) {
         "no auto-reply in handoff"
     );
 
-    let resolve = bot.url(&format!("/admin/conversations/{ACCOUNT}/{user}/resolve"));
-    let wrong = http()
-        .post(&resolve)
-        .bearer_auth("wrong-token-wrong-token")
+    let path = format!("/admin/conversations/{ACCOUNT}/{user}/resolve");
+    // Not on the public port.
+    let public = http()
+        .post(bot.url(&path))
+        .bearer_auth(ADMIN_TOKEN)
         .send()
         .await
         .unwrap();
-    assert_eq!(wrong.status().as_u16(), 401);
+    assert_eq!(public.status().as_u16(), 404, "/admin on the public port");
+    let resolve = bot.admin_url(&path);
+    // A wrong token of the same length, of another length, padded, or none: all 401,
+    // through the same compare.
+    let same_length: String = ADMIN_TOKEN
+        .chars()
+        .map(|c| if c == '0' { '1' } else { c })
+        .collect();
+    let wrong_tokens = [
+        same_length,
+        "wrong".to_owned(),
+        format!("{ADMIN_TOKEN}-and-more"),
+        format!(" {ADMIN_TOKEN}"),
+    ];
+    for token in &wrong_tokens {
+        let wrong = http()
+            .post(&resolve)
+            .header("authorization", format!("Bearer {token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status().as_u16(), 401, "{token:?}");
+    }
     let none = http().post(&resolve).send().await.unwrap();
     assert_eq!(none.status().as_u16(), 401);
+    let metrics = metrics_text(&bot).await;
+    assert!(
+        metrics.contains(&format!(
+            "botkit_admin_auth_failures_total {}\n",
+            wrong_tokens.len() + 1
+        )),
+        "{metrics}"
+    );
     let ok = http()
         .post(&resolve)
         .bearer_auth(ADMIN_TOKEN)

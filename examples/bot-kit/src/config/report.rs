@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use meta_webhooks::payload::AccountId;
 
 use super::{Config, RulesSource, Sending};
+use crate::secret::redact_url;
 use crate::state::Backend;
 
 /// Where a bot running on a generated dev app secret leaves it for local tools
@@ -63,12 +64,17 @@ impl Config {
     /// Lines for the binaries to print at start-up: the listen URL and, for every
     /// embedded default in use, what it means. Contains no configured secret; it does
     /// contain the *generated* dev secret and verify token (the developer needs them to
-    /// sign test deliveries and to fill in the dashboard).
+    /// sign test deliveries and to fill in the dashboard). Every URL is printed with
+    /// [`redact_url`]: no `user:pass@`, no query string.
     pub fn startup_report(&self) -> Vec<String> {
         let mut lines = vec![format!(
             "webhook: http://{}/webhook (GET handshake, POST deliveries)",
             self.listen
         )];
+        lines.push(format!(
+            "admin: http://{} (/metrics, /admin, /healthz; ADMIN_ADDR)",
+            self.admin_listen
+        ));
         if self.generated.app_secret {
             lines.push(format!(
                 "IG_APP_SECRET not set: generated dev app secret {} (sign test deliveries with it)",
@@ -89,7 +95,7 @@ impl Config {
                 let ids: Vec<&str> = accounts.ids().map(AccountId::as_str).collect();
                 lines.push(format!(
                     "sending live via {} for {} account(s): {}",
-                    self.graph_api_base.as_str().trim_end_matches('/'),
+                    redact_url(self.graph_api_base.as_str()).trim_end_matches('/'),
                     accounts.len(),
                     ids.join(", ")
                 ));
@@ -115,7 +121,8 @@ impl Config {
         } else {
             lines.push(format!(
                 "GPT fallback: model {} at {}",
-                self.ai.model, self.ai.base_url
+                self.ai.model,
+                redact_url(&self.ai.base_url)
             ));
         }
         match &self.rules_source {

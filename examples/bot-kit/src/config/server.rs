@@ -10,6 +10,10 @@ use crate::secret::Secret;
 /// Default `PORT`.
 pub const DEFAULT_PORT: u16 = 3000;
 
+/// Default `ADMIN_ADDR`: loopback only, one port above the default `PORT`.
+pub const DEFAULT_ADMIN_ADDR: SocketAddr =
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT + 1);
+
 /// Minimum length of `BOT_ADMIN_TOKEN`.
 pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
 
@@ -40,6 +44,32 @@ pub(super) fn listen(env: &Env) -> Result<SocketAddr, ConfigError> {
         })?,
     };
     Ok(SocketAddr::new(bind, port))
+}
+
+/// `ADMIN_ADDR`: where `/admin`, `/metrics` and `/healthz` are served; never the public
+/// `listen` address.
+pub(super) fn admin_listen(env: &Env, listen: SocketAddr) -> Result<SocketAddr, ConfigError> {
+    let admin = match env.get(vars::ADMIN_ADDR)? {
+        None => DEFAULT_ADMIN_ADDR,
+        Some(v) => v.parse::<SocketAddr>().map_err(|_| {
+            ConfigError::invalid(
+                vars::ADMIN_ADDR,
+                format!("expected an address and port such as 127.0.0.1:3001, got {v:?}"),
+            )
+        })?,
+    };
+    let clash = admin.port() != 0
+        && admin.port() == listen.port()
+        && (admin.ip() == listen.ip()
+            || admin.ip().is_unspecified()
+            || listen.ip().is_unspecified());
+    if clash {
+        return Err(ConfigError::invalid(
+            vars::ADMIN_ADDR,
+            format!("must differ from the public listen address {listen}"),
+        ));
+    }
+    Ok(admin)
 }
 
 /// `BOT_ADMIN_TOKEN`; `None` disables the admin API.

@@ -56,6 +56,7 @@ fn the_streams_keep_the_bots_key_prefix_and_group() {
 fn nothing_set_gives_the_embedded_defaults() {
     let c = Config::from_vars(Vec::<(String, String)>::new()).unwrap();
     assert_eq!(c.listen, "127.0.0.1:3000".parse().unwrap());
+    assert_eq!(c.admin_listen, "127.0.0.1:3001".parse().unwrap());
     assert!(c.generated.app_secret && c.generated.verify_token);
     assert_eq!(c.app_secret.expose().len(), 32);
     assert!(c.verify_token.expose().starts_with("dev-"));
@@ -146,10 +147,23 @@ fn everything_set_is_parsed() {
         ("REDIS_URL", "redis://:SECRET-pw@127.0.0.1/"),
         ("BOT_ADMIN_TOKEN", "SECRET-admin-0123456789"),
         ("NOTIFY_WEBHOOK_URL", "https://hooks.example/SECRET-hook"),
+        (
+            "OPENAI_BASE_URL",
+            "https://user:SECRET-proxy@proxy.example/v1",
+        ),
+        ("GRAPH_API_BASE", "https://graph:SECRET-graph@graph.example"),
     ])
     .unwrap();
     let shown = format!("{c:?}\n{}", c.startup_report().join("\n"));
     assert!(!shown.contains("SECRET"), "{shown}");
+    assert!(
+        shown.contains("GPT fallback: model gpt-4o at https://***@proxy.example/v1"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("sending live via https://***@graph.example"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -292,4 +306,31 @@ fn each_bad_value_names_its_variable_in_one_line() {
 fn later_pairs_win() {
     let c = Config::from_vars([("PORT", "abc"), ("PORT", "4000")]).unwrap();
     assert_eq!(c.listen.port(), 4000);
+}
+
+#[test]
+fn admin_addr_is_an_address_and_port_apart_from_the_public_one() {
+    let c = Config::from_vars([("ADMIN_ADDR", "10.0.0.5:9100")]).unwrap();
+    assert_eq!(c.admin_listen, "10.0.0.5:9100".parse().unwrap());
+    for (bad, want) in [
+        (
+            vec![("ADMIN_ADDR", "9100")],
+            "ADMIN_ADDR: expected an address and port",
+        ),
+        (
+            vec![("ADMIN_ADDR", "127.0.0.1:3000")],
+            "ADMIN_ADDR: must differ",
+        ),
+        (
+            vec![
+                ("BIND_ADDR", "0.0.0.0"),
+                ("PORT", "8080"),
+                ("ADMIN_ADDR", "127.0.0.1:8080"),
+            ],
+            "ADMIN_ADDR: must differ",
+        ),
+    ] {
+        let error = Config::from_vars(bad).unwrap_err().to_string();
+        assert!(error.starts_with(want), "{error}");
+    }
 }

@@ -40,6 +40,8 @@ pub const MAX_EVENT_AGE_SECS: &str = "MAX_EVENT_AGE_SECS";
 pub const PORT: &str = "PORT";
 /// Listen address.
 pub const BIND_ADDR: &str = "BIND_ADDR";
+/// Listen address of the admin listener (`/admin`, `/metrics`, `/healthz`).
+pub const ADMIN_ADDR: &str = "ADMIN_ADDR";
 /// `receiver`, `worker` or `all`.
 pub const BOT_ROLE: &str = "BOT_ROLE";
 /// Number of stream shards.
@@ -60,7 +62,7 @@ pub const STREAM_MAX_DELIVERIES: &str = "STREAM_MAX_DELIVERIES";
 pub const SHUTDOWN_TIMEOUT_SECS: &str = "SHUTDOWN_TIMEOUT_SECS";
 
 /// Every variable the configuration reads.
-pub const ALL: [&str; 29] = [
+pub const ALL: [&str; 30] = [
     IG_APP_SECRET,
     IG_VERIFY_TOKEN,
     IG_PAGE_TOKEN,
@@ -81,6 +83,7 @@ pub const ALL: [&str; 29] = [
     MAX_EVENT_AGE_SECS,
     PORT,
     BIND_ADDR,
+    ADMIN_ADDR,
     BOT_ROLE,
     STREAM_SHARDS,
     STREAM_MAX_LEN,

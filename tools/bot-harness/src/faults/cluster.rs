@@ -275,7 +275,14 @@ impl Cluster {
 
     /// `bot`'s `/metrics`.
     pub async fn metrics(&self, bot: &BotProcess) -> Metrics {
-        let (status, body) = self.get(bot, "/metrics").await;
+        let response = self
+            .http
+            .get(bot.admin_url("/metrics"))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap_or_default();
         assert_eq!(status, 200, "/metrics: {body}");
         Metrics(body)
     }
