@@ -193,6 +193,7 @@ use crate::signature::{SIGNATURE_HEADER, Verified, Verifier};
 use crate::sink::{Batch, Sink};
 
 pub use answer::Answer;
+pub use log_limit::LogLimit;
 pub use rejection::{BodyError, Rejection, RejectionKind};
 
 use read::StreamBody;

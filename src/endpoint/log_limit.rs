@@ -11,10 +11,24 @@ use super::RejectionKind;
 /// Rejection log lines per second and rejection kind, at most.
 pub(super) const LINES_PER_SECOND: u64 = 10;
 
-/// One limiter: the current one-second window, lines in it, and lines suppressed since
-/// the last one written.
+/// A rate limit for log lines about refused requests: at most `per_second` lines in each
+/// wall-clock second; the first line written after some were dropped learns how many.
+///
+/// The endpoint limits its rejection logs with one per rejection kind; glue code uses it
+/// for its own refusals (e.g. failed admin logins) so a flood of bad requests costs a few
+/// atomic operations each and no log I/O. Lock-free, usable in a `static`.
+///
+/// ```
+/// use meta_webhooks::endpoint::LogLimit;
+///
+/// static REFUSED: LogLimit = LogLimit::new(5);
+///
+/// if let Some(suppressed) = REFUSED.check() {
+///     eprintln!("request refused ({suppressed} similar lines suppressed before this one)");
+/// }
+/// ```
 #[derive(Debug)]
-pub(super) struct LogLimit {
+pub struct LogLimit {
     per_second: u64,
     window: AtomicU64,
     emitted: AtomicU64,
@@ -22,7 +36,8 @@ pub(super) struct LogLimit {
 }
 
 impl LogLimit {
-    pub(super) const fn new(per_second: u64) -> Self {
+    /// A limiter writing at most `per_second` lines per second.
+    pub const fn new(per_second: u64) -> Self {
         Self {
             per_second,
             window: AtomicU64::new(0),
@@ -31,9 +46,15 @@ impl LogLimit {
         }
     }
 
-    /// At second `now`: `Some(suppressed)` to write a line (saying how many were
-    /// suppressed since the last one), `None` to suppress it.
-    pub(super) fn check_at(&self, now: u64) -> Option<u64> {
+    /// Whether to write a line now (wall-clock seconds); see [`check_at`](Self::check_at).
+    pub fn check(&self) -> Option<u64> {
+        self.check_at(unix_seconds())
+    }
+
+    /// At second `now` (any monotonic count of seconds, e.g. since the Unix epoch):
+    /// `Some(suppressed)` to write a line, saying how many were suppressed since the last
+    /// one written; `None` to suppress it.
+    pub fn check_at(&self, now: u64) -> Option<u64> {
         let window = self.window.load(Ordering::Relaxed);
         if window != now
             && self
@@ -65,9 +86,7 @@ impl Default for LogLimits {
 impl LogLimits {
     /// Whether to log a rejection of `kind` now; see [`LogLimit::check_at`].
     pub(super) fn check(&self, kind: RejectionKind) -> Option<u64> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = unix_seconds();
         let index = match kind {
             RejectionKind::MethodNotAllowed => 0,
             RejectionKind::Handshake => 1,
@@ -80,6 +99,13 @@ impl LogLimits {
         };
         self.0.get(index)?.check_at(now)
     }
+}
+
+/// Seconds since the Unix epoch (0 for a clock before it).
+fn unix_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]

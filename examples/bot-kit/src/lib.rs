@@ -45,7 +45,6 @@
 pub mod ai;
 pub mod bot;
 pub mod config;
-mod log_limit;
 pub mod metrics;
 pub mod notify;
 pub mod rules;

@@ -1,8 +1,8 @@
 //! The admin API: resolving a conversation in handoff, behind a bearer token.
 
 use super::{Bot, Reply};
-use crate::log_limit::LogLimit;
 use crate::secret::Secret;
+use meta_webhooks::endpoint::LogLimit;
 
 /// Log lines per second about failed admin logins, at most.
 const FAILURE_LINES_PER_SECOND: u64 = 5;
