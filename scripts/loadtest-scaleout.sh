@@ -137,6 +137,8 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
 }
 read -r P_SINGLE P_R1 P_R2 P_W1 P_W2 P_REDIS <<<"$(free_ports 6)"
+# Each bot serves /metrics on its own admin listener (ADMIN_ADDR); /healthz answers on both.
+read -r A_SINGLE A_R1 A_R2 A_W1 A_W2 <<<"$(free_ports 5)"
 
 "$MOCK" 0 >"$WORK/mock.out" 2>"$WORK/mock.err" &
 PIDS[mock]=$!
@@ -144,10 +146,13 @@ for _ in $(seq 1 100); do grep -q listening "$WORK/mock.out" 2>/dev/null && brea
 P_MOCK=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/mock.out")
 [ -n "$P_MOCK" ] || { cat "$WORK/mock.err" >&2; echo "mock-graph did not start" >&2; exit 1; }
 
-start_bot() { # name port [VAR=value…]
-    local name=$1 port=$2
-    shift 2
+start_bot() { # name port admin-port [VAR=value…]
+    local name=$1 port=$2 admin=$3
+    shift 3
+    # MAX_CONNECTIONS above wrk's and the prober's connections: this measures throughput,
+    # not the connection cap.
     env -i PATH="$PATH" HOME="$WORK" RUST_LOG="$BOT_LOG" PORT="$port" \
+        ADMIN_ADDR="127.0.0.1:$admin" MAX_CONNECTIONS=4096 \
         IG_APP_SECRET="$SECRET" IG_VERIFY_TOKEN=loadtest-verify-token \
         IG_BUSINESS_ID="$ACCOUNT" IG_PAGE_TOKEN=loadtest-page-token \
         GRAPH_API_BASE="http://127.0.0.1:$P_MOCK" "$@" \
@@ -170,20 +175,20 @@ if [[ " $MODES " == *" scaleout "* ]]; then
     PIDS[redis]=$!
     $PROBE redis-ping "$P_REDIS" 10 || { tail -n 20 "$WORK/redis.log" >&2; exit 1; }
     REDIS_URL="redis://127.0.0.1:$P_REDIS/"
-    start_bot receiver1 "$P_R1" BOT_ROLE=receiver REDIS_URL="$REDIS_URL"
-    start_bot receiver2 "$P_R2" BOT_ROLE=receiver REDIS_URL="$REDIS_URL"
-    start_bot worker1 "$P_W1" BOT_ROLE=worker REDIS_URL="$REDIS_URL"
-    start_bot worker2 "$P_W2" BOT_ROLE=worker REDIS_URL="$REDIS_URL"
+    start_bot receiver1 "$P_R1" "$A_R1" BOT_ROLE=receiver REDIS_URL="$REDIS_URL"
+    start_bot receiver2 "$P_R2" "$A_R2" BOT_ROLE=receiver REDIS_URL="$REDIS_URL"
+    start_bot worker1 "$P_W1" "$A_W1" BOT_ROLE=worker REDIS_URL="$REDIS_URL"
+    start_bot worker2 "$P_W2" "$A_W2" BOT_ROLE=worker REDIS_URL="$REDIS_URL"
     for b in receiver1:$P_R1 receiver2:$P_R2 worker1:$P_W1 worker2:$P_W2; do
         wait_healthy "${b%%:*}" "${b##*:}"
     done
-    SCALE_BOTS=(receiver1="$P_R1" receiver2="$P_R2" worker1="$P_W1" worker2="$P_W2")
+    SCALE_BOTS=(receiver1="$A_R1" receiver2="$A_R2" worker1="$A_W1" worker2="$A_W2")
     SCALE_PORTS="$P_R1,$P_R2"
 fi
 if [[ " $MODES " == *" single "* ]]; then
-    start_bot single "$P_SINGLE"
+    start_bot single "$P_SINGLE" "$A_SINGLE"
     wait_healthy single "$P_SINGLE"
-    SINGLE_BOTS=(single="$P_SINGLE")
+    SINGLE_BOTS=(single="$A_SINGLE")
 fi
 echo "==> mock-graph :$P_MOCK; modes: $MODES" >&2
 
