@@ -26,15 +26,12 @@
     reason = "benchmark harness"
 )]
 
-#[path = "../tests/it/redis/server.rs"]
-mod server;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use meta_webhooks::redis::Streams;
 use meta_webhooks::sink::{Batch, Sink};
-use meta_webhooks::test_util::{DeliveryBuilder, MessagingItem};
+use meta_webhooks::test_util::{DeliveryBuilder, MessagingItem, RedisServer};
 
 const ACCOUNT: &str = "17841400000000000";
 const CONCURRENCY: usize = 64;
@@ -171,7 +168,7 @@ async fn clear(conn: &mut redis::aio::MultiplexedConnection, streams: &Streams) 
 fn main() {
     let rounds = env_usize("REDIS_BENCH_ROUNDS", 5);
     let n = env_usize("REDIS_BENCH_DELIVERIES", 20_000);
-    let redis = server::RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server must be installed");
     let server_pid = redis.pid().unwrap().to_string();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -9,10 +9,12 @@
 //! - `batch` (feature `sink`) gives the `Batch` an endpoint hands its sink, to test a
 //!   sink or a handler on its own;
 //! - [`Corpus`] walks the crate's fixture corpus ([`Fixture`], its expected [`Outcome`])
-//!   and its signature vectors.
+//!   and its signature vectors;
+//! - `RedisServer` (feature `redis`) runs a real `redis-server` on a free loopback port
+//!   for tests of the Redis hand-off.
 //!
-//! Nothing here reads the clock (but a `Batch`, received now): times are fixed defaults or
-//! the `now` you pass.
+//! Nothing here reads the clock (but a `Batch`, received now, and `RedisServer` waiting
+//! for start-up): times are fixed defaults or the `now` you pass.
 //!
 //! ```
 //! use meta_webhooks::test_util::sign;
@@ -61,6 +63,8 @@ mod batch;
 mod corpus;
 mod delivery;
 mod json;
+#[cfg(feature = "redis")]
+mod redis_server;
 mod request;
 #[cfg(test)]
 mod tests;
@@ -72,6 +76,9 @@ pub use corpus::{
     Corpus, Fixture, Fixtures, Outcome, ProjectedEvent, SignatureVector, VectorExpectation,
 };
 pub use delivery::{ChangeItem, DeliveryBuilder, MessagingItem};
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "test-util", feature = "redis"))))]
+pub use redis_server::{RedisServer, RedisServerError};
 pub use request::{HandshakeRequest, SignedRequest};
 
 /// Signs `body` with `secret` and returns the header value `sha256=<64 lowercase hex>`.

@@ -16,7 +16,7 @@ use meta_webhooks::redis::{Streams, StreamsBuilder};
 use meta_webhooks::sink::{Handler, Retry};
 use meta_webhooks::test_util::DeliveryBuilder;
 
-pub(crate) use self::server::RedisServer;
+pub(crate) use meta_webhooks::test_util::RedisServer;
 
 /// The account the twin's Instagram deliveries go to.
 pub(crate) const ACCOUNT: &str = DeliveryBuilder::INSTAGRAM_ACCOUNT;

@@ -8,16 +8,13 @@
     reason = "tests assert by panicking"
 )]
 
-#[path = "../../../tests/it/redis/server.rs"]
-mod server;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use meta_webhooks::test_util::{DeliveryBuilder, MessagingItem, SignedRequest};
+use meta_webhooks::test_util::{DeliveryBuilder, MessagingItem, RedisServer, SignedRequest};
 
 const SECRET: &str = "redis-axum-example-secret";
 
@@ -57,7 +54,7 @@ fn post(port: u16, request: &SignedRequest) -> u16 {
 
 #[test]
 fn a_signed_delivery_is_stored_then_handled() {
-    let redis = server::RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server must be installed");
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -17,7 +17,7 @@ async fn pttl(redis: &RedisServer, key: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_claims_from_two_clients_yield_one_claim() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server must be installed");
     let a = connect(&redis).await.dedup();
     let b = connect(&redis).await.dedup();
     for i in 0..20 {
@@ -34,7 +34,7 @@ async fn concurrent_claims_from_two_clients_yield_one_claim() {
 
 #[tokio::test]
 async fn complete_keeps_release_frees_and_ttl_covers_metas_retry_horizon() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server must be installed");
     let dedup = connect(&redis).await.dedup();
     assert_eq!(dedup.claim("k1").await.unwrap(), Claim::Claimed);
     dedup.complete("k1").await.unwrap();
@@ -50,19 +50,19 @@ async fn complete_keeps_release_frees_and_ttl_covers_metas_retry_horizon() {
 
 #[tokio::test]
 async fn redis_down_is_an_error_not_a_duplicate_and_the_first_claim_after_it_works() {
-    let mut redis = RedisServer::start();
+    let mut redis = RedisServer::start().expect("redis-server must be installed");
     let dedup = connect(&redis).await.dedup();
     redis.stop();
     assert!(dedup.claim("down").await.is_err());
     assert!(dedup.complete("down").await.is_err());
     assert!(dedup.release("down").await.is_err());
-    redis.restart();
+    redis.restart().expect("redis-server restarts");
     assert_eq!(dedup.claim("down").await.unwrap(), Claim::Claimed);
 }
 
 #[tokio::test]
 async fn an_unfinished_claim_expires_and_a_late_release_keeps_a_completed_mark() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server must be installed");
     // A claim lasts the claim TTL (5 min by default), not the 48 h of a completed mark.
     let dedup = connect(&redis).await.dedup();
     assert_eq!(dedup.claim("k3").await.unwrap(), Claim::Claimed);

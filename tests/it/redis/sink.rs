@@ -23,7 +23,7 @@ async fn total_len(redis: &RedisServer, streams: &meta_webhooks::redis::Streams)
 
 #[tokio::test]
 async fn ok_only_once_every_event_is_in_its_shard_stream() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server must be installed");
     let streams = connect(&redis).await;
     let sink = streams.sink();
     let ts = now_ms();
@@ -78,7 +78,7 @@ async fn ok_only_once_every_event_is_in_its_shard_stream() {
 
 #[tokio::test]
 async fn a_full_shard_or_a_stopped_redis_is_503_and_stores_nothing() {
-    let mut redis = RedisServer::start();
+    let mut redis = RedisServer::start().expect("redis-server must be installed");
     let streams = builder(&redis)
         .shards(1)
         .max_len(2)
@@ -129,7 +129,7 @@ async fn a_full_shard_or_a_stopped_redis_is_503_and_stores_nothing() {
 
 #[tokio::test]
 async fn the_first_delivery_and_health_check_after_a_restart_succeed() {
-    let mut redis = RedisServer::start();
+    let mut redis = RedisServer::start().expect("redis-server must be installed");
     let streams = connect(&redis).await;
     let sink = streams.sink();
     let health = connect(&redis).await;
@@ -149,7 +149,7 @@ async fn the_first_delivery_and_health_check_after_a_restart_succeed() {
     health.health().await.unwrap();
 
     // Redis restarts while nothing talks to it: the connections are dead, unnoticed.
-    redis.restart();
+    redis.restart().expect("redis-server restarts");
     health.health().await.unwrap();
     sink.accept(
         DeliveryBuilder::instagram()
@@ -184,7 +184,7 @@ async fn the_first_delivery_and_health_check_after_a_restart_succeed() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // …then the very next ones once it is back succeed.
-    redis.restart();
+    redis.restart().expect("redis-server restarts");
     health.health().await.unwrap();
     streams.health().await.unwrap();
     sink.accept(
@@ -212,7 +212,7 @@ async fn a_bad_url_or_an_unreachable_server_fail_to_connect_without_the_url() {
     assert_eq!(error.kind(), StreamErrorKind::Config);
     assert!(!error.to_string().contains("hunter2"));
 
-    let mut redis = RedisServer::start();
+    let mut redis = RedisServer::start().expect("redis-server must be installed");
     let url = redis.url().replace("127.0.0.1", ":hunter2@127.0.0.1");
     redis.stop();
     let error = Streams::builder(url).connect().await.unwrap_err();
@@ -228,7 +228,7 @@ async fn a_bad_url_or_an_unreachable_server_fail_to_connect_without_the_url() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_deliveries_are_each_stored_whole_or_refused_whole() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server must be installed");
     let streams = builder(&redis)
         .shards(1)
         .max_len(31)
@@ -271,7 +271,7 @@ async fn concurrent_deliveries_are_each_stored_whole_or_refused_whole() {
 
 #[tokio::test]
 async fn a_delivery_of_a_thousand_events_is_stored_whole_or_refused_whole() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server must be installed");
     // One shard, capped at one such delivery: the first fills it, the second is refused.
     // The generous timeout keeps a loaded machine from turning this into a timing test;
     // the elapsed time is printed, not asserted.

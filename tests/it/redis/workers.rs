@@ -30,7 +30,7 @@ async fn pending(conn: &mut redis::aio::MultiplexedConnection, key: &str, group:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_share_the_shards_and_keep_each_conversation_in_order() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server must be installed");
     let receiver = connect(&redis).await;
     let (one, two) = (Recorder::default(), Recorder::default());
     let w1 = connect(&redis)
@@ -139,7 +139,7 @@ async fn two_workers_share_the_shards_and_keep_each_conversation_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_workers_entries_are_reclaimed_and_handled_once_in_order() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server must be installed");
     let receiver = builder(&redis).shards(1).connect().await.unwrap();
     let config = receiver.config().clone();
     let base = now_ms();
@@ -208,7 +208,7 @@ async fn a_dead_workers_entries_are_reclaimed_and_handled_once_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_retry_budget_ends_in_the_dead_letter_stream_and_unbounded_retries_do_not_spend_it() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server must be installed");
     let recorder = Recorder::failing(&[
         ("doomed", u32::MAX, Retry::Budgeted),
         ("store down", 5, Retry::Unbounded),
@@ -284,7 +284,7 @@ async fn the_retry_budget_ends_in_the_dead_letter_stream_and_unbounded_retries_d
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_entry_is_dead_lettered_and_its_neighbours_are_handled() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server must be installed");
     let streams = builder(&redis).shards(1).connect().await.unwrap();
     let config = streams.config().clone();
     let mut conn = redis_conn(&redis).await;
@@ -348,7 +348,7 @@ async fn an_unreadable_entry_is_dead_lettered_and_its_neighbours_are_handled() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_event_through_two_receivers_is_handled_once() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server must be installed");
     let (r1, r2) = (connect(&redis).await, connect(&redis).await);
     let delivery = DeliveryBuilder::instagram().messaging(
         MessagingItem::text("hello there")
@@ -378,7 +378,7 @@ async fn the_same_event_through_two_receivers_is_handled_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_drains_what_is_being_handled_and_leaves_the_rest_for_the_next_worker() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server must be installed");
     let streams = builder(&redis).shards(1).batch(4).connect().await.unwrap();
     let config = streams.config().clone();
     let base = now_ms();
@@ -437,7 +437,7 @@ async fn shutdown_drains_what_is_being_handled_and_leaves_the_rest_for_the_next_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_carry_on_after_a_redis_restart() {
-    let mut redis = RedisServer::start();
+    let mut redis = RedisServer::start().expect("redis-server must be installed");
     let streams = connect(&redis).await;
     let recorder = Recorder::default();
     let workers = streams.start_workers(recorder.clone()).await.unwrap();
@@ -458,7 +458,7 @@ async fn workers_carry_on_after_a_redis_restart() {
     assert!(eventually(WAIT, || async { recorder.handled() == 1 }).await);
     // Without persistence the restarted server has no streams or groups: the workers
     // recreate them and handle what arrives next.
-    redis.restart();
+    redis.restart().expect("redis-server restarts");
     sink.accept(
         DeliveryBuilder::instagram()
             .messaging(

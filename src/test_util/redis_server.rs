@@ -1,21 +1,5 @@
-//! [`RedisServer`]: a real `redis-server` on a free loopback port.
-//!
-//! The Redis tests run against the real server, never a mock, and they **fail** — they
-//! do not skip — when `redis-server` is not installed (Debian: `apt-get install
-//! redis-server`). Set `REDIS_SERVER_BIN` to use a binary that is not on `PATH`.
-//!
-//! ```no_run
-//! use bot_harness::RedisServer;
-//!
-//! let mut redis = RedisServer::start().expect("redis-server");
-//! let url = redis.url(); // redis://127.0.0.1:<port>/
-//! redis.stop();          // simulate Redis going away mid-run
-//! redis.restart().expect("restart on the same port");
-//! ```
-//!
-//! [`RedisServer::start_persistent`] keeps the data in a directory with an append-only
-//! file fsynced on every write, so a server killed and restarted on the same port and
-//! directory still holds every write it acknowledged.
+//! [`RedisServer`]: a real `redis-server` on a free loopback port (features `test-util`
+//! and `redis`).
 
 use std::fmt;
 use std::io::{Read, Write};
@@ -30,7 +14,9 @@ const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Attempts at finding a free port that the server can bind.
 const START_ATTEMPTS: usize = 5;
 
-/// Why a test Redis server could not be started.
+/// Why a [`RedisServer`] could not be started or restarted: `redis-server` not installed
+/// (nor named by `REDIS_SERVER_BIN`), not spawnable, exited at start-up, or silent for 10 s.
+/// Its message says which, and how to install the server.
 #[derive(Debug)]
 pub struct RedisServerError(String);
 
@@ -45,6 +31,30 @@ impl std::error::Error for RedisServerError {}
 /// A `redis-server` child process on `127.0.0.1:<free port>`, without persistence
 /// (`--save "" --appendonly no`) unless started with [`start_persistent`](Self::start_persistent).
 /// Killed on drop.
+///
+/// Tests that use it run against the real server, never a mock, and they **fail** — they
+/// do not skip — when `redis-server` is not installed: [`start`](Self::start) returns a
+/// [`RedisServerError`] saying so (Debian/Ubuntu: `apt-get install redis-server`). Set
+/// `REDIS_SERVER_BIN` to use a binary that is not on `PATH`.
+///
+/// [`start_persistent`](Self::start_persistent) keeps the data in a directory with an
+/// append-only file fsynced on every write, so a server killed and restarted on the same
+/// port and directory still holds every write it acknowledged.
+///
+/// Synchronous (`std::process`): call it before or outside the async runtime, or accept
+/// that [`start`](Self::start) blocks a thread while the server comes up.
+///
+/// ```no_run
+/// use meta_webhooks::test_util::RedisServer;
+///
+/// let mut redis = RedisServer::start().expect("redis-server must be installed");
+/// let url = redis.url(); // redis://127.0.0.1:<port>/
+/// assert!(url.starts_with("redis://127.0.0.1:"));
+/// redis.stop(); // Redis going away mid-run, as a crash would
+/// assert!(!redis.is_running());
+/// redis.restart().expect("restart on the same port");
+/// assert!(redis.is_running());
+/// ```
 #[derive(Debug)]
 pub struct RedisServer {
     binary: PathBuf,
@@ -113,7 +123,7 @@ impl RedisServer {
         SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))
     }
 
-    /// `true` while the child process runs.
+    /// `true` while the child process runs (`&mut`: it reaps a child that has exited).
     pub fn is_running(&mut self) -> bool {
         self.child
             .as_mut()
@@ -128,7 +138,7 @@ impl RedisServer {
         }
     }
 
-    /// The process id while the server runs.
+    /// The process id while the server runs (`None` once [stopped](Self::stop)).
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
@@ -212,7 +222,18 @@ impl Drop for RedisServer {
 }
 
 fn find_binary() -> Result<PathBuf, RedisServerError> {
-    if let Some(explicit) = std::env::var_os("REDIS_SERVER_BIN") {
+    find_binary_in(
+        std::env::var_os("REDIS_SERVER_BIN"),
+        std::env::var_os("PATH"),
+    )
+}
+
+/// `explicit` (the value of `REDIS_SERVER_BIN`) if set, else `redis-server` on `path`.
+fn find_binary_in(
+    explicit: Option<std::ffi::OsString>,
+    path: Option<std::ffi::OsString>,
+) -> Result<PathBuf, RedisServerError> {
+    if let Some(explicit) = explicit {
         let path = PathBuf::from(explicit);
         return if is_executable(&path) {
             Ok(path)
@@ -223,7 +244,7 @@ fn find_binary() -> Result<PathBuf, RedisServerError> {
             )))
         };
     }
-    let path = std::env::var_os("PATH").unwrap_or_default();
+    let path = path.unwrap_or_default();
     std::env::split_paths(&path)
         .map(|dir| dir.join("redis-server"))
         .find(|candidate| is_executable(candidate))
@@ -268,4 +289,32 @@ fn ping(addr: SocketAddr) -> bool {
     }
     let mut buf = [0u8; 7];
     stream.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_server_is_an_error_that_says_how_to_install_it() {
+        let error = find_binary_in(None, Some("/nonexistent-dir".into()))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("redis-server not found on PATH"), "{error}");
+        assert!(error.contains("apt-get install redis-server"), "{error}");
+        assert!(error.contains("REDIS_SERVER_BIN"), "{error}");
+    }
+
+    #[test]
+    fn a_bad_override_is_an_error_that_names_it() {
+        let error = find_binary_in(Some("/nonexistent/redis-server".into()), None)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.contains("REDIS_SERVER_BIN=/nonexistent/redis-server"),
+            "{error}"
+        );
+    }
 }
