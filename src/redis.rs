@@ -54,7 +54,7 @@
 //! adds at most 512 events of several deliveries together, and a larger delivery goes
 //! alone, in one call, whole or not at all. There is no limit of the sink's own on the
 //! events of a delivery; the endpoint's body limit bounds it. A 1000-event delivery of
-//! text messages was acknowledged in 8–42 ms by a local Redis on a busy machine (see
+//! text messages was acknowledged in 4–6 ms by a local Redis (see
 //! `benches/redis.rs`), well inside the default 200 ms
 //! [`ack_timeout`](StreamsBuilder::ack_timeout). Redis runs a script to its end without
 //! serving other clients, so the largest delivery also bounds how long it pauses the
