@@ -7,6 +7,8 @@
     reason = "tests assert by panicking"
 )]
 
+#[cfg(feature = "sink")]
+mod bodies;
 #[cfg(feature = "client")]
 mod client;
 #[cfg(feature = "sink")]

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, header};
-use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use meta_webhooks::endpoint::{
     Answer, BodyError, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, Endpoint, Rejection, RejectionKind,
@@ -25,6 +24,7 @@ use meta_webhooks::test_util::{
 use meta_webhooks::{HandshakeError, ParseError, VerifyError};
 
 use super::{ACCOUNT, RecordingSink, SECRET, TOKEN, handshake, parts, verifier};
+use crate::bodies::{Endless, Failing, Stalled};
 
 fn endpoint(sink: RecordingSink) -> Endpoint<RecordingSink> {
     Endpoint::builder(verifier(), handshake(), sink).build()
@@ -426,71 +426,6 @@ async fn a_failing_body_is_400() {
     let rejection = endpoint.read_body(Failing).await.unwrap_err();
     check(&rejection, RejectionKind::Body, StatusCode::BAD_REQUEST);
     assert_eq!(cause::<BodyError>(&rejection).reason(), "connection reset");
-}
-
-/// An endless body without a size hint, counting how often it was polled.
-struct Endless {
-    polled: Arc<AtomicUsize>,
-    chunk: usize,
-}
-
-impl Endless {
-    fn new(polled: &Arc<AtomicUsize>, chunk: usize) -> Self {
-        Self {
-            polled: Arc::clone(polled),
-            chunk,
-        }
-    }
-}
-
-impl Body for Endless {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        self.polled.fetch_add(1, Ordering::SeqCst);
-        Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![b'{'; self.chunk])))))
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::default()
-    }
-}
-
-/// A body whose peer sent the headers and then nothing.
-struct Stalled;
-
-impl Body for Stalled {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        Poll::Pending
-    }
-}
-
-/// A body whose transport fails.
-struct Failing;
-
-impl Body for Failing {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-        Poll::Ready(Some(Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            "connection reset",
-        ))))
-    }
 }
 
 /// A stream of the given chunks.

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
-use http_body::{Body, Frame, SizeHint};
+use http_body::{Body, Frame};
 use meta_webhooks::endpoint::{Accepted, Endpoint, Rejection, RejectionKind};
 use meta_webhooks::event::EventKind;
 use meta_webhooks::sink::{SinkError, handler_fn};
@@ -20,6 +20,7 @@ use meta_webhooks::tower::{Acknowledge, Webhook, WebhookLayer};
 use tower::{Layer, ServiceBuilder, ServiceExt, service_fn};
 
 use super::{ACCOUNT, RecordingSink, SECRET, Served, TOKEN, body_of, handshake, verifier};
+use crate::bodies::{Endless, Failing, Stalled};
 
 fn endpoint(sink: RecordingSink) -> Endpoint<RecordingSink> {
     Endpoint::builder(verifier(), handshake(), sink).build()
@@ -305,10 +306,7 @@ async fn content_length_over_the_limit_is_413_without_reading() {
         .header("content-length", "101")
         .build()
         .unwrap()
-        .map(|_| Endless {
-            polled: Arc::clone(&polled),
-            chunk: 10,
-        });
+        .map(|_| Endless::new(&polled, 10));
     let response = service.oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(rejection_of(&response).kind(), RejectionKind::TooLarge);
@@ -323,10 +321,7 @@ async fn a_streamed_body_is_cut_off_at_the_limit() {
     let polled = Arc::new(AtomicUsize::new(0));
     // No Content-Length, no size hint, no signature even: the size limit comes first.
     let request = Request::post("/webhook")
-        .body(Endless {
-            polled: Arc::clone(&polled),
-            chunk: 64,
-        })
+        .body(Endless::new(&polled, 64))
         .unwrap();
     let response = service.oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
@@ -495,29 +490,6 @@ async fn memory_sink_behind_the_endpoint_handles_what_it_acknowledged() {
     assert_eq!(sink.stats().accepted, 1);
 }
 
-/// An endless body without a size hint, counting how often it was polled.
-struct Endless {
-    polled: Arc<AtomicUsize>,
-    chunk: usize,
-}
-
-impl Body for Endless {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        self.polled.fetch_add(1, Ordering::SeqCst);
-        Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![b'{'; self.chunk])))))
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::default()
-    }
-}
-
 /// A body delivered in the given chunks.
 struct Chunks(std::collections::VecDeque<Bytes>);
 
@@ -530,38 +502,5 @@ impl Body for Chunks {
         _cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         Poll::Ready(self.0.pop_front().map(|chunk| Ok(Frame::data(chunk))))
-    }
-}
-
-/// A body whose peer sent the headers and then nothing.
-struct Stalled;
-
-impl Body for Stalled {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        Poll::Pending
-    }
-}
-
-/// A body whose transport fails.
-struct Failing;
-
-impl Body for Failing {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-        Poll::Ready(Some(Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            "connection reset",
-        ))))
     }
 }
