@@ -910,8 +910,8 @@ impl Event {
     }
 
     /// The normalized projection of [the event contract](crate::docs::events), serializable:
-    /// `{"kind","sender","recipient","mid","text","account","timestamp","source"}`, absent
-    /// fields as `null`.
+    /// `{"kind","sender","recipient","mid","text","account","timestamp","source","channel"}`,
+    /// absent fields as `null`.
     pub fn normalized(&self) -> NormalizedEvent<'_> {
         NormalizedEvent {
             kind: self.kind.as_str(),
@@ -922,6 +922,7 @@ impl Event {
             account: self.account.as_ref().map(AccountId::as_str),
             timestamp: self.timestamp().map(Timestamp::as_millis),
             source: Some(self.source.as_str()),
+            channel: Some(self.channel.as_str()),
             reason: None,
         }
     }
@@ -997,6 +998,10 @@ pub struct NormalizedEvent<'a> {
     pub timestamp: Option<u64>,
     /// `"messaging"`, `"standby"`, `"changes"`; `null` for an entry-level error.
     pub source: Option<&'a str>,
+    /// See [`Event::channel`]: `"instagram"`, `"messenger"`, `"whatsapp"` or `"other"`
+    /// (omitted for errors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<&'a str>,
     /// For errors: why the item was rejected (omitted for events).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'a str>,
@@ -1052,6 +1057,7 @@ impl EventError {
             account: self.account.as_ref().map(AccountId::as_str),
             timestamp: None,
             source: self.position.source.map(Source::as_str),
+            channel: None,
             reason: Some(&self.reason),
         }
     }
