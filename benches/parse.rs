@@ -5,8 +5,9 @@
 //! Table: `python3 scripts/bench_table.py parse value typed`
 //!
 //! Inputs (exact bytes of the fixtures, Meta's escaping): a ~600 B text DM, a story reply,
-//! a comments change, and a 50-entry batch assembled from the entries of ten messaging
-//! fixtures. The baseline builds a generic `Value` tree and does nothing with it; the
+//! a comments change, a 50-entry batch assembled from the entries of ten messaging
+//! fixtures, a WhatsApp text delivery (Meta's example shape) and a WhatsApp value with two
+//! messages and two statuses. The baseline builds a generic `Value` tree and does nothing with it; the
 //! subject builds the typed model *and* the normalized events (every item classified).
 
 #![allow(
@@ -78,6 +79,14 @@ fn inputs() -> Vec<(&'static str, Vec<u8>)> {
             fixture("instagram/changes/comment__ad_media.json"),
         ),
         ("batch", batch_of_50()),
+        (
+            "whatsapp_text",
+            fixture("whatsapp/changes/text__no_entry_time.json"),
+        ),
+        (
+            "whatsapp_messages_statuses",
+            fixture("whatsapp/batch/mixed__messages_and_statuses.json"),
+        ),
     ]
 }
 

@@ -621,8 +621,9 @@ impl Event {
     }
 
     /// When the event happened: its own `timestamp` (a Page `feed` change's
-    /// `created_time`), else the `time` of its entry (other changes carry only the
-    /// latter). Seconds on the wire are normalized to milliseconds.
+    /// `created_time`; a WhatsApp message's or status's `timestamp`, seconds as a string
+    /// on the wire), else the `time` of its entry (other changes carry only the latter).
+    /// Seconds on the wire are normalized to milliseconds.
     pub fn timestamp(&self) -> Option<Timestamp> {
         self.timestamp.or(self.entry_time)
     }

@@ -80,7 +80,8 @@ pub fn classify_owned(delivery: Delivery) -> Vec<Result<Event, EventError>> {
 #[cfg(feature = "sink")]
 /// How many events and how many errors [`classify`] yields for `delivery`, without
 /// classifying: every item that parsed becomes an event, every entry or item that did
-/// not an error.
+/// not an error; a WhatsApp value counts its messages and statuses (see
+/// [`classify`]).
 pub(crate) fn count(delivery: &Delivery) -> (usize, usize) {
     let (mut events, mut errors) = (0, 0);
     for entry in delivery.entries() {
@@ -670,6 +671,19 @@ fn whatsapp(
         return;
     }
     out.reserve(messages.len() + statuses.len());
+    // Every event of the value carries its metadata: a copy for each, the last takes it.
+    let last = messages.len() + statuses.len();
+    let mut metadata = metadata;
+    let mut metadata_for = |i: usize| {
+        if i + 1 == last {
+            metadata.take()
+        } else {
+            metadata.clone()
+        }
+    };
+    let message_count = messages.len();
+    let mut contacts = contacts;
+    let single_message = messages.len() == 1;
     for (i, item) in messages.into_iter().enumerate() {
         let position = position.within(ValueArray::Messages, i);
         let (message, raw) = match item {
@@ -681,16 +695,22 @@ fn whatsapp(
         };
         let kind = whatsapp_kind(&message);
         let sender = message.from.clone().map(Participant::User);
-        let contact = message
-            .from
-            .as_ref()
-            .and_then(|from| contacts.iter().find(|c| c.wa_id.as_ref() == Some(from)))
-            .cloned();
+        // With a single message its contact is taken, not copied.
+        let contact = message.from.as_ref().and_then(|from| {
+            let at = contacts
+                .iter()
+                .position(|c| c.wa_id.as_ref() == Some(from))?;
+            Some(if single_message {
+                contacts.swap_remove(at)
+            } else {
+                contacts.get(at)?.clone()
+            })
+        });
         let recipient = number.clone().map(Participant::Account);
         let timestamp = message.timestamp;
         let data = EventData::WhatsAppMessage(Box::new(WhatsAppMessage {
             message,
-            metadata: metadata.clone(),
+            metadata: metadata_for(i),
             contact,
             business_account: business_account.clone(),
         }));
@@ -712,7 +732,7 @@ fn whatsapp(
         let timestamp = status.timestamp;
         let data = EventData::WhatsAppStatus(Box::new(WhatsAppStatus {
             status,
-            metadata: metadata.clone(),
+            metadata: metadata_for(message_count + i),
             business_account: business_account.clone(),
         }));
         out.push(Ok(event(

@@ -54,7 +54,9 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
         while let Some(key) = map.next_key::<TopKey>()? {
             match key {
                 TopKey::Object if object.is_none() => {
-                    object = Some(Object::from(map.next_value::<String>()?));
+                    // Borrowed when unescaped: a known object maps without allocating.
+                    let name = map.next_value::<std::borrow::Cow<'de, str>>()?;
+                    object = Some(Object::from_wire(&name));
                 }
                 TopKey::Entry if entries.is_none() => {
                     entries = Some(map.next_value_seed(EntriesSeed { body: self.body })?);

@@ -152,12 +152,13 @@ pub(crate) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, 
 
 struct Parsed<T>(Option<T>);
 
-impl<T: From<String>> Lenient<'_> for Parsed<T> {
+impl<T: From<String> + for<'a> From<&'a str>> Lenient<'_> for Parsed<T> {
     fn fallback() -> Self {
         Self(None)
     }
+    // Known values map without allocating; only unknown ones are copied.
     fn from_str(v: &str) -> Option<Self> {
-        Some(Self(Some(T::from(v.to_owned()))))
+        Some(Self(Some(T::from(v))))
     }
     fn from_string(v: String) -> Option<Self> {
         Some(Self(Some(T::from(v))))
@@ -165,7 +166,7 @@ impl<T: From<String>> Lenient<'_> for Parsed<T> {
 }
 
 /// A JSON string converted into a lossless wire enum, else absent.
-pub(crate) fn wire<'de, D: Deserializer<'de>, T: From<String>>(
+pub(crate) fn wire<'de, D: Deserializer<'de>, T: From<String> + for<'a> From<&'a str>>(
     d: D,
 ) -> Result<Option<T>, D::Error> {
     lenient::<D, Parsed<T>>(d).map(|s| s.0)

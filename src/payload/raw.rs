@@ -97,12 +97,68 @@ impl Body {
     }
 }
 
+/// The `messages` and `statuses` arrays of one WhatsApp value, whose items' spans are
+/// found on first use (the fast parse types them in place).
+#[derive(Debug)]
+pub(crate) struct ValueSpans {
+    /// The value's offsets in the body.
+    value: Range<usize>,
+    /// Spans of `messages[]` and `statuses[]` items.
+    items: OnceLock<[Vec<Range<usize>>; 2]>,
+}
+
+impl ValueSpans {
+    /// The spans of the items of the WhatsApp value `value`, a sub-slice of `body`.
+    pub(crate) fn new(body: &Body, value: &str) -> Arc<Self> {
+        Arc::new(Self {
+            value: body.offsets(value),
+            items: OnceLock::new(),
+        })
+    }
+
+    fn item(&self, body: &Body, array: usize, index: usize) -> Range<usize> {
+        self.items
+            .get_or_init(|| {
+                #[derive(Deserialize)]
+                struct Arrays<'a> {
+                    #[serde(borrow, default)]
+                    messages: Option<Vec<&'a RawValue>>,
+                    #[serde(borrow, default)]
+                    statuses: Option<Vec<&'a RawValue>>,
+                }
+                let Some(text) = body.text.get(self.value.clone()) else {
+                    return [Vec::new(), Vec::new()];
+                };
+                let Ok(arrays) = serde_json::from_str::<Arrays<'_>>(text) else {
+                    return [Vec::new(), Vec::new()];
+                };
+                [arrays.messages, arrays.statuses].map(|items| {
+                    items
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|raw| body.offsets(raw.get()))
+                        .collect()
+                })
+            })
+            .get(array)
+            .and_then(|items| items.get(index))
+            .cloned()
+            .unwrap_or(0..0)
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Loc {
     Span(Range<usize>),
     Item {
         entry: usize,
         array: Array,
+        index: usize,
+    },
+    /// Item `index` of `messages` (array 0) or `statuses` (1) of a WhatsApp value.
+    ValueItem {
+        spans: Arc<ValueSpans>,
+        array: usize,
         index: usize,
     },
 }
@@ -145,6 +201,24 @@ impl RawJson {
         }
     }
 
+    /// Item `index` of `messages` (`array` 0) or `statuses` (1) of a WhatsApp value,
+    /// located on first use.
+    pub(crate) fn value_item(
+        body: &Arc<Body>,
+        spans: &Arc<ValueSpans>,
+        array: usize,
+        index: usize,
+    ) -> Self {
+        Self {
+            body: Arc::clone(body),
+            loc: Loc::ValueItem {
+                spans: Arc::clone(spans),
+                array,
+                index,
+            },
+        }
+    }
+
     /// The JSON text.
     pub fn as_str(&self) -> &str {
         self.body.text.get(self.span()).unwrap_or_default()
@@ -159,6 +233,11 @@ impl RawJson {
                 array,
                 index,
             } => self.body.item_span(*entry, *array, *index),
+            Loc::ValueItem {
+                spans,
+                array,
+                index,
+            } => spans.item(&self.body, *array, *index),
         }
     }
 }

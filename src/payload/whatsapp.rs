@@ -67,7 +67,7 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::raw::Body;
+use super::raw::{Body, ValueSpans};
 use super::{AccountId, ItemError, ItemErrorKind, RawJson, Spanned, UserId, lenient};
 
 pub use error::{WaError, WaErrorData};
@@ -132,7 +132,20 @@ impl WhatsAppValue {
     /// when it is not a WhatsApp value.
     ///
     /// Errors are those of `metadata.phone_number_id`, which every item depends on.
+    ///
+    /// Almost every value is well-formed: one pass types it in place, and the raw JSON of
+    /// its items is located on first use. Any anomaly (an item of the wrong shape, an id
+    /// of the wrong type, a duplicate key) sends it to the careful reading, which reads
+    /// every item on its own and isolates the bad ones.
     pub(crate) fn parse(text: &str, body: &Arc<Body>) -> Result<Option<Self>, serde_json::Error> {
+        match serde_json::from_str::<Fast>(text) {
+            Ok(fast) => Ok(fast.into_value(text, body)),
+            Err(_) => Self::parse_items(text, body),
+        }
+    }
+
+    /// The careful reading: every part and every item on its own.
+    fn parse_items(text: &str, body: &Arc<Body>) -> Result<Option<Self>, serde_json::Error> {
         let wire: Wire<'_> = serde_json::from_str(text)?;
         if wire.sender.is_some() || wire.recipient.is_some() {
             return Ok(None);
@@ -151,6 +164,74 @@ impl WhatsAppValue {
             errors: objects(wire.errors),
             messaging_product: wire.messaging_product,
         }))
+    }
+}
+
+/// A well-formed `messages` value, typed in one pass.
+#[derive(Deserialize)]
+struct Fast {
+    #[serde(default, deserialize_with = "lenient::object")]
+    sender: Option<IgnoredAny>,
+    #[serde(default, deserialize_with = "lenient::object")]
+    recipient: Option<IgnoredAny>,
+    #[serde(default, deserialize_with = "lenient::string")]
+    messaging_product: Option<String>,
+    #[serde(default, deserialize_with = "lenient::object")]
+    metadata: Option<Metadata>,
+    #[serde(default, deserialize_with = "lenient::objects")]
+    contacts: Vec<Contact>,
+    #[serde(default)]
+    messages: Option<Vec<WaMessage>>,
+    #[serde(default)]
+    statuses: Option<Vec<Status>>,
+    #[serde(default, deserialize_with = "lenient::objects")]
+    errors: Vec<WaError>,
+}
+
+impl Fast {
+    fn into_value(self, text: &str, body: &Arc<Body>) -> Option<WhatsAppValue> {
+        if self.sender.is_some() || self.recipient.is_some() {
+            return None;
+        }
+        if self.messaging_product.as_deref() != Some("whatsapp") && self.metadata.is_none() {
+            return None;
+        }
+        let messages = self.messages.unwrap_or_default();
+        let statuses = self.statuses.unwrap_or_default();
+        let spans =
+            (!messages.is_empty() || !statuses.is_empty()).then(|| ValueSpans::new(body, text));
+        let raw = |array, index| {
+            spans.as_ref().map_or_else(
+                || RawJson::slice_of(body, ""),
+                |spans| RawJson::value_item(body, spans, array, index),
+            )
+        };
+        Some(WhatsAppValue {
+            messaging_product: self.messaging_product,
+            metadata: self.metadata,
+            contacts: self.contacts,
+            messages: messages
+                .into_iter()
+                .enumerate()
+                .map(|(i, inner)| {
+                    Ok(Spanned {
+                        inner,
+                        raw: raw(0, i),
+                    })
+                })
+                .collect(),
+            statuses: statuses
+                .into_iter()
+                .enumerate()
+                .map(|(i, inner)| {
+                    Ok(Spanned {
+                        inner,
+                        raw: raw(1, i),
+                    })
+                })
+                .collect(),
+            errors: self.errors,
+        })
     }
 }
 
@@ -350,5 +431,52 @@ mod tests {
         assert_eq!(v.profile_name(&UserId::new("2")), None);
         assert!(v.contact(&UserId::new("2")).is_some());
         assert!(v.messages.is_empty() && v.statuses.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod fast_tests {
+    use super::*;
+
+    const VALUE: &str = r#"{"messaging_product":"whatsapp","metadata":{"phone_number_id":"5"},
+        "messages":[ {"from":"1","id":"a","type":"text","text":{"body":"x"}} ,{"from":"2","id":"b","type":"reaction","reaction":{"emoji":""}}],
+        "statuses":[{"id":"s","status":"read","recipient_id":"1"}]}"#;
+
+    #[test]
+    fn the_fast_and_careful_readings_agree() {
+        let body = Body::new(VALUE);
+        let fast = WhatsAppValue::parse(body.text(), &body).unwrap().unwrap();
+        let careful = WhatsAppValue::parse_items(body.text(), &body)
+            .unwrap()
+            .unwrap();
+        assert_eq!(format!("{fast:?}"), format!("{careful:?}"));
+        let raws: Vec<_> = fast
+            .messages
+            .iter()
+            .map(|m| m.as_ref().unwrap().raw().to_owned())
+            .collect();
+        assert_eq!(
+            raws,
+            [
+                r#"{"from":"1","id":"a","type":"text","text":{"body":"x"}}"#,
+                r#"{"from":"2","id":"b","type":"reaction","reaction":{"emoji":""}}"#
+            ]
+        );
+        assert_eq!(
+            fast.statuses[0].as_ref().unwrap().raw(),
+            r#"{"id":"s","status":"read","recipient_id":"1"}"#
+        );
+    }
+
+    #[test]
+    fn an_anomaly_takes_the_careful_reading() {
+        // A message that is not an object: the fast reading declines, the careful one
+        // isolates it.
+        let text = VALUE.replace(r#" {"from":"1""#, r#" 7,{"from":"1""#);
+        let body = Body::new(&text);
+        let value = WhatsAppValue::parse(body.text(), &body).unwrap().unwrap();
+        assert_eq!(value.messages.len(), 3);
+        assert_eq!(value.messages[0].as_ref().unwrap_err().raw(), "7");
+        assert!(value.messages[1].is_ok() && value.statuses[0].is_ok());
     }
 }

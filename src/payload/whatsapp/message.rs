@@ -93,34 +93,34 @@ pub struct WaMessage {
     /// `context`: the message this one replies to or was forwarded from, or the product
     /// it asks about.
     #[serde(default, deserialize_with = "lenient::object")]
-    pub context: Option<MessageContext>,
+    pub context: Option<Box<MessageContext>>,
     /// `text` of a text message.
     #[serde(default, deserialize_with = "lenient::object")]
     pub text: Option<Text>,
     /// `image`.
     #[serde(default, deserialize_with = "lenient::object")]
-    pub image: Option<WaMedia>,
+    pub image: Option<Box<WaMedia>>,
     /// `video`.
     #[serde(default, deserialize_with = "lenient::object")]
-    pub video: Option<WaMedia>,
+    pub video: Option<Box<WaMedia>>,
     /// `audio` (a voice note has `voice == true`).
     #[serde(default, deserialize_with = "lenient::object")]
-    pub audio: Option<WaMedia>,
+    pub audio: Option<Box<WaMedia>>,
     /// `document`.
     #[serde(default, deserialize_with = "lenient::object")]
-    pub document: Option<WaMedia>,
+    pub document: Option<Box<WaMedia>>,
     /// `sticker`.
     #[serde(default, deserialize_with = "lenient::object")]
-    pub sticker: Option<WaMedia>,
+    pub sticker: Option<Box<WaMedia>>,
     /// `location`.
     #[serde(default, deserialize_with = "lenient::object")]
-    pub location: Option<Location>,
+    pub location: Option<Box<Location>>,
     /// `contacts`: shared contact cards.
     #[serde(default, deserialize_with = "lenient::objects")]
     pub contacts: Vec<ContactCard>,
     /// `interactive`: the reply to reply buttons, a list or a flow.
     #[serde(default, deserialize_with = "lenient::object")]
-    pub interactive: Option<Interactive>,
+    pub interactive: Option<Box<Interactive>>,
     /// `button`: the tapped quick-reply button of a template.
     #[serde(default, deserialize_with = "lenient::object")]
     pub button: Option<TemplateButton>,
@@ -129,16 +129,16 @@ pub struct WaMessage {
     pub reaction: Option<WaReaction>,
     /// `order`.
     #[serde(default, deserialize_with = "lenient::object")]
-    pub order: Option<WaOrder>,
+    pub order: Option<Box<WaOrder>>,
     /// `referral`: the click-to-WhatsApp ad the person came from (first message only).
     #[serde(default, deserialize_with = "lenient::object")]
     pub referral: Option<Box<WaReferral>>,
     /// `system`: a number or identity change.
     #[serde(default, deserialize_with = "lenient::object")]
-    pub system: Option<SystemUpdate>,
+    pub system: Option<Box<SystemUpdate>>,
     /// `identity`: the person's identity key, when identity change checks are on.
     #[serde(default, deserialize_with = "lenient::object")]
-    pub identity: Option<Identity>,
+    pub identity: Option<Box<Identity>>,
     /// `errors` of an `unsupported` message: why it could not be delivered.
     #[serde(default, deserialize_with = "lenient::objects")]
     pub errors: Vec<WaError>,
@@ -173,14 +173,15 @@ impl WaMessage {
 
     /// The media of an image, video, audio, document or sticker message (by `type`).
     pub fn media(&self) -> Option<&WaMedia> {
-        match self.kind.as_ref()? {
-            WaMessageType::Image => self.image.as_ref(),
-            WaMessageType::Video => self.video.as_ref(),
-            WaMessageType::Audio => self.audio.as_ref(),
-            WaMessageType::Document => self.document.as_ref(),
-            WaMessageType::Sticker => self.sticker.as_ref(),
-            _ => None,
-        }
+        let media = match self.kind.as_ref()? {
+            WaMessageType::Image => &self.image,
+            WaMessageType::Video => &self.video,
+            WaMessageType::Audio => &self.audio,
+            WaMessageType::Document => &self.document,
+            WaMessageType::Sticker => &self.sticker,
+            _ => return None,
+        };
+        media.as_deref()
     }
 
     /// Whether this is a reaction message whose emoji is empty or absent: the person
@@ -195,7 +196,7 @@ impl WaMessage {
 
     /// `context.referred_product`: the catalog product the person asks about.
     pub fn referred_product(&self) -> Option<&ReferredProduct> {
-        self.context.as_ref()?.referred_product.as_ref()
+        self.context.as_deref()?.referred_product.as_ref()
     }
 }
 
