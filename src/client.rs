@@ -15,6 +15,10 @@
 //! * [`GraphError`] — the Graph error envelope parsed and classified ([`GraphErrorKind`]),
 //!   with [`GraphError::is_retryable`] and [`GraphError::is_local`].
 //! * [`MediaFetcher`] — SSRF-safe, transient download of media from Meta's CDN.
+//! * [`WhatsApp`] — one WhatsApp business phone number and its token
+//!   ([`GraphClient::whatsapp`]): send [`WaOutgoing`] messages (text, media, reactions,
+//!   reply buttons, lists, templates), mark messages read with the typing indicator, upload,
+//!   look up and download media; see the [`whatsapp` module docs](whatsapp).
 //!
 //! # Reliability
 //!
@@ -90,6 +94,7 @@ mod message;
 mod retry;
 mod state;
 mod usage;
+pub mod whatsapp;
 mod window;
 
 use std::fmt;
@@ -117,7 +122,7 @@ pub use error::{
 };
 pub use media::{
     DEFAULT_MAX_MEDIA_BYTES, DEFAULT_MEDIA_HOSTS, DEFAULT_MEDIA_TIMEOUT, FetchedMedia, MediaError,
-    MediaErrorKind, MediaFetcher, MediaFetcherBuilder,
+    MediaErrorKind, MediaFetcher, MediaFetcherBuilder, WHATSAPP_MEDIA_HOSTS,
 };
 pub use message::{
     Attachment, AttachmentSource, AttachmentType, Button, GenericElement, GenericTemplate,
@@ -129,6 +134,11 @@ pub use state::AccountStatus;
 pub use usage::{
     APP_USAGE_HEADER, AppUsage, BUSINESS_USE_CASE_USAGE_HEADER, BusinessUseCaseUsage, Usage,
     UseCase,
+};
+pub use whatsapp::{
+    WaDownloadError, WaDownloadErrorKind, WaHeader, WaList, WaListRow, WaListSection, WaMedia,
+    WaMediaInfo, WaMediaKind, WaMediaSource, WaOutgoing, WaParameter, WaReplyButton,
+    WaReplyButtons, WaSent, WaTemplate, WaTemplateComponent, WaUpload, WhatsApp,
 };
 pub use window::{Author, HUMAN_AGENT_WINDOW, MessagingWindow, STANDARD_WINDOW, WindowClosed};
 
