@@ -183,10 +183,20 @@ impl Bot {
         match (kind, user) {
             (EventKind::Status, _) => {
                 // Counted by kind in `botkit_events_total`; never answered.
-                tracing::debug!(
-                    wamid = event.mid().map_or("-", MessageId::as_str),
-                    "WhatsApp status: not answered"
-                );
+                if let EventData::WhatsAppStatus(status) = event.data() {
+                    let status = &status.status;
+                    let codes: Vec<String> = status
+                        .errors
+                        .iter()
+                        .filter_map(|e| e.code.map(|c| c.to_string()))
+                        .collect();
+                    tracing::debug!(
+                        wamid = status.id.as_ref().map_or("-", MessageId::as_str),
+                        status = status.status.as_ref().map_or("-", |s| s.as_str()),
+                        errors = codes.join(","),
+                        "WhatsApp status: not answered"
+                    );
+                }
                 Ok(())
             }
             // A message from a click-to-WhatsApp ad or about a catalog product carries the
