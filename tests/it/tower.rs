@@ -2,6 +2,7 @@
 //! `tower::ServiceExt::oneshot`, the workers behind `MemorySink`, and real hyper and axum
 //! servers on loopback.
 
+mod products;
 mod serve;
 mod service;
 mod workers;
