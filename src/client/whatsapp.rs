@@ -99,6 +99,7 @@ use crate::secret::AccessToken;
 use super::GraphClient;
 use super::account::{decode, json_body, node};
 use super::call::{Body, Multipart, Request};
+use super::config::INSTAGRAM_GRAPH_URL;
 use super::error::{DecodeFailure, GraphError, GraphErrorKind, MessageError};
 use super::media::{FetchedMedia, MediaError, MediaErrorKind, MediaFetcher};
 use super::state::AccountStatus;
@@ -476,6 +477,12 @@ impl WhatsApp {
     }
 
     async fn run(&self, request: Request) -> Result<(StatusCode, Bytes), GraphError> {
+        if self.client.inner.api_root.starts_with(INSTAGRAM_GRAPH_URL) {
+            return Err(MessageError::NotAllowed(
+                "the WhatsApp Cloud API on graph.instagram.com (build the client with facebook_login())",
+            )
+            .into());
+        }
         self.client
             .inner
             .call(&self.phone_number_id, &self.token, &request)
@@ -755,7 +762,9 @@ impl WhatsApp {
 impl GraphClient {
     /// A handle for one WhatsApp business phone number and its token. Cheap; state is kept
     /// in the client, keyed by the phone number id. The client must point at
-    /// `graph.facebook.com` ([`facebook_login`](super::GraphClientBuilder::facebook_login)).
+    /// `graph.facebook.com` ([`facebook_login`](super::GraphClientBuilder::facebook_login))
+    /// or a test server: on `graph.instagram.com` every call is refused locally with
+    /// [`GraphError::Invalid`].
     pub fn whatsapp(&self, phone_number_id: AccountId, token: AccessToken) -> WhatsApp {
         WhatsApp::new(self.clone(), phone_number_id, token)
     }

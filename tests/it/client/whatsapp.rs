@@ -581,6 +581,22 @@ async fn send_or_template_picks_by_window_and_by_meta_s_answer() {
     assert_eq!(assert_wa_messages_post(&all[1])["type"], "template");
 }
 
+#[tokio::test]
+async fn a_client_on_the_instagram_host_refuses_locally() {
+    // The default host is graph.instagram.com, which has no WhatsApp API: nothing is sent.
+    let client = GraphClient::builder().build().unwrap();
+    let err = whatsapp(&client)
+        .send_text(&wa_user(), "hi")
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        GraphError::Invalid(MessageError::NotAllowed(_))
+    ));
+    assert!(err.is_local());
+    assert!(err.to_string().contains("facebook_login"), "{err}");
+}
+
 #[test]
 fn debug_output_never_shows_the_token() {
     let client = GraphClient::builder().facebook_login().build().unwrap();

@@ -357,3 +357,32 @@ async fn lookup_errors_are_graph_errors() {
     );
     assert!(media_host.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_failed_download_names_neither_the_url_nor_the_token() {
+    let graph = MockServer::start().await;
+    // A port with nothing listening, treated as the media host.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let url = format!(
+        "http://127.0.0.1:{closed_port}/whatsapp_business/attachments/?mid={MEDIA_ID}&hash=ATta-SIGNATURE"
+    );
+    answer(&graph, lookup_answer(&url, JPEG)).await;
+    let client = builder(&graph).build().unwrap();
+    let fetcher = MediaFetcher::builder()
+        .token_to_loopback_port_for_testing(closed_port)
+        .build()
+        .unwrap();
+    let err = whatsapp(&client)
+        .download_media(&fetcher, &MediaId::new(MEDIA_ID))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), WaDownloadErrorKind::Fetch);
+    assert!(err.is_retryable());
+    for text in [err.to_string(), format!("{err:?}")] {
+        assert!(!text.contains("SIGNATURE"), "{text}");
+        assert!(!text.contains("attachments"), "{text}");
+        assert!(!text.contains(TOKEN), "{text}");
+    }
+}
