@@ -271,6 +271,13 @@ impl MediaFetcherBuilder {
 /// ] {
 ///     assert_eq!(fetcher.check_url(url).unwrap_err().kind(), kind, "{url}");
 /// }
+///
+/// // WhatsApp downloads carry the access token: to Meta's media host only.
+/// assert!(fetcher.check_token_url("https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1").is_ok());
+/// assert_eq!(
+///     fetcher.check_token_url("https://scontent.xx.fbcdn.net/v/a.jpg").unwrap_err().kind(),
+///     MediaErrorKind::TokenHostNotAllowed,
+/// );
 /// ```
 #[derive(Clone)]
 pub struct MediaFetcher {

@@ -12,8 +12,9 @@
 //!   template messages, optionally quoting a message. Messages are checked against Meta's
 //!   limits when built.
 //! * Mark a message as read, optionally with the typing indicator ([`WhatsApp::mark_read`]).
-//! * Upload media ([`WhatsApp::upload_media`]), look a media id up ([`WhatsApp::media`]) and
-//!   download it ([`WhatsApp::download_media`]) through a [`MediaFetcher`]: its allow-list,
+//! * Upload media ([`WhatsApp::upload_media`]), delete it ([`WhatsApp::delete_media`]), look
+//!   a media id up ([`WhatsApp::media`]) and download it ([`WhatsApp::download_media`]) through
+//!   a [`MediaFetcher`]: its allow-list,
 //!   https only, no redirects, size and time caps. The access token goes to Meta's media host
 //!   (`lookaside.fbsbx.com`) and nowhere else.
 //! * The 24-hour customer-service window: [`WhatsApp::send_in_window`] sends free-form
@@ -99,6 +100,7 @@ use crate::secret::AccessToken;
 use super::GraphClient;
 use super::account::{decode, json_body, node};
 use super::call::{Body, Multipart, Request};
+use super::config::INSTAGRAM_GRAPH_URL;
 use super::error::{DecodeFailure, GraphError, GraphErrorKind, MessageError};
 use super::media::{FetchedMedia, MediaError, MediaErrorKind, MediaFetcher};
 use super::state::AccountStatus;
@@ -476,6 +478,12 @@ impl WhatsApp {
     }
 
     async fn run(&self, request: Request) -> Result<(StatusCode, Bytes), GraphError> {
+        if self.client.inner.api_root.starts_with(INSTAGRAM_GRAPH_URL) {
+            return Err(MessageError::NotAllowed(
+                "the WhatsApp Cloud API on graph.instagram.com (build the client with facebook_login())",
+            )
+            .into());
+        }
         self.client
             .inner
             .call(&self.phone_number_id, &self.token, &request)
@@ -696,6 +704,32 @@ impl WhatsApp {
         decode(status, &body, "a media object with a url")
     }
 
+    /// Deletes an uploaded media (`DELETE /{media-id}`). Deleting is idempotent, so a
+    /// failure whose outcome is unknown is retried like a read.
+    ///
+    /// # Errors
+    ///
+    /// [`GraphError::Invalid`] for a malformed id, or any other [`GraphError`];
+    /// [`GraphError::Decode`] when Meta answers `{"success": false}`.
+    pub async fn delete_media(&self, media_id: &MediaId) -> Result<(), GraphError> {
+        let request = Request {
+            method: Method::DELETE,
+            path: node(media_id.as_str(), "media id")?.to_owned(),
+            query: None,
+            body: Body::Empty,
+            write: false,
+        };
+        let (status, body) = self.run(request).await?;
+        let answer: Success = decode(status, &body, "a JSON object")?;
+        if answer.success == Some(false) {
+            return Err(GraphError::Decode(DecodeFailure {
+                status,
+                reason: "Meta answered success: false".into(),
+            }));
+        }
+        Ok(())
+    }
+
     /// Looks `media_id` up and downloads it with [`fetch_media`](Self::fetch_media).
     ///
     /// # Errors
@@ -755,7 +789,9 @@ impl WhatsApp {
 impl GraphClient {
     /// A handle for one WhatsApp business phone number and its token. Cheap; state is kept
     /// in the client, keyed by the phone number id. The client must point at
-    /// `graph.facebook.com` ([`facebook_login`](super::GraphClientBuilder::facebook_login)).
+    /// `graph.facebook.com` ([`facebook_login`](super::GraphClientBuilder::facebook_login))
+    /// or a test server: on `graph.instagram.com` every call is refused locally with
+    /// [`GraphError::Invalid`].
     pub fn whatsapp(&self, phone_number_id: AccountId, token: AccessToken) -> WhatsApp {
         WhatsApp::new(self.clone(), phone_number_id, token)
     }

@@ -4,6 +4,9 @@
 mod errors;
 mod media;
 mod send;
+mod whatsapp;
+mod whatsapp_errors;
+mod whatsapp_media;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
