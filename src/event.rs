@@ -39,6 +39,39 @@
 //! }
 //! # Ok::<(), meta_webhooks::ParseError>(())
 //! ```
+//!
+//! WhatsApp deliveries classify the same way: one event per message, then per status, with
+//! the business number as the account and [`Event::channel`] saying where to reply.
+//!
+//! ```
+//! use meta_webhooks::event::{Channel, Participant, classify};
+//! use meta_webhooks::{Delivery, EventKind};
+//!
+//! let delivery = Delivery::from_slice(br#"{"object":"whatsapp_business_account","entry":[{
+//!   "id":"102290129340398","changes":[{"field":"messages","value":{"messaging_product":"whatsapp",
+//!   "metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},
+//!   "contacts":[{"profile":{"name":"Kerry Fisher"},"wa_id":"16315551181"}],
+//!   "messages":[{"from":"16315551181","id":"wamid.HBgLMTYzMTU1NTExODEVAgASGBQzQUI=",
+//!                "timestamp":"1769870412","type":"text","text":{"body":"\u00bfTienen talla M?"}}],
+//!   "statuses":[{"id":"wamid.HBgLMTYzMTU1NTExODEVAgARGBI=","status":"read",
+//!                "timestamp":"1769870413","recipient_id":"16315551181"}]}}]}]}"#)?;
+//! let events = classify(&delivery);
+//! let text = events[0].as_ref().expect("valid message");
+//! assert_eq!((text.kind(), text.channel()), (EventKind::Text, Channel::WhatsApp));
+//! assert_eq!(text.account().map(|a| a.as_str()), Some("106540352242922"));
+//! assert_eq!(text.sender().and_then(Participant::user_id).map(|u| u.as_str()), Some("16315551181"));
+//! assert_eq!(text.sender_name(), Some("Kerry Fisher"));
+//! assert_eq!(text.text(), Some("¿Tienen talla M?"));
+//! assert_eq!(text.timestamp().map(|t| t.as_millis()), Some(1_769_870_412_000));
+//!
+//! let read = events[1].as_ref().expect("valid status");
+//! assert_eq!(read.kind(), EventKind::Status);
+//! assert_eq!(
+//!     read.dedup_key().as_str(),
+//!     "106540352242922:status:wamid.HBgLMTYzMTU1NTExODEVAgARGBI=:read"
+//! );
+//! # Ok::<(), meta_webhooks::ParseError>(())
+//! ```
 
 mod classify;
 mod whatsapp;
@@ -877,8 +910,8 @@ impl Event {
     }
 
     /// The normalized projection of [the event contract](crate::docs::events), serializable:
-    /// `{"kind","sender","recipient","mid","text","account","timestamp","source"}`, absent
-    /// fields as `null`.
+    /// `{"kind","sender","recipient","mid","text","account","timestamp","source","channel"}`,
+    /// absent fields as `null`.
     pub fn normalized(&self) -> NormalizedEvent<'_> {
         NormalizedEvent {
             kind: self.kind.as_str(),
@@ -889,6 +922,7 @@ impl Event {
             account: self.account.as_ref().map(AccountId::as_str),
             timestamp: self.timestamp().map(Timestamp::as_millis),
             source: Some(self.source.as_str()),
+            channel: Some(self.channel.as_str()),
             reason: None,
         }
     }
@@ -964,6 +998,10 @@ pub struct NormalizedEvent<'a> {
     pub timestamp: Option<u64>,
     /// `"messaging"`, `"standby"`, `"changes"`; `null` for an entry-level error.
     pub source: Option<&'a str>,
+    /// See [`Event::channel`]: `"instagram"`, `"messenger"`, `"whatsapp"` or `"other"`
+    /// (omitted for errors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<&'a str>,
     /// For errors: why the item was rejected (omitted for events).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'a str>,
@@ -1019,6 +1057,7 @@ impl EventError {
             account: self.account.as_ref().map(AccountId::as_str),
             timestamp: None,
             source: self.position.source.map(Source::as_str),
+            channel: None,
             reason: Some(&self.reason),
         }
     }

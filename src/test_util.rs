@@ -68,6 +68,7 @@ mod redis_server;
 mod request;
 #[cfg(test)]
 mod tests;
+mod whatsapp;
 
 #[cfg(feature = "sink")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sink")))]
@@ -80,6 +81,7 @@ pub use delivery::{ChangeItem, DeliveryBuilder, MessagingItem};
 #[cfg_attr(docsrs, doc(cfg(all(feature = "test-util", feature = "redis"))))]
 pub use redis_server::{RedisServer, RedisServerError};
 pub use request::{HandshakeRequest, SignedRequest};
+pub use whatsapp::{WhatsAppChange, WhatsAppItem};
 
 /// Signs `body` with `secret` and returns the header value `sha256=<64 lowercase hex>`.
 ///

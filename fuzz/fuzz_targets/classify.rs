@@ -3,8 +3,9 @@
 //! Checks the classifier's structural contract (one result per item, in order) against an independent
 //! count made with `serde_json::Value`: one result per item (an entry that is not an
 //! object, or a `messaging`/`standby`/`changes` that is present, non-null and not an
-//! array, counts as one error item), in entry order and, within an entry, messaging →
-//! standby → changes. Each result's raw JSON is a slice of the body and its normalized
+//! array, counts as one error item; a WhatsApp `messages` value counts its messages and
+//! statuses, one for `errors` alone, none for `contacts` alone), in entry order and,
+//! within an entry, messaging → standby → changes. Each result's raw JSON is a slice of the body and its normalized
 //! projection serializes to the documented keys.
 #![no_main]
 
@@ -53,7 +54,19 @@ fuzz_target!(|data: &[u8]| {
                     event.field().map(|f| f.as_str()),
                     event.is_echo(),
                     format!("{:?}", event.data()),
+                    event.channel().as_str(),
+                    event.reacted_to().map(|m| m.as_str()),
+                    event.reply_payload(),
+                    event.sender_name(),
                 );
+                if let EventData::WhatsAppStatus(status) = event.data() {
+                    assert_eq!(event.kind(), EventKind::Status);
+                    if let Some(kind) = &status.status.status {
+                        if status.status.id.is_some() {
+                            assert!(event.dedup_key().as_str().ends_with(kind.as_str()));
+                        }
+                    }
+                }
                 assert_eq!(event.is_echo(), kind == EventKind::Echo);
                 if matches!(kind, EventKind::Deleted | EventKind::Unknown) {
                     assert_eq!(event.text(), None);
@@ -147,15 +160,66 @@ fn expected_items(data: &[u8]) -> Option<usize> {
             {
                 1
             }
-            Some(entry) => ["messaging", "standby", "changes"]
-                .iter()
-                .map(|key| match entry.get(*key) {
-                    None | Some(Value::Null) => 0,
-                    Some(Value::Array(items)) => items.len(),
-                    Some(_) => 1,
-                })
-                .sum(),
+            Some(entry) => {
+                let arrays: usize = ["messaging", "standby"]
+                    .iter()
+                    .map(|key| array_items(entry.get(*key)))
+                    .sum();
+                let changes = match entry.get("changes") {
+                    Some(Value::Array(changes)) => changes.iter().map(change_items).sum(),
+                    other => array_items(other),
+                };
+                arrays + changes
+            }
         })
         .sum();
     Some(count)
+}
+
+/// Items of an array (absent or null: none; not an array: one error item).
+fn array_items(value: Option<&Value>) -> usize {
+    match value {
+        None | Some(Value::Null) => 0,
+        Some(Value::Array(items)) => items.len(),
+        Some(_) => 1,
+    }
+}
+
+/// Results of one `changes[]` item: one, except a WhatsApp `messages` value (no `sender`
+/// or `recipient` object; `messaging_product: "whatsapp"` or a `metadata` object), which
+/// yields its messages and statuses, else one for a non-empty `errors` array, else none;
+/// a `metadata.phone_number_id` that is not an id makes the whole change one error.
+fn change_items(change: &Value) -> usize {
+    let is_id = |v: &Value| v.is_string() || v.is_u64() || v.is_i64() || v.is_null();
+    let Some(value) = change
+        .get("value")
+        .and_then(Value::as_object)
+        .filter(|_| change.get("field").and_then(Value::as_str) == Some("messages"))
+    else {
+        return 1;
+    };
+    let party = ["sender", "recipient"]
+        .iter()
+        .any(|key| value.get(*key).is_some_and(Value::is_object));
+    let metadata = value.get("metadata").and_then(Value::as_object);
+    let whatsapp = value.get("messaging_product").and_then(Value::as_str) == Some("whatsapp")
+        || metadata.is_some();
+    if party || !whatsapp {
+        return 1;
+    }
+    if metadata
+        .and_then(|m| m.get("phone_number_id"))
+        .is_some_and(|id| !is_id(id))
+    {
+        return 1;
+    }
+    match array_items(value.get("messages")) + array_items(value.get("statuses")) {
+        0 => usize::from(
+            value
+                .get("errors")
+                .and_then(Value::as_array)
+                .is_some_and(|errors| !errors.is_empty()),
+        ),
+        items => items,
+    }
 }

@@ -658,12 +658,13 @@ fn normalized_projection() {
         json,
         serde_json::json!({"kind":"text","sender":"6934581207719432","recipient":"17841405793187218",
             "mid":"M","text":"T","account":"17841405793187218","timestamp":1_769_870_412_000_u64,
-            "source":"messaging"})
+            "source":"messaging","channel":"instagram"})
     );
     let events = all(r#"{"id":"A","messaging":[{"sender":{"id":true}}]}"#);
     let err = events[0].as_ref().unwrap_err();
     let json = serde_json::to_value(err.normalized()).unwrap();
     assert_eq!(json["kind"], "error");
+    assert!(json.get("channel").is_none());
     assert_eq!(json["account"], "A");
     assert_eq!(json["source"], "messaging");
     assert!(json["sender"].is_null() && json["mid"].is_null() && json["text"].is_null());

@@ -8,6 +8,8 @@ use serde_json::Value;
 use super::json::{self, Auto, Escaping, Json, Object};
 use super::request::SignedRequest;
 
+const WHATSAPP: &str = "whatsapp_business_account";
+
 /// Builds the body of a webhook delivery the way Meta writes it: `object`, then `entry[]`,
 /// each entry with `id`, `time` and its `messaging`, `standby` and `changes` items, keys in
 /// Meta's order, strings with Meta's escaping (`\/`, non-ASCII as `\uXXXX`).
@@ -116,6 +118,14 @@ impl DeliveryBuilder {
     /// A delivery for `"page"` (Messenger).
     pub fn page() -> Self {
         Self::new("page")
+    }
+
+    /// A delivery for `"whatsapp_business_account"` (WhatsApp Cloud API): the entry is the
+    /// WhatsApp Business Account [`OTHER_ACCOUNT`](Self::OTHER_ACCOUNT), the person the
+    /// `wa_id` [`OTHER_USER`](Self::OTHER_USER); entries holding only changes carry no
+    /// `time`, as Meta sends them. Add values with [`WhatsAppChange`](super::WhatsAppChange).
+    pub fn whatsapp() -> Self {
+        Self::new(WHATSAPP)
     }
 
     /// The default account: the id of the entry that items go into without a
@@ -272,14 +282,20 @@ impl DeliveryBuilder {
     fn render_entry(&self, parts: &EntryParts, index: &mut u64) -> Object {
         let id = parts.id.as_deref().unwrap_or(&self.account);
         let has_messaging = !parts.messaging.is_empty() || !parts.standby.is_empty();
-        let time = parts.time.clone().unwrap_or_else(|| {
+        let time = parts.time.clone().or_else(|| {
             if has_messaging || parts.changes.is_empty() {
-                Json::Value(self.time_ms.into())
+                Some(Json::Value(self.time_ms.into()))
+            } else if self.object == WHATSAPP {
+                // WhatsApp entries carry no time.
+                None
             } else {
-                Json::Value((self.time_ms / 1000).into())
+                Some(Json::Value((self.time_ms / 1000).into()))
             }
         });
-        let mut entry = Object::new().with("id", id).with("time", time);
+        let mut entry = Object::new().with("id", id);
+        if let Some(time) = time {
+            entry.set("time", time);
+        }
         let render = |items: &[MessagingItem], index: &mut u64| -> Json {
             Json::Array(
                 items
@@ -339,6 +355,10 @@ impl DeliveryBuilder {
                 (timestamp / 1000) % 1_000_000_000,
                 index % 10_000
             )),
+            Json::Auto(Auto::Wamid(n)) => Json::from(format!(
+                "wamid.HBgL{user}FQIAEhgU{timestamp}{index:04}{n:02}A"
+            )),
+            Json::Auto(Auto::TimestampSecs) => Json::from((timestamp / 1000).to_string()),
             Json::Auto(Auto::MediaId) => Json::from("18023456789012345"),
             Json::Auto(Auto::StoryId) => Json::from("17890455012345678"),
             Json::Value(value) => Json::Value(value.clone()),
@@ -697,6 +717,17 @@ impl ChangeItem {
     pub fn raw(item: Value) -> Self {
         Self {
             item: Json::Value(item),
+        }
+    }
+
+    /// `{"value", "field"}`, in the order WhatsApp deliveries use.
+    pub(super) fn value_first(field: impl Into<String>, value: Json) -> Self {
+        Self {
+            item: Json::Object(
+                Object::new()
+                    .with("value", value)
+                    .with("field", field.into()),
+            ),
         }
     }
 

@@ -27,6 +27,11 @@ pub(crate) enum Auto {
     MediaId,
     /// The default story id.
     StoryId,
+    /// A WhatsApp message id (`wamid.…`) unique in the delivery: the item's place in the
+    /// delivery and this ordinal within its WhatsApp value.
+    Wamid(u16),
+    /// The item's timestamp in seconds, as a string (WhatsApp).
+    TimestampSecs,
 }
 
 /// A JSON value whose objects keep their key order.
@@ -135,6 +140,18 @@ impl Object {
         for (key, value) in other.0 {
             self.set(&key, value);
         }
+        self
+    }
+
+    /// `self` with `key` inserted right after `from` (or first): where Meta puts a WhatsApp
+    /// message's `id`.
+    pub(crate) fn inserted_after_from(mut self, key: &str, value: impl Into<Json>) -> Self {
+        let at = self
+            .0
+            .iter()
+            .position(|(k, _)| k == "from")
+            .map_or(0, |i| i + 1);
+        self.0.insert(at, (key.to_owned(), value.into()));
         self
     }
 

@@ -474,3 +474,61 @@ fn batches_hold_the_bytes_verified_and_parsed() {
     assert!(builder.clone().without("entry").batch().is_err());
     assert!(batch(bytes::Bytes::new()).is_err());
 }
+
+#[test]
+fn whatsapp_values_round_trip_through_the_classifier() {
+    use crate::test_util::{WhatsAppChange, WhatsAppItem};
+
+    let body = DeliveryBuilder::whatsapp()
+        .change(
+            WhatsAppChange::new()
+                .contact("16505551234", "Ana")
+                .message(WhatsAppItem::text("hola"))
+                .message(WhatsAppItem::text("bad").from(true))
+                .message(WhatsAppItem::list_reply("ship_express", "Express"))
+                .message(WhatsAppItem::template_button("STOP", "Stop promotions"))
+                .message(WhatsAppItem::image("1003383421387256", "look"))
+                .status("wamid.x", "failed")
+                .into(),
+        )
+        .entry("109876543210987")
+        .change(
+            WhatsAppChange::new()
+                .error(131_000, "Something went wrong")
+                .into(),
+        )
+        .change(WhatsAppChange::new().phone_number_id(false).into())
+        .build();
+    // WhatsApp entries carry no `time`.
+    assert!(!String::from_utf8_lossy(&body).contains(r#""time""#));
+    let events = classify(&Delivery::from_slice(&body).unwrap());
+    let kinds: Vec<_> = events
+        .iter()
+        .map(|e| e.as_ref().map_or("error", |e| e.kind().as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "text",
+            "error",
+            "quick_reply",
+            "quick_reply",
+            "media",
+            "status",
+            "unknown",
+            "error"
+        ]
+    );
+    let first = events[0].as_ref().unwrap();
+    assert_eq!(first.sender_name(), Some("Ana"));
+    assert_eq!(
+        first.timestamp().unwrap().as_millis(),
+        DeliveryBuilder::DEFAULT_TIME_MS
+    );
+    let mids: std::collections::BTreeSet<_> = events
+        .iter()
+        .filter_map(|e| e.as_ref().ok()?.mid())
+        .collect();
+    assert_eq!(mids.len(), 5, "wamids are unique");
+    assert_eq!(events[4].as_ref().unwrap().text(), Some("look"));
+}

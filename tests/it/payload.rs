@@ -2,9 +2,12 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use meta_webhooks::event::{EventData, Participant, Source};
-use meta_webhooks::payload::{AttachmentType, ChangeValue, Object, ParseErrorKind};
-use meta_webhooks::{Delivery, EventKind, classify};
+use meta_webhooks::event::{Channel, EventData, Participant, Source, ValueArray};
+use meta_webhooks::payload::{
+    AttachmentType, ChangeValue, ItemErrorKind, Object, ParseErrorKind, StatusKind, WaMessageType,
+};
+use meta_webhooks::test_util::Corpus;
+use meta_webhooks::{Delivery, Event, EventKind, classify};
 use proptest::prelude::*;
 
 /// A real-shaped Instagram story reply (escaped `\/` URL, IG mid, surrogate-pair emoji).
@@ -144,6 +147,247 @@ fn dashboard_test_payload_is_a_text_event() {
     assert!(matches!(change.value, ChangeValue::Messaging(_)));
 }
 
+/// The events of a WhatsApp fixture, all valid.
+fn whatsapp_events(name: &str) -> Vec<Event> {
+    let fixture = Corpus::new().fixture(&format!("whatsapp/{name}")).unwrap();
+    classify(&Delivery::from_slice(fixture.body()).unwrap())
+        .into_iter()
+        .map(|e| e.unwrap())
+        .collect()
+}
+
+const WABA: &str = "102290129340398";
+const NUMBER: &str = "106540352242922";
+
+#[test]
+fn whatsapp_messages_and_statuses_of_one_value() {
+    let events = whatsapp_events("batch/mixed__messages_and_statuses");
+    let kinds: Vec<_> = events.iter().map(Event::kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::Text,
+            EventKind::QuickReply,
+            EventKind::Status,
+            EventKind::Status
+        ]
+    );
+    for event in &events {
+        assert_eq!(event.channel(), Channel::WhatsApp);
+        assert_eq!(event.account().unwrap().as_str(), NUMBER);
+        assert_eq!(event.source(), Source::Change);
+        assert_eq!(event.field().map(|f| f.as_str()), Some("messages"));
+        assert!(!event.is_echo());
+    }
+
+    let (text, reply) = (&events[0], &events[1]);
+    assert_eq!(
+        text.sender()
+            .and_then(Participant::user_id)
+            .unwrap()
+            .as_str(),
+        "16315551181"
+    );
+    assert_eq!(
+        text.recipient()
+            .and_then(Participant::account_id)
+            .unwrap()
+            .as_str(),
+        NUMBER
+    );
+    assert_eq!(text.sender_name(), Some("Kerry Fisher"));
+    assert_eq!(reply.sender_name(), Some("Zo\u{eb} Ba\u{15f}"));
+    assert_eq!(
+        (reply.text(), reply.reply_payload()),
+        (Some("Yes"), Some("YES"))
+    );
+    assert_eq!(
+        reply.timestamp().map(|t| t.as_millis()),
+        Some(1_769_870_413_000)
+    );
+    let EventData::WhatsAppMessage(message) = reply.data() else {
+        panic!("{:?}", reply.data())
+    };
+    assert_eq!(message.business_account.as_ref().unwrap().as_str(), WABA);
+    assert_eq!(message.phone_number_id().unwrap().as_str(), NUMBER);
+    assert_eq!(message.message.kind, Some(WaMessageType::Interactive));
+    assert_eq!(
+        reply.position().to_string(),
+        "entry[0].changes[0].messages[1]"
+    );
+    assert!(reply.raw().starts_with(r#"{"from":"447700900123""#));
+
+    // Sent and delivered share a wamid; their dedup keys stay apart.
+    let (sent, delivered) = (&events[2], &events[3]);
+    assert_eq!(sent.mid(), delivered.mid());
+    assert!(matches!(sent.sender(), Some(Participant::Account(id)) if id == NUMBER));
+    assert_eq!(
+        sent.recipient()
+            .and_then(Participant::user_id)
+            .unwrap()
+            .as_str(),
+        "447700900123"
+    );
+    let wamid = sent.mid().unwrap().as_str();
+    assert_eq!(
+        sent.dedup_key().as_str(),
+        format!("{NUMBER}:status:{wamid}:sent")
+    );
+    assert_eq!(
+        delivered.dedup_key().as_str(),
+        format!("{NUMBER}:status:{wamid}:delivered")
+    );
+    assert_eq!(
+        text.dedup_key().as_str(),
+        format!("{NUMBER}:text:{}", text.mid().unwrap())
+    );
+    assert_eq!(
+        delivered.position().value_item,
+        Some((ValueArray::Statuses, 1))
+    );
+    assert_eq!(sent.text(), None);
+}
+
+#[test]
+fn whatsapp_reactions_name_the_message_reacted_to() {
+    for (name, kind) in [
+        ("changes/reaction__emoji", EventKind::Reaction),
+        ("changes/unreaction__empty_emoji", EventKind::Unreaction),
+        ("edge/unreaction__no_emoji_key", EventKind::Unreaction),
+    ] {
+        let event = &whatsapp_events(name)[0];
+        assert_eq!(event.kind(), kind, "{name}");
+        let reacted_to = event.reacted_to().unwrap();
+        assert_ne!(
+            event.mid(),
+            Some(reacted_to),
+            "{name}: a reaction has its own wamid"
+        );
+        assert!(reacted_to.as_str().starts_with("wamid."));
+        assert_eq!(event.text(), None);
+    }
+}
+
+#[test]
+fn whatsapp_failed_status_carries_its_errors() {
+    let event = &whatsapp_events("changes/status__failed")[0];
+    let EventData::WhatsAppStatus(status) = event.data() else {
+        panic!("{:?}", event.data())
+    };
+    assert_eq!(status.status.status, Some(StatusKind::Failed));
+    let error = &status.status.errors[0];
+    assert_eq!(error.code, Some(131_047));
+    assert!(
+        error
+            .details()
+            .unwrap()
+            .starts_with("Message failed to send")
+    );
+    assert_eq!(
+        error.href.as_deref(),
+        Some("https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/")
+    );
+    assert!(event.dedup_key().as_str().ends_with(":failed"));
+}
+
+#[test]
+fn whatsapp_bad_items_are_isolated_with_their_place() {
+    let fixture = Corpus::new()
+        .fixture("whatsapp/edge/mixed__bad_ids_isolated")
+        .unwrap();
+    let results = classify(&Delivery::from_slice(fixture.body()).unwrap());
+    assert_eq!(results.len(), 6);
+    let bad_from = results[1].as_ref().unwrap_err();
+    assert_eq!(bad_from.kind(), ItemErrorKind::InvalidItem);
+    assert_eq!(bad_from.account().unwrap().as_str(), NUMBER);
+    assert_eq!(
+        bad_from.position().to_string(),
+        "entry[0].changes[0].messages[1]"
+    );
+    assert!(bad_from.raw().contains(r#""from":true"#));
+    assert!(bad_from.reason().starts_with("invalid messages item"));
+    let bad_status = results[4].as_ref().unwrap_err();
+    assert_eq!(
+        bad_status.position().value_item,
+        Some((ValueArray::Statuses, 0))
+    );
+    assert_eq!(results[5].as_ref().unwrap().kind(), EventKind::Status);
+
+    // A phone number id of the wrong type concerns every item: the change is the error.
+    let events = Corpus::new()
+        .fixture("whatsapp/edge/mixed__phone_number_id_bool")
+        .unwrap();
+    let results = classify(&Delivery::from_slice(events.body()).unwrap());
+    let error = results[0].as_ref().unwrap_err();
+    assert_eq!(error.position().to_string(), "entry[0].changes[0]");
+    assert_eq!(error.account().unwrap().as_str(), WABA);
+    assert_eq!(results[1].as_ref().unwrap().text(), Some("neighbour"));
+}
+
+#[test]
+fn whatsapp_other_values_and_fields() {
+    // Errors only: one unknown, carrying the errors; contacts only: nothing.
+    let event = &whatsapp_events("changes/unknown__errors_only")[0];
+    assert_eq!(event.kind(), EventKind::Unknown);
+    assert_eq!(event.account().unwrap().as_str(), NUMBER);
+    let EventData::WhatsAppErrors(errors) = event.data() else {
+        panic!("{:?}", event.data())
+    };
+    assert_eq!(errors.errors[0].code, Some(131_000));
+    assert!(whatsapp_events("changes/mixed__contacts_only").is_empty());
+
+    // Other fields: unknown, to the business account, raw JSON kept.
+    let event = &whatsapp_events("changes/unknown__template_status_update")[0];
+    assert_eq!(
+        (event.kind(), event.channel()),
+        (EventKind::Unknown, Channel::WhatsApp)
+    );
+    assert_eq!(event.account().unwrap().as_str(), WABA);
+    assert!(matches!(event.data(), EventData::Other));
+    assert!(event.raw().contains("message_template_status_update"));
+
+    // Messages' texts and ids come through their typed accessors.
+    let order = &whatsapp_events("changes/order__cart")[0];
+    let EventData::WhatsAppMessage(m) = order.data() else {
+        panic!()
+    };
+    let items = &m.message.order.as_ref().unwrap().product_items;
+    assert_eq!(
+        (items[0].quantity, items[1].item_price),
+        (Some(1), Some(12.0))
+    );
+    let button = &whatsapp_events("changes/quick_reply__template_button")[0];
+    assert_eq!(button.reply_payload(), Some("STOP_PROMOTIONS"));
+    let list = &whatsapp_events("changes/quick_reply__list_reply")[0];
+    assert_eq!(list.reply_payload(), Some("ship_express"));
+}
+
+#[test]
+fn channels_follow_the_object() {
+    let channel = |body: &[u8]| {
+        classify(&Delivery::from_slice(body).unwrap())[0]
+            .as_ref()
+            .unwrap()
+            .channel()
+    };
+    assert_eq!(channel(STORY_REPLY), Channel::Instagram);
+    assert_eq!(
+        channel(br#"{"object":"page","entry":[{"id":"P","messaging":[{"sender":{"id":"U"},"message":{"mid":"m","text":"t"}}]}]}"#),
+        Channel::Messenger
+    );
+    // A WhatsApp value is WhatsApp whatever the object says.
+    assert_eq!(
+        channel(br#"{"object":"user","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","messages":[{"id":"w","type":"text","text":{"body":"x"}}]}}]}]}"#),
+        Channel::WhatsApp
+    );
+    assert_eq!(
+        channel(
+            br#"{"object":"user","entry":[{"id":"1","changes":[{"field":"email","value":{}}]}]}"#
+        ),
+        Channel::Other
+    );
+}
+
 #[test]
 fn parse_error_maps_to_400() {
     let err = Delivery::from_slice(b"[]").unwrap_err();
@@ -233,6 +477,31 @@ proptest! {
             match result {
                 Ok(event) => {
                     prop_assert_eq!(event.raw(), raw.as_str());
+                    let _ = (event.dedup_key(), event.normalized(), event.text(), event.mid());
+                }
+                Err(error) => prop_assert_eq!(error.raw(), raw.as_str()),
+            }
+        }
+    }
+
+    #[test]
+    fn whatsapp_items_yield_one_result_each(
+        messages in prop::collection::vec(item_strategy(), 0..4),
+        statuses in prop::collection::vec(item_strategy(), 0..4),
+    ) {
+        let body = format!(
+            r#"{{"object":"whatsapp_business_account","entry":[{{"id":"1","changes":[{{"field":"messages","value":{{"messaging_product":"whatsapp","metadata":{{"phone_number_id":"2"}},"messages":[{}],"statuses":[{}]}}}}]}}]}}"#,
+            messages.join(","),
+            statuses.join(",")
+        );
+        let delivery = Delivery::from_slice(body.as_bytes()).unwrap();
+        let events = classify(&delivery);
+        prop_assert_eq!(events.len(), messages.len() + statuses.len());
+        for (result, raw) in events.iter().zip(messages.iter().chain(statuses.iter())) {
+            match result {
+                Ok(event) => {
+                    prop_assert_eq!(event.raw(), raw.as_str());
+                    prop_assert_eq!(event.account().map(|a| a.as_str()), Some("2"));
                     let _ = (event.dedup_key(), event.normalized(), event.text(), event.mid());
                 }
                 Err(error) => prop_assert_eq!(error.raw(), raw.as_str()),

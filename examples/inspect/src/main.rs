@@ -10,7 +10,7 @@
 //! ```text
 //! {"object": "instagram", "events": [
 //!   {"kind": "text", "sender": "…", "recipient": "…", "mid": "…", "text": "…",
-//!    "account": "…", "timestamp": 1769870412000, "source": "messaging"},
+//!    "account": "…", "timestamp": 1769870412000, "source": "messaging", "channel": "instagram"},
 //!   {"kind": "error", "sender": null, …, "reason": "invalid messaging item: …"}
 //! ]}
 //! ```

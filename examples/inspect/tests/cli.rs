@@ -371,3 +371,47 @@ fn usage_errors_exit_1() {
         assert!(!output.stderr.is_empty(), "{args:?}");
     }
 }
+
+#[test]
+fn whatsapp_messages_and_statuses_print_one_event_each() {
+    let output = inspect(
+        &[fixture("whatsapp/batch/mixed__messages_and_statuses.json")
+            .to_str()
+            .unwrap()],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let doc = document(&output);
+    assert_eq!(doc["object"], "whatsapp_business_account");
+    let events = doc["events"].as_array().unwrap();
+    let kinds: Vec<_> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["text", "quick_reply", "status", "status"]);
+    for event in events {
+        assert_eq!(event["account"], "106540352242922");
+        assert_eq!(event["channel"], "whatsapp");
+        assert_eq!(event["source"], "changes");
+        assert!(event["timestamp"].is_u64());
+    }
+    assert_eq!(events[0]["timestamp"], 1_769_870_412_000_u64);
+    assert_eq!(events[1]["text"], "Yes");
+    assert_eq!(events[2]["sender"], "106540352242922");
+    assert_eq!(events[2]["recipient"], "447700900123");
+
+    // A malformed message is an error in its place, with its reason.
+    let output = inspect(
+        &[fixture("whatsapp/edge/mixed__bad_ids_isolated.json")
+            .to_str()
+            .unwrap()],
+        None,
+    );
+    let doc = document(&output);
+    let events = doc["events"].as_array().unwrap();
+    assert_eq!(events[1]["kind"], "error");
+    assert!(
+        events[1]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid messages item")
+    );
+    assert_eq!(events[1]["account"], "106540352242922");
+}

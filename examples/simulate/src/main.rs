@@ -9,13 +9,19 @@
 //! by the crate's delivery builder (or, for kinds it has no constructor for, taken from
 //! the first Instagram fixture of that kind); timestamps are set to now so the bot does
 //! not take the events for stale retries.
+//!
+//! WhatsApp: `whatsapp_text`, `whatsapp_button_reply` and `whatsapp_status` build a
+//! `whatsapp_business_account` delivery (`whatsapp` sends all three). They are signed with
+//! `WA_APP_SECRET` when it is set and no `--secret` is given (the app that owns the
+//! WhatsApp product is often another app), else like the others.
 
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use meta_webhooks::test_util::{
-    ChangeItem, Corpus, DeliveryBuilder, Fixture, MessagingItem, SignedRequest,
+    ChangeItem, Corpus, DeliveryBuilder, Fixture, MessagingItem, SignedRequest, WhatsAppChange,
+    WhatsAppItem,
 };
 use serde_json::Value;
 
@@ -35,7 +41,28 @@ const DEFAULT_KINDS: [&str; 11] = [
     "echo",
 ];
 
+/// What `whatsapp` stands for.
+const WHATSAPP_KINDS: [&str; 3] = ["whatsapp_text", "whatsapp_button_reply", "whatsapp_status"];
+
 const USAGE: &str = "usage: simulate [--url URL] [--secret SECRET] [KIND|FILE ...]";
+
+/// A WhatsApp delivery of `kind` at `now`, for the default business number and person.
+fn whatsapp_delivery_of(kind: &str, now: SystemTime) -> Option<Vec<u8>> {
+    let change = match kind {
+        "whatsapp_text" => WhatsAppChange::new()
+            .message(WhatsAppItem::text("Hi! Do you have the blue jacket in M?")),
+        "whatsapp_button_reply" => {
+            WhatsAppChange::new().message(WhatsAppItem::button_reply("CONFIRM_YES", "Yes"))
+        }
+        "whatsapp_status" => WhatsAppChange::new().status(
+            "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI5QTNDQTVCM0Q0RjZBMDVCQjEA",
+            "delivered",
+        ),
+        _ => return None,
+    };
+    let delivery = DeliveryBuilder::whatsapp().at(now).change(change.into());
+    Some(delivery.build().to_vec())
+}
 
 /// A delivery of `kind` at `now`, as Meta would send it now: built for the kinds the
 /// delivery builder knows, else the first Instagram fixture named `<kind>__*.json` (under
@@ -43,6 +70,9 @@ const USAGE: &str = "usage: simulate [--url URL] [--secret SECRET] [KIND|FILE ..
 fn delivery_of(kind: &str, now: SystemTime) -> Option<Vec<u8>> {
     const CDN: &str = "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=17890&signature=sim";
     let mid = "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1NzkzMTg3MjE4OjM0MDI4MjM2NjgZDZD";
+    if kind.starts_with("whatsapp_") {
+        return whatsapp_delivery_of(kind, now);
+    }
     let delivery = DeliveryBuilder::instagram().at(now);
     let delivery = match kind {
         "text" => delivery.messaging(MessagingItem::text("Hi! How much is the blue jacket?")),
@@ -92,13 +122,18 @@ fn refreshed(body: &[u8], now: SystemTime) -> Vec<u8> {
     }
 }
 
-/// Sets every `time` / `timestamp` number to `now_ms`.
+/// Sets every `time` / `timestamp` number to `now_ms`, and every numeric-string
+/// `timestamp` (WhatsApp's seconds) to now in seconds.
 fn refresh_times(value: &mut Value, now_ms: u64) {
     match value {
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
-                if (key == "time" || key == "timestamp") && v.is_number() {
+                let is_time = key == "time" || key == "timestamp";
+                if is_time && v.is_number() {
                     *v = Value::from(now_ms);
+                } else if key == "timestamp" && v.as_str().is_some_and(|t| t.parse::<u64>().is_ok())
+                {
+                    *v = Value::from((now_ms / 1000).to_string());
                 } else {
                     refresh_times(v, now_ms);
                 }
@@ -112,6 +147,8 @@ fn refresh_times(value: &mut Value, now_ms: u64) {
 struct Args {
     url: String,
     secret: Option<String>,
+    /// `--secret` was given: it signs everything.
+    explicit_secret: bool,
     targets: Vec<String>,
 }
 
@@ -121,13 +158,17 @@ fn parse_args() -> Result<Args, String> {
         secret: std::env::var("IG_APP_SECRET")
             .ok()
             .filter(|s| !s.is_empty()),
+        explicit_secret: false,
         targets: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--url" => args.url = it.next().ok_or("--url needs a value")?,
-            "--secret" => args.secret = Some(it.next().ok_or("--secret needs a value")?),
+            "--secret" => {
+                args.secret = Some(it.next().ok_or("--secret needs a value")?);
+                args.explicit_secret = true;
+            }
             "-h" | "--help" => return Err(USAGE.to_owned()),
             _ => args.targets.push(arg),
         }
@@ -161,7 +202,17 @@ async fn main() -> ExitCode {
         DEFAULT_KINDS.iter().map(|k| (*k).to_owned()).collect()
     } else {
         args.targets
+            .into_iter()
+            .flat_map(|t| match t.as_str() {
+                "whatsapp" => WHATSAPP_KINDS.iter().map(|k| (*k).to_owned()).collect(),
+                _ => vec![t],
+            })
+            .collect()
     };
+    // The WhatsApp product's app secret, when it is another app's.
+    let whatsapp_secret = std::env::var("WA_APP_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty() && !args.explicit_secret);
     let client = reqwest::Client::new();
     let now = SystemTime::now();
     let mut failures = 0_u32;
@@ -182,7 +233,11 @@ async fn main() -> ExitCode {
             failures += 1;
             continue;
         };
-        let request = SignedRequest::new(&secret, body)
+        let signing = match &whatsapp_secret {
+            Some(wa) if target.starts_with("whatsapp") => wa,
+            _ => &secret,
+        };
+        let request = SignedRequest::new(signing, body)
             .uri(&args.url)
             .build()
             .map_err(|e| e.to_string())
@@ -197,13 +252,13 @@ async fn main() -> ExitCode {
         match client.execute(request).await {
             Ok(response) => {
                 let status = response.status();
-                println!("{target:<14} {name:<45} -> {status}");
+                println!("{target:<21} {name:<45} -> {status}");
                 if !status.is_success() {
                     failures += 1;
                 }
             }
             Err(error) => {
-                println!("{target:<14} {name:<45} -> error: {error}");
+                println!("{target:<21} {name:<45} -> error: {error}");
                 failures += 1;
             }
         }

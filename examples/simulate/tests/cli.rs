@@ -139,3 +139,37 @@ fn a_wrong_secret_is_refused_and_unknown_targets_fail() {
     assert_eq!(*seen.lock().unwrap(), [vec!["401"]]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("no_such_kind"));
 }
+
+#[test]
+fn whatsapp_text_button_reply_and_status_arrive() {
+    let (url, seen) = server();
+    let file = Corpus::new()
+        .fixture("whatsapp/changes/text__no_entry_time")
+        .unwrap();
+    let output = simulate(&url, SECRET, &["whatsapp", file.path().to_str().unwrap()]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            vec!["text"],
+            vec!["quick_reply"],
+            vec!["status"],
+            vec!["text"]
+        ]
+    );
+}
+
+#[test]
+fn whatsapp_deliveries_are_signed_with_the_whatsapp_secret() {
+    let (url, seen) = server();
+    let output = Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args(["--url", &url, "whatsapp_text", "text"])
+        .env("IG_APP_SECRET", "the-instagram-app-secret")
+        .env("WA_APP_SECRET", SECRET)
+        .output()
+        .unwrap();
+    // The WhatsApp delivery verifies with the WhatsApp secret; the Instagram one was
+    // signed with the other app's secret.
+    assert!(!output.status.success());
+    assert_eq!(*seen.lock().unwrap(), [vec!["text"], vec!["401"]]);
+}

@@ -568,3 +568,117 @@ fn owned_classification_and_count_agree_with_classify_on_the_fixture_corpus() {
         "only {with_errors} fixtures with item errors"
     );
 }
+
+/// The kind of one WhatsApp message given as JSON, classified through a full delivery.
+fn wa_kind(message: &str) -> EventKind {
+    let body = format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"9","changes":[{{"field":"messages",
+           "value":{{"messaging_product":"whatsapp","metadata":{{"phone_number_id":"5"}},"messages":[{message}]}}}}]}}]}}"#
+    );
+    let events = classify(&Delivery::from_slice(body.as_bytes()).unwrap());
+    assert_eq!(events.len(), 1, "{message}");
+    events[0].as_ref().unwrap().kind()
+}
+
+#[test]
+fn whatsapp_rules_in_order() {
+    // Rule 1 before 2 and 3: a reaction is a reaction whatever rides along.
+    assert_eq!(
+        wa_kind(
+            r#"{"type":"reaction","reaction":{"message_id":"w","emoji":"x"},"referral":{"source_type":"ad"}}"#
+        ),
+        K::Reaction
+    );
+    assert_eq!(
+        wa_kind(r#"{"type":"reaction","reaction":{"emoji":""}}"#),
+        K::Unreaction
+    );
+    // Rule 2 before 3; an image from an ad is an ad referral.
+    assert_eq!(
+        wa_kind(
+            r#"{"type":"image","image":{"id":"1"},"referral":{},"context":{"referred_product":{}}}"#
+        ),
+        K::AdReferral
+    );
+    assert_eq!(
+        wa_kind(r#"{"type":"text","text":{"body":"x"},"context":{"referred_product":{}}}"#),
+        K::ProductReferral
+    );
+    // A referral that is not an object does not count.
+    assert_eq!(
+        wa_kind(r#"{"type":"text","text":{"body":"x"},"referral":"ad"}"#),
+        K::Text
+    );
+    for media in [
+        "image", "video", "audio", "document", "sticker", "location", "contacts",
+    ] {
+        assert_eq!(
+            wa_kind(&format!(r#"{{"type":"{media}"}}"#)),
+            K::Media,
+            "{media}"
+        );
+    }
+    assert_eq!(
+        wa_kind(r#"{"type":"interactive","interactive":{"list_reply":{"id":"a"}}}"#),
+        K::QuickReply
+    );
+    assert_eq!(
+        wa_kind(r#"{"type":"interactive","interactive":{"type":"nfm_reply","nfm_reply":{}}}"#),
+        K::Unknown
+    );
+    assert_eq!(wa_kind(r#"{"type":"interactive"}"#), K::Unknown);
+    assert_eq!(wa_kind(r#"{"type":"button","button":{}}"#), K::QuickReply);
+    assert_eq!(wa_kind(r#"{"type":"order","order":{}}"#), K::Order);
+    for other in ["unsupported", "system", "request_welcome", "hologram"] {
+        assert_eq!(
+            wa_kind(&format!(r#"{{"type":"{other}"}}"#)),
+            K::Unknown,
+            "{other}"
+        );
+    }
+    // Without a type, a text object is not enough.
+    assert_eq!(wa_kind(r#"{"text":{"body":"x"}}"#), K::Unknown);
+}
+
+#[test]
+fn whatsapp_messages_come_before_statuses_whatever_the_key_order() {
+    let body = br#"{"object":"whatsapp_business_account","entry":[{"id":"9","changes":[{"field":"messages","value":{
+        "statuses":[{"id":"s1","status":"sent","recipient_id":"7"}],
+        "messaging_product":"whatsapp","metadata":{"phone_number_id":"5"},
+        "messages":[{"from":"7","id":"m1","type":"text","text":{"body":"a"}},{"from":"7","id":"m2","type":"text","text":{"body":"b"}}]}}]}]}"#;
+    let events = classify(&Delivery::from_slice(body).unwrap());
+    let mids: Vec<_> = events
+        .iter()
+        .map(|e| e.as_ref().unwrap().mid().unwrap().as_str())
+        .collect();
+    assert_eq!(mids, ["m1", "m2", "s1"]);
+}
+
+#[test]
+fn whatsapp_values_with_parties_stay_wrapped_messaging_events() {
+    let body = br#"{"object":"whatsapp_business_account","entry":[{"id":"9","changes":[{"field":"messages","value":{
+        "messaging_product":"whatsapp","sender":{"id":"1"},"message":{"mid":"m","text":"t"}}}]}]}"#;
+    let events = classify(&Delivery::from_slice(body).unwrap());
+    assert_eq!(events[0].as_ref().unwrap().kind(), K::Text);
+    assert!(matches!(
+        events[0].as_ref().unwrap().data(),
+        EventData::Message(_)
+    ));
+}
+
+#[cfg(feature = "sink")]
+#[test]
+fn counts_match_the_classification_for_whatsapp() {
+    for body in [
+        &br#"{"object":"whatsapp_business_account","entry":[{"id":"9","changes":[{"field":"messages","value":{
+            "messaging_product":"whatsapp","messages":[{"id":"a"},5,{"from":true}],"statuses":[{"id":"s"}]}}]}]}"#[..],
+        br#"{"object":"whatsapp_business_account","entry":[{"id":"9","changes":[{"field":"messages","value":{
+            "messaging_product":"whatsapp","contacts":[{"wa_id":"1"}]}},{"field":"messages","value":{
+            "messaging_product":"whatsapp","errors":[{"code":1}]}}]}]}"#,
+    ] {
+        let delivery = Delivery::from_slice(body).unwrap();
+        let events = classify(&delivery);
+        let errors = events.iter().filter(|e| e.is_err()).count();
+        assert_eq!(count(&delivery), (events.len() - errors, errors));
+    }
+}
