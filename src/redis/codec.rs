@@ -12,7 +12,8 @@
 //! only with the value's `metadata` (the business number) and the sender's `contacts`
 //! item: its entry keeps the change rebuilt around that one item (`r`, with the value's
 //! metadata and the sender's contact as parsed, the item exactly as sent) and the WhatsApp
-//! Business Account id as the entry's id (`a`).
+//! Business Account id as the entry's id (`a`), as does a value with errors only (whose
+//! item is the whole change).
 
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -96,9 +97,15 @@ pub(crate) fn encode<'a>(
     shards: u16,
 ) -> Encoded<'a> {
     let conversation = conversation_of(event);
-    let (account, raw) = match whatsapp_change(event) {
-        Some((business_account, change)) => (business_account, Cow::Owned(change)),
-        None => (
+    let (account, raw) = match (event.data(), whatsapp_change(event)) {
+        (_, Some((business_account, change))) => (business_account, Cow::Owned(change)),
+        // A WhatsApp value with errors only: its raw item is the whole change, its entry
+        // the WhatsApp Business Account (the event's account is the number).
+        (EventData::WhatsAppErrors(errors), None) => (
+            errors.business_account.as_ref().map_or("", |a| a.as_str()),
+            Cow::Borrowed(event.raw()),
+        ),
+        (_, None) => (
             event.account().map_or("", |a| a.as_str()),
             Cow::Borrowed(event.raw()),
         ),
@@ -313,6 +320,17 @@ mod tests {
                 .sender_name(),
             Some("Kerry Fisher")
         );
+
+        // A value with errors only: one event for the value, addressed to the account.
+        let body = r#"{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},"errors":[{"code":131000,"title":"Something went wrong"}]},"field":"messages"}]}]}"#;
+        let delivery = Delivery::from_slice(body.as_bytes()).unwrap();
+        let event = crate::event::classify(&delivery).remove(0).unwrap();
+        let back = round_trip(&event, "whatsapp_business_account").event;
+        assert_eq!(back.kind(), event.kind());
+        assert_eq!(back.raw(), event.raw());
+        assert_eq!(back.account(), event.account());
+        assert_eq!(back.recipient(), event.recipient());
+        assert_eq!(back.dedup_key(), event.dedup_key());
     }
 
     #[test]
