@@ -174,6 +174,28 @@ impl Config {
         }
     }
 
+    /// Where WhatsApp calls go: `GRAPH_API_BASE`, except when that is Instagram's host
+    /// (`graph.instagram.com`, for Instagram Login tokens), which serves no WhatsApp API:
+    /// then [`DEFAULT_GRAPH_API_BASE`] (`graph.facebook.com`), where the Cloud API lives.
+    ///
+    /// ```
+    /// use bot_kit::Config;
+    ///
+    /// let config = Config::from_vars([("GRAPH_API_BASE", "https://graph.instagram.com")])?;
+    /// assert_eq!(config.whatsapp_graph_base().as_str(), "https://graph.facebook.com/");
+    /// let config = Config::from_vars([("GRAPH_API_BASE", "http://127.0.0.1:9999")])?;
+    /// assert_eq!(config.whatsapp_graph_base(), config.graph_api_base);
+    /// # Ok::<(), bot_kit::ConfigError>(())
+    /// ```
+    pub fn whatsapp_graph_base(&self) -> Url {
+        if self.graph_api_base.host_str() == Some(meta::INSTAGRAM_GRAPH_HOST)
+            && let Ok(url) = Url::parse(DEFAULT_GRAPH_API_BASE)
+        {
+            return url;
+        }
+        self.graph_api_base.clone()
+    }
+
     /// Reads the process environment.
     ///
     /// # Errors

@@ -19,6 +19,10 @@ pub struct Replier {
     accounts: Option<Accounts>,
     /// The WhatsApp number; `None`: dry run.
     whatsapp: Option<WhatsAppNumber>,
+    /// The client of the WhatsApp calls, with a live number: `client`, or one on
+    /// graph.facebook.com when `client` is on Instagram's host
+    /// ([`Config::whatsapp_graph_base`]).
+    whatsapp_client: Option<GraphClient>,
 }
 
 impl Replier {
@@ -35,20 +39,23 @@ impl Replier {
         };
         let whatsapp = config.whatsapp.clone();
         let client = if accounts.is_some() || whatsapp.is_some() {
-            // One client for both: the WhatsApp Cloud API lives on graph.facebook.com,
-            // as the Messenger Platform does (`GRAPH_API_BASE` points both elsewhere).
-            Some(
-                GraphClient::builder()
-                    .base_url(config.graph_api_base.as_str().trim_end_matches('/'))
-                    .timeout(config.graph_timeout)
-                    .build()
-                    .map_err(|e| BotError::new(BotErrorKind::Config, e.to_string()))?,
-            )
+            // One client for both when it can: the WhatsApp Cloud API lives on
+            // graph.facebook.com, as the Messenger Platform does (`GRAPH_API_BASE` points
+            // both elsewhere, e.g. at a mock).
+            Some(graph_client(config, &config.graph_api_base)?)
         } else {
             None
         };
+        let whatsapp_client = match (&client, &whatsapp) {
+            (Some(client), Some(_)) if config.whatsapp_graph_base() == config.graph_api_base => {
+                Some(client.clone())
+            }
+            (_, Some(_)) => Some(graph_client(config, &config.whatsapp_graph_base())?),
+            (_, None) => None,
+        };
         Ok(Self {
             client,
+            whatsapp_client,
             accounts,
             whatsapp,
         })
@@ -84,7 +91,7 @@ impl Replier {
         &self,
         phone_number_id: &AccountId,
     ) -> Result<Option<meta_webhooks::client::WhatsApp>, BotError> {
-        let (Some(client), Some(number)) = (&self.client, &self.whatsapp) else {
+        let (Some(client), Some(number)) = (&self.whatsapp_client, &self.whatsapp) else {
             return Ok(None);
         };
         if number.phone_number_id() != phone_number_id {
@@ -222,4 +229,13 @@ impl Replier {
                 .map_err(BotError::send),
         }
     }
+}
+
+/// A Graph API client on `base` with the configured timeout.
+fn graph_client(config: &Config, base: &url::Url) -> Result<GraphClient, BotError> {
+    GraphClient::builder()
+        .base_url(base.as_str().trim_end_matches('/'))
+        .timeout(config.graph_timeout)
+        .build()
+        .map_err(|e| BotError::new(BotErrorKind::Config, e.to_string()))
 }

@@ -13,6 +13,9 @@ use super::{ConfigError, vars};
 /// Default `GRAPH_API_BASE` (Page tokens, Instagram Messaging via the Messenger Platform).
 pub const DEFAULT_GRAPH_API_BASE: &str = "https://graph.facebook.com";
 
+/// The host of the Instagram Login Graph API, which has no WhatsApp API.
+pub(super) const INSTAGRAM_GRAPH_HOST: &str = "graph.instagram.com";
+
 /// Default `GRAPH_TIMEOUT_SECS`: the Send API client's own default.
 pub const DEFAULT_GRAPH_TIMEOUT: Duration = meta_webhooks::client::DEFAULT_TIMEOUT;
 

@@ -107,7 +107,7 @@ impl Config {
             ),
             Some(number) => lines.push(format!(
                 "WhatsApp: sending live via {} from phone number id {}",
-                redact_url(self.graph_api_base.as_str()).trim_end_matches('/'),
+                redact_url(self.whatsapp_graph_base().as_str()).trim_end_matches('/'),
                 number.phone_number_id()
             )),
         }

@@ -513,3 +513,30 @@ fn whatsapp_secrets_never_show() {
     assert!(!shown.contains("hidden"), "{shown}");
     assert!(shown.contains("106540352242922"), "{shown}");
 }
+
+#[test]
+fn whatsapp_calls_leave_instagrams_host_for_facebooks() {
+    let c = Config::from_vars([
+        ("IG_APP_SECRET", "ig-app-secret-0123"),
+        ("IG_VERIFY_TOKEN", "verify"),
+        ("IG_PAGE_TOKEN", "IGQWtoken123"),
+        ("IG_BUSINESS_ID", "17841400000000001"),
+        ("GRAPH_API_BASE", "https://graph.instagram.com"),
+        ("WA_PHONE_NUMBER_ID", "106540352242922"),
+        ("WA_TOKEN", "EAAWAtoken456"),
+    ])
+    .unwrap();
+    assert_eq!(
+        c.whatsapp_graph_base().as_str(),
+        "https://graph.facebook.com/"
+    );
+    let report = c.startup_report().join("\n");
+    assert!(
+        report.contains("sending live via https://graph.instagram.com for 1 account(s)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("WhatsApp: sending live via https://graph.facebook.com from"),
+        "{report}"
+    );
+}
