@@ -15,6 +15,11 @@
 //! * [`GraphError`] — the Graph error envelope parsed and classified ([`GraphErrorKind`]),
 //!   with [`GraphError::is_retryable`] and [`GraphError::is_local`].
 //! * [`MediaFetcher`] — SSRF-safe, transient download of media from Meta's CDN.
+//! * Tokens — [`GraphClient::debug_token`] ([`TokenInfo`]: validity, type, expiry,
+//!   scopes), [`Account::permissions`], and [`GraphClient::refresh_instagram_token`] for
+//!   Instagram Login long-lived tokens ([`RefreshedToken`]). These two calls are the only
+//!   ones that put a token in a URL, because Meta takes it nowhere else; those URLs are
+//!   never logged nor put in an error.
 //!
 //! # Reliability
 //!
@@ -89,6 +94,7 @@ mod media;
 mod message;
 mod retry;
 mod state;
+mod token;
 mod usage;
 mod window;
 
@@ -126,6 +132,10 @@ pub use message::{
 };
 pub use retry::RetryPolicy;
 pub use state::AccountStatus;
+pub use token::{
+    AppToken, Expiry, GranularScope, Permission, PermissionStatus, RefreshedToken, TokenError,
+    TokenInfo, TokenType,
+};
 pub use usage::{
     APP_USAGE_HEADER, AppUsage, BUSINESS_USE_CASE_USAGE_HEADER, BusinessUseCaseUsage, Usage,
     UseCase,

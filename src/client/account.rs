@@ -187,7 +187,7 @@ fn recipient(id: &UserId) -> Result<Value, MessageError> {
     Ok(json!({ "id": id.as_str() }))
 }
 
-fn decode<T: DeserializeOwned>(
+pub(super) fn decode<T: DeserializeOwned>(
     status: StatusCode,
     body: &Bytes,
     what: &'static str,
@@ -230,7 +230,12 @@ impl Account {
         self.client.account_status(&self.id)
     }
 
-    async fn run(&self, request: Request) -> Result<(StatusCode, Bytes), GraphError> {
+    /// The account's token (crate-internal: it never leaves through the public API).
+    pub(super) fn token(&self) -> &AccessToken {
+        &self.token
+    }
+
+    pub(super) async fn run(&self, request: Request) -> Result<(StatusCode, Bytes), GraphError> {
         self.client
             .inner
             .call(&self.id, &self.token, &request)
