@@ -5,6 +5,7 @@ use meta_webhooks::payload::{AccountId, CommentId, UserId};
 
 use super::{BotError, BotErrorKind};
 use crate::config::{Accounts, Config, Sending};
+use crate::tokens::LiveTokens;
 
 /// Where replies go: Meta's Send API, or stdout in dry-run mode.
 #[derive(Debug, Clone)]
@@ -15,8 +16,11 @@ pub enum Replier {
     Live {
         /// The process-wide client.
         client: GraphClient,
-        /// The served accounts and their tokens.
+        /// The served accounts and their configured tokens.
         accounts: Accounts,
+        /// The tokens replies are sent with: the configured ones, or newer ones a refresh
+        /// brought ([`TokenKeeper`](crate::tokens::TokenKeeper)).
+        tokens: LiveTokens,
     },
 }
 
@@ -39,6 +43,7 @@ impl Replier {
                 Ok(Self::Live {
                     client,
                     accounts: accounts.clone(),
+                    tokens: LiveTokens::from_accounts(accounts),
                 })
             }
         }
@@ -50,8 +55,8 @@ impl Replier {
     ) -> Result<Option<meta_webhooks::client::Account>, BotError> {
         match self {
             Self::DryRun => Ok(None),
-            Self::Live { client, accounts } => match accounts.token(account) {
-                Some(token) => Ok(Some(client.account(account.clone(), token.clone()))),
+            Self::Live { client, tokens, .. } => match tokens.get(account) {
+                Some(token) => Ok(Some(client.account(account.clone(), token))),
                 None => Err(BotError::new(
                     BotErrorKind::UnknownAccount,
                     format!("no token for account {account}"),
