@@ -168,7 +168,7 @@ fn lenient_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>
 
 /// Checks an id that goes into the request path: ASCII letters, digits, `_` and `-` only, so
 /// that it cannot add path segments, a query or a fragment.
-fn node<'a>(id: &'a str, what: &'static str) -> Result<&'a str, MessageError> {
+pub(crate) fn node<'a>(id: &'a str, what: &'static str) -> Result<&'a str, MessageError> {
     if !id.is_empty()
         && id
             .bytes()
@@ -187,7 +187,7 @@ fn recipient(id: &UserId) -> Result<Value, MessageError> {
     Ok(json!({ "id": id.as_str() }))
 }
 
-pub(super) fn decode<T: DeserializeOwned>(
+pub(crate) fn decode<T: DeserializeOwned>(
     status: StatusCode,
     body: &Bytes,
     what: &'static str,
@@ -205,7 +205,7 @@ pub(super) fn decode<T: DeserializeOwned>(
     })
 }
 
-fn json_body(body: Map<String, Value>) -> Body {
+pub(crate) fn json_body(body: Map<String, Value>) -> Body {
     // Serializing a `Value` cannot fail (all keys are strings).
     Body::Json(Bytes::from(Value::Object(body).to_string()))
 }

@@ -5,6 +5,9 @@ mod errors;
 mod media;
 mod send;
 mod token;
+mod whatsapp;
+mod whatsapp_errors;
+mod whatsapp_media;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
