@@ -8,7 +8,7 @@ use meta_webhooks::event::Event;
 use meta_webhooks::redis::{StreamSink, StreamWorkers, Streams};
 use meta_webhooks::sink::{Batch, Handler, MemorySink, Retry, Sink, SinkError};
 
-use super::{Bot, BotError, BotErrorKind, Replier};
+use super::{Bot, BotError, BotErrorKind};
 use crate::state::Backend;
 use crate::tokens::{TokenKeeper, TokenStore};
 
@@ -106,12 +106,7 @@ impl Bot {
         clock: impl meta_webhooks::client::Clock,
     ) -> Result<Option<TokenKeeper>, BotError> {
         let inner = &self.inner;
-        let Replier::Live {
-            client,
-            accounts,
-            tokens,
-        } = &inner.replier
-        else {
+        let Some((client, accounts, tokens)) = inner.replier.live_accounts() else {
             return Ok(None);
         };
         let store = match &inner.backend {
