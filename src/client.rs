@@ -43,6 +43,18 @@
 //! unaffected. A token Meta rejects (code 190) marks the account as needing a new token
 //! ([`GraphClient::accounts_needing_new_token`]); sends with that same token then fail fast.
 //!
+//! # Tokens in the query string
+//!
+//! Two Meta calls take a token only in the query string, and they are the only ones that
+//! put a token in a URL: [`GraphClient::debug_token`] (`input_token`, on
+//! `graph.facebook.com`, with the app token as the bearer) and
+//! [`GraphClient::refresh_instagram_token`] (`access_token`, on `graph.instagram.com`,
+//! unversioned as Meta documents it). Their URLs are never logged, and no error carries
+//! them: transport errors keep only reqwest's description without the URL, and Graph error
+//! messages are scrubbed of every token of the call. Each goes to its Meta host whichever of
+//! the two the client was built for; a client built with another
+//! [`base_url`](GraphClientBuilder::base_url) (a local mock, a proxy) sends both there.
+//!
 //! # Example
 //!
 //! ```no_run

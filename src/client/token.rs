@@ -181,7 +181,8 @@ impl GraphClient {
     /// account's pause or rejected-token state.
     ///
     /// `input_token` travels in the query string (Meta takes it nowhere else); that URL is
-    /// never logged and never appears in an error (see the [module docs](self)).
+    /// never logged and never appears in an error (see
+    /// [Tokens in the query string](super#tokens-in-the-query-string)).
     ///
     /// ```no_run
     /// use std::time::SystemTime;
