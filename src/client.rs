@@ -15,6 +15,11 @@
 //! * [`GraphError`] — the Graph error envelope parsed and classified ([`GraphErrorKind`]),
 //!   with [`GraphError::is_retryable`] and [`GraphError::is_local`].
 //! * [`MediaFetcher`] — SSRF-safe, transient download of media from Meta's CDN.
+//! * Tokens — [`GraphClient::debug_token`] ([`TokenInfo`]: validity, type, expiry,
+//!   scopes), [`Account::permissions`], and [`GraphClient::refresh_instagram_token`] for
+//!   Instagram Login long-lived tokens ([`RefreshedToken`]). These two calls are the only
+//!   ones that put a token in a URL, because Meta takes it nowhere else; those URLs are
+//!   never logged nor put in an error.
 //! * [`WhatsApp`] — one WhatsApp business phone number and its token
 //!   ([`GraphClient::whatsapp`]): send [`WaOutgoing`] messages (text, media, reactions,
 //!   reply buttons, lists, templates), mark messages read with the typing indicator, upload,
@@ -37,6 +42,18 @@
 //! with [`GraphError::AccountPaused`] (no HTTP) until the time passes; other accounts are
 //! unaffected. A token Meta rejects (code 190) marks the account as needing a new token
 //! ([`GraphClient::accounts_needing_new_token`]); sends with that same token then fail fast.
+//!
+//! # Tokens in the query string
+//!
+//! Two Meta calls take a token only in the query string, and they are the only ones that
+//! put a token in a URL: [`GraphClient::debug_token`] (`input_token`, on
+//! `graph.facebook.com`, with the app token as the bearer) and
+//! [`GraphClient::refresh_instagram_token`] (`access_token`, on `graph.instagram.com`,
+//! unversioned as Meta documents it). Their URLs are never logged, and no error carries
+//! them: transport errors keep only reqwest's description without the URL, and Graph error
+//! messages are scrubbed of every token of the call. Each goes to its Meta host whichever of
+//! the two the client was built for; a client built with another
+//! [`base_url`](GraphClientBuilder::base_url) (a local mock, a proxy) sends both there.
 //!
 //! # Example
 //!
@@ -93,6 +110,7 @@ mod media;
 mod message;
 mod retry;
 mod state;
+mod token;
 mod usage;
 pub mod whatsapp;
 mod window;
@@ -131,6 +149,10 @@ pub use message::{
 };
 pub use retry::RetryPolicy;
 pub use state::AccountStatus;
+pub use token::{
+    AppToken, Expiry, GranularScope, Permission, PermissionStatus, RefreshedToken, TokenError,
+    TokenInfo, TokenType,
+};
 pub use usage::{
     APP_USAGE_HEADER, AppUsage, BUSINESS_USE_CASE_USAGE_HEADER, BusinessUseCaseUsage, Usage,
     UseCase,

@@ -230,7 +230,12 @@ impl Account {
         self.client.account_status(&self.id)
     }
 
-    async fn run(&self, request: Request) -> Result<(StatusCode, Bytes), GraphError> {
+    /// The account's token (crate-internal: it never leaves through the public API).
+    pub(super) fn token(&self) -> &AccessToken {
+        &self.token
+    }
+
+    pub(super) async fn run(&self, request: Request) -> Result<(StatusCode, Bytes), GraphError> {
         self.client
             .inner
             .call(&self.id, &self.token, &request)

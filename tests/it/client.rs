@@ -4,6 +4,7 @@
 mod errors;
 mod media;
 mod send;
+mod token;
 mod whatsapp;
 mod whatsapp_errors;
 mod whatsapp_media;

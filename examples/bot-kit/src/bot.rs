@@ -119,6 +119,8 @@ struct Inner {
     role: Role,
     stream: StreamConfig,
     shutdown_timeout: Duration,
+    /// The app token for `debug_token` ([`crate::tokens::app_token`]).
+    token_app: Option<meta_webhooks::client::AppToken>,
 }
 
 tokio::task_local! {
@@ -178,6 +180,7 @@ impl Bot {
                 role: config.role,
                 stream: config.stream.clone(),
                 shutdown_timeout: config.shutdown_timeout,
+                token_app: crate::tokens::app_token(config),
             }),
         })
     }
@@ -232,7 +235,8 @@ impl Bot {
                 tracing::error!(
                     account = %account,
                     "Meta rejected this account's access token: its replies are paused \
-                     until the bot restarts with a new token; other accounts go on"
+                     until the bot restarts with a new token; other accounts go on; {}",
+                    crate::tokens::DOCTOR_ADVICE
                 );
             }
             tracing::warn!(kind = kind.as_str(), %error, "event handling failed");

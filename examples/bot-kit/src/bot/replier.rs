@@ -6,6 +6,7 @@ use meta_webhooks::payload::{AccountId, CommentId, MessageId, UserId};
 
 use super::{BotError, BotErrorKind};
 use crate::config::{Accounts, Config, Sending, WhatsAppNumber};
+use crate::tokens::LiveTokens;
 
 /// Where replies go. Each channel is live or dry on its own: Instagram and Messenger replies
 /// go through the Send API when accounts are configured (`IG_PAGE_TOKEN`,
@@ -17,6 +18,9 @@ pub struct Replier {
     client: Option<GraphClient>,
     /// The served Instagram and Facebook Page accounts; `None`: dry run.
     accounts: Option<Accounts>,
+    /// The tokens those accounts send with: the configured ones, or newer ones a refresh
+    /// brought ([`TokenKeeper`](crate::tokens::TokenKeeper)).
+    tokens: Option<LiveTokens>,
     /// The WhatsApp number; `None`: dry run.
     whatsapp: Option<WhatsAppNumber>,
     /// The client of the WhatsApp calls, with a live number: `client`, or one on
@@ -37,6 +41,7 @@ impl Replier {
             Sending::DryRun => None,
             Sending::Live(accounts) => Some(accounts.clone()),
         };
+        let tokens = accounts.as_ref().map(LiveTokens::from_accounts);
         let whatsapp = config.whatsapp.clone();
         let client = if accounts.is_some() || whatsapp.is_some() {
             // One client for both when it can: the WhatsApp Cloud API lives on
@@ -57,8 +62,19 @@ impl Replier {
             client,
             whatsapp_client,
             accounts,
+            tokens,
             whatsapp,
         })
+    }
+
+    /// The client, the configured accounts and their live tokens, when Instagram and
+    /// Messenger replies are sent (for the [`TokenKeeper`](crate::tokens::TokenKeeper)).
+    pub(crate) fn live_accounts(&self) -> Option<(&GraphClient, &Accounts, &LiveTokens)> {
+        Some((
+            self.client.as_ref()?,
+            self.accounts.as_ref()?,
+            self.tokens.as_ref()?,
+        ))
     }
 
     /// `true` when Instagram and Messenger replies are printed, not sent.
@@ -75,11 +91,11 @@ impl Replier {
         &self,
         account: &AccountId,
     ) -> Result<Option<meta_webhooks::client::Account>, BotError> {
-        let (Some(client), Some(accounts)) = (&self.client, &self.accounts) else {
+        let (Some(client), Some(tokens)) = (&self.client, &self.tokens) else {
             return Ok(None);
         };
-        match accounts.token(account) {
-            Some(token) => Ok(Some(client.account(account.clone(), token.clone()))),
+        match tokens.get(account) {
+            Some(token) => Ok(Some(client.account(account.clone(), token))),
             None => Err(BotError::new(
                 BotErrorKind::UnknownAccount,
                 format!("no token for account {account}"),
