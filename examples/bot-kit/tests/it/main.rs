@@ -14,3 +14,4 @@ mod notify;
 mod redis_store;
 mod stream;
 mod tokens;
+mod whatsapp;
