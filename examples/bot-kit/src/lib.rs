@@ -1,5 +1,9 @@
 //! Shared logic of the `meta-webhooks` example bots (`axum-bot`, `actix-bot`).
 //!
+//! They answer Instagram, Messenger and WhatsApp (the Cloud API, `WA_PHONE_NUMBER_ID` and
+//! `WA_TOKEN`) on one webhook URL: see [`bot`] for the behaviour per event kind and
+//! channel, and `docs/WHATSAPP.md` for the WhatsApp setup.
+//!
 //! The bots are thin framework glue; everything they have in common lives here, as a
 //! library with its own tests:
 //!
