@@ -15,6 +15,11 @@
 //! * [`GraphError`] — the Graph error envelope parsed and classified ([`GraphErrorKind`]),
 //!   with [`GraphError::is_retryable`] and [`GraphError::is_local`].
 //! * [`MediaFetcher`] — SSRF-safe, transient download of media from Meta's CDN.
+//! * Setup checks — the app's webhook subscriptions ([`GraphClient::app_subscriptions`]),
+//!   each account's `subscribed_apps` ([`Account::subscribed_apps`],
+//!   [`Account::subscribe_app`]) and the lookups that tie ids and tokens together
+//!   ([`Account::page_link`], [`Account::instagram_login_account`],
+//!   [`Account::whatsapp_phone_number`]).
 //!
 //! # Reliability
 //!
@@ -88,6 +93,7 @@ mod error;
 mod media;
 mod message;
 mod retry;
+mod setup;
 mod state;
 mod usage;
 mod window;
@@ -125,6 +131,11 @@ pub use message::{
     Message, MessageTag, MessagingType, QuickReply, SendOptions, SenderAction,
 };
 pub use retry::RetryPolicy;
+pub use setup::{
+    AppSubscription, AppSubscriptionRequest, INSTAGRAM_LOGIN_FIELDS, InstagramLoginAccount,
+    NodeRef, PAGE_LINK_FIELDS, PHONE_NUMBER_FIELDS, PageLink, PhoneNumber, SubscribedApp,
+    SubscribedField, Throughput, WhatsAppApiApp, app_access_token,
+};
 pub use state::AccountStatus;
 pub use usage::{
     APP_USAGE_HEADER, AppUsage, BUSINESS_USE_CASE_USAGE_HEADER, BusinessUseCaseUsage, Usage,

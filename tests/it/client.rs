@@ -4,6 +4,7 @@
 mod errors;
 mod media;
 mod send;
+mod setup;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
