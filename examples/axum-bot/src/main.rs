@@ -1,8 +1,9 @@
 //! Run with: cargo run -p axum-bot
 //!
-//! An Instagram/Messenger auto-responder on axum. `/webhook` is the library's
+//! An Instagram, Messenger and WhatsApp auto-responder on axum. `/webhook` is the library's
 //! [`Endpoint`] served by its tower adapter (handshake, body limit and deadline, signature
-//! check, 200 only once the delivery is queued); the queue's
+//! check with either app secret, `IG_APP_SECRET` or `WA_APP_SECRET`, 200 only once the
+//! delivery is queued): one URL takes all three products' deliveries; the queue's
 //! workers call [`bot_kit::Bot::handle`] once per event (dedup in memory or Redis). The
 //! public listener also serves `/healthz`; a second listener on `ADMIN_ADDR` (default
 //! `127.0.0.1:3001`, loopback) serves `/healthz`, `/metrics` and
@@ -40,7 +41,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use meta_webhooks::endpoint::{Endpoint, Rejection, RejectionKind};
 use meta_webhooks::tower::Webhook;
-use meta_webhooks::{Handshake, Verifier};
+use meta_webhooks::Handshake;
 use tokio::sync::Semaphore;
 
 #[tokio::main]
@@ -70,7 +71,7 @@ async fn run(config: Config, serve: ServeConfig) -> Result<(), Box<dyn std::erro
     let bot = Bot::from_config(&config).await?;
     let running = bot.start().await?;
     let endpoint = Endpoint::builder(
-        Verifier::new(config.app_secret.clone()),
+        config.verifier(),
         Handshake::new(config.verify_token.clone()),
         running.sink(),
     )
