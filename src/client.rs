@@ -20,6 +20,11 @@
 //!   [`Account::subscribe_app`]) and the lookups that tie ids and tokens together
 //!   ([`Account::page_link`], [`Account::instagram_login_account`],
 //!   [`Account::whatsapp_phone_number`]).
+//! * Tokens — [`GraphClient::debug_token`] ([`TokenInfo`]: validity, type, expiry,
+//!   scopes), [`Account::permissions`], and [`GraphClient::refresh_instagram_token`] for
+//!   Instagram Login long-lived tokens ([`RefreshedToken`]). These two calls are the only
+//!   ones that put a token in a URL, because Meta takes it nowhere else; those URLs are
+//!   never logged nor put in an error.
 //!
 //! # Reliability
 //!
@@ -95,6 +100,7 @@ mod message;
 mod retry;
 mod setup;
 mod state;
+mod token;
 mod usage;
 mod window;
 
@@ -134,9 +140,13 @@ pub use retry::RetryPolicy;
 pub use setup::{
     AppSubscription, AppSubscriptionRequest, INSTAGRAM_LOGIN_FIELDS, InstagramLoginAccount,
     NodeRef, PAGE_LINK_FIELDS, PHONE_NUMBER_FIELDS, PageLink, PhoneNumber, SubscribedApp,
-    SubscribedField, Throughput, WhatsAppApiApp, app_access_token,
+    SubscribedField, Throughput, WhatsAppApiApp,
 };
 pub use state::AccountStatus;
+pub use token::{
+    AppToken, Expiry, GranularScope, Permission, PermissionStatus, RefreshedToken, TokenError,
+    TokenInfo, TokenType,
+};
 pub use usage::{
     APP_USAGE_HEADER, AppUsage, BUSINESS_USE_CASE_USAGE_HEADER, BusinessUseCaseUsage, Usage,
     UseCase,

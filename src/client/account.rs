@@ -232,6 +232,11 @@ impl Account {
         self.client.account_status(&self.id)
     }
 
+    /// The account's token (crate-internal: it never leaves through the public API).
+    pub(super) fn token(&self) -> &AccessToken {
+        &self.token
+    }
+
     pub(super) async fn run(&self, request: Request) -> Result<(StatusCode, Bytes), GraphError> {
         self.client
             .inner

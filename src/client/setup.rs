@@ -4,7 +4,7 @@
 //!
 //! | Call | Request | Token |
 //! |---|---|---|
-//! | [`GraphClient::app_subscriptions`] | `GET /{app-id}/subscriptions` | app token ([`app_access_token`]) |
+//! | [`GraphClient::app_subscriptions`] | `GET /{app-id}/subscriptions` | app token ([`AppToken`]) |
 //! | [`GraphClient::subscribe_app`] | `POST /{app-id}/subscriptions` (form) | app token |
 //! | [`Account::subscribed_apps`] | `GET /{id}/subscribed_apps` | Page, Instagram User or WhatsApp token |
 //! | [`Account::subscribe_app`] | `POST /{id}/subscribed_apps?subscribed_fields=…` | same |
@@ -45,12 +45,13 @@ use serde::de::{Deserializer, IgnoredAny};
 use serde_json::Value;
 
 use crate::payload::{AccountId, AppId};
-use crate::secret::{AccessToken, AppSecret, VerifyToken};
+use crate::secret::VerifyToken;
 
 use super::GraphClient;
 use super::account::{Account, decode, node};
-use super::call::{Body, Request};
+use super::call::{Auth, Body, Request};
 use super::error::{DecodeFailure, GraphError, MessageError};
+use super::token::AppToken;
 
 /// The fields [`Account::page_link`] requests.
 pub const PAGE_LINK_FIELDS: &str = "id,name,instagram_business_account";
@@ -62,25 +63,6 @@ pub const INSTAGRAM_LOGIN_FIELDS: &str = "id,user_id,username,name,account_type"
 /// `whatsapp_business_manager_messaging_limit` (Meta deprecated `messaging_limit_tier`
 /// when limits moved to the business portfolio).
 pub const PHONE_NUMBER_FIELDS: &str = "id,display_phone_number,verified_name,quality_rating,whatsapp_business_manager_messaging_limit,throughput,code_verification_status,name_status,platform_type";
-
-/// The app access token `{app-id}|{app-secret}` that app-level calls
-/// ([`GraphClient::app_subscriptions`], `debug_token`) need. Like every token, it is sent
-/// only in the `Authorization` header.
-///
-/// ```
-/// use meta_webhooks::AppSecret;
-/// use meta_webhooks::client::app_access_token;
-/// use meta_webhooks::payload::AppId;
-///
-/// let token = app_access_token(&AppId::new("1234567890"), &AppSecret::new("s3cr3t").unwrap());
-/// assert_eq!(token.expose(), "1234567890|s3cr3t");
-/// assert_eq!(format!("{token:?}"), "[redacted]");
-/// ```
-pub fn app_access_token(app_id: &AppId, app_secret: &AppSecret) -> AccessToken {
-    // Never empty: it contains at least the `|`.
-    AccessToken::new(format!("{}|{}", app_id.as_str(), app_secret.expose()))
-        .unwrap_or_else(|_| unreachable!("a string with a `|` is not empty"))
-}
 
 /// One object the app receives webhooks for (`GET /{app-id}/subscriptions`, one `data`
 /// item): where Meta sends them and which fields.
@@ -410,6 +392,15 @@ fn lenient_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Str
     })
 }
 
+/// An app-token call: made for no account, so no account's pause or token state is touched.
+fn app_auth(app_token: &AppToken) -> Auth<'_> {
+    Auth {
+        account: None,
+        bearer: Some(app_token.as_access_token()),
+        query_token: None,
+    }
+}
+
 #[derive(Deserialize)]
 struct DataList<T> {
     #[serde(default = "Vec::new")]
@@ -465,7 +456,7 @@ where
 
 impl GraphClient {
     /// The app's webhook subscriptions (`GET /{app-id}/subscriptions`), one per object.
-    /// Needs the app token ([`app_access_token`]); use a client on `graph.facebook.com`.
+    /// Needs the app token ([`AppToken`]); use a client on `graph.facebook.com`.
     ///
     /// # Errors
     ///
@@ -473,7 +464,7 @@ impl GraphClient {
     pub async fn app_subscriptions(
         &self,
         app_id: &AppId,
-        app_token: &AccessToken,
+        app_token: &AppToken,
     ) -> Result<Vec<AppSubscription>, GraphError> {
         let request = Request {
             method: Method::GET,
@@ -482,8 +473,10 @@ impl GraphClient {
             body: Body::Empty,
             write: false,
         };
-        let key = AccountId::new(app_id.as_str());
-        let (status, body) = self.inner.call(&key, app_token, &request).await?;
+        let (status, body) = self
+            .inner
+            .call_with(&self.inner.api_root, app_auth(app_token), &request)
+            .await?;
         let list: DataList<AppSubscription> = decode(status, &body, "a list of app subscriptions")?;
         Ok(list.data)
     }
@@ -500,7 +493,7 @@ impl GraphClient {
     pub async fn subscribe_app(
         &self,
         app_id: &AppId,
-        app_token: &AccessToken,
+        app_token: &AppToken,
         subscription: &AppSubscriptionRequest,
     ) -> Result<(), GraphError> {
         let request = Request {
@@ -510,8 +503,10 @@ impl GraphClient {
             body: Body::Form(Bytes::from(subscription.to_form())),
             write: false,
         };
-        let key = AccountId::new(app_id.as_str());
-        let (status, body) = self.inner.call(&key, app_token, &request).await?;
+        let (status, body) = self
+            .inner
+            .call_with(&self.inner.api_root, app_auth(app_token), &request)
+            .await?;
         expect_success(status, &body)
     }
 }

@@ -5,6 +5,7 @@ mod errors;
 mod media;
 mod send;
 mod setup;
+mod token;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};

@@ -2,7 +2,7 @@
 //! the requests Meta documents and read its answers.
 
 use meta_webhooks::client::{
-    AppSubscriptionRequest, GraphError, GraphErrorKind, PAGE_LINK_FIELDS, app_access_token,
+    AppSubscriptionRequest, AppToken, GraphError, GraphErrorKind, PAGE_LINK_FIELDS,
 };
 use meta_webhooks::payload::{AccountId, AppId};
 use meta_webhooks::{AccessToken, AppSecret, VerifyToken};
@@ -34,7 +34,7 @@ async fn app_subscriptions_use_the_app_token() {
     )
     .await;
     let client = builder(&server).build().unwrap();
-    let app_token = app_access_token(&AppId::new(APP), &AppSecret::new("appsecret").unwrap());
+    let app_token = AppToken::new(APP, &AppSecret::new("appsecret").unwrap()).unwrap();
     let subs = client
         .app_subscriptions(&AppId::new(APP), &app_token)
         .await
@@ -56,7 +56,7 @@ async fn subscribe_app_posts_the_form() {
     let server = MockServer::start().await;
     answer(&server, ok_json(json!({"success": "true"}))).await;
     let client = builder(&server).build().unwrap();
-    let app_token = app_access_token(&AppId::new(APP), &AppSecret::new("appsecret").unwrap());
+    let app_token = AppToken::new(APP, &AppSecret::new("appsecret").unwrap()).unwrap();
     let subscription = AppSubscriptionRequest::new(
         "page",
         "https://bot.example.com/webhook",
