@@ -4,6 +4,7 @@
 use std::error::Error as _;
 use std::time::Duration;
 
+use bot_kit::secret::redact_url;
 use meta_webhooks::VerifyToken;
 use meta_webhooks::signature::SIGNATURE_HEADER;
 use meta_webhooks::test_util::sign;
@@ -88,6 +89,7 @@ pub async fn handshake(
     challenge: &str,
 ) -> Check {
     const NAME: &str = "callback handshake";
+    let shown = redact_url(url.as_str());
     let mut request_url = url.clone();
     request_url
         .query_pairs_mut()
@@ -99,7 +101,7 @@ pub async fn handshake(
         Err(error) => {
             return Check::problem(
                 NAME,
-                format!("{url} could not be reached: {}", describe(error)),
+                format!("{shown} could not be reached: {}", describe(error)),
                 "start the bot and make the URL reachable from the internet over https \
                  (Meta cannot call it either)",
             );
@@ -108,7 +110,7 @@ pub async fn handshake(
     let status = response.status();
     let body = response.bytes().await.unwrap_or_default();
     if status == StatusCode::OK && body.trim_ascii() == challenge.as_bytes() {
-        return Check::ok(NAME, format!("{url} echoed a random challenge"));
+        return Check::ok(NAME, format!("{shown} echoed a random challenge"));
     }
     let fix = match status {
         StatusCode::FORBIDDEN => {
@@ -128,9 +130,9 @@ pub async fn handshake(
         }
     };
     let detail = if status == StatusCode::OK {
-        format!("{url} answered 200 without echoing the challenge")
+        format!("{shown} answered 200 without echoing the challenge")
     } else {
-        format!("{url} answered the handshake with {status}")
+        format!("{shown} answered the handshake with {status}")
     };
     Check::problem(NAME, detail, fix)
 }
@@ -138,6 +140,7 @@ pub async fn handshake(
 /// `POST url` with a delivery signed by a random key must answer 401.
 pub async fn forged_delivery(http: &reqwest::Client, url: &Url) -> Check {
     const NAME: &str = "callback signature";
+    let shown = redact_url(url.as_str());
     let key: String = random_bytes::<16>()
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -154,7 +157,7 @@ pub async fn forged_delivery(http: &reqwest::Client, url: &Url) -> Check {
         Err(error) => {
             return Check::problem(
                 NAME,
-                format!("{url} could not be reached: {}", describe(error)),
+                format!("{shown} could not be reached: {}", describe(error)),
                 "start the bot and make the URL reachable",
             );
         }

@@ -3,11 +3,13 @@
 
 use std::time::SystemTime;
 
-use meta_webhooks::AccessToken;
+use bot_kit::secret::redact_url;
+use meta_webhooks::client::AppSubscriptionRequest;
 use meta_webhooks::client::{
     AppSubscription, AppToken, GraphClient, GraphError, PageLink, RetryPolicy, SubscribedApp,
 };
 use meta_webhooks::payload::{AccountId, AppId};
+use meta_webhooks::{AccessToken, VerifyToken};
 use url::Url;
 
 use crate::callback;
@@ -28,29 +30,62 @@ enum Via {
     Facebook,
 }
 
+/// What a [`PlannedFix`] sends.
+#[derive(Debug, Clone)]
+enum Action {
+    /// `POST /{node}/subscribed_apps?subscribed_fields=…` with the account's token.
+    SubscribedApps {
+        node: AccountId,
+        token: AccessToken,
+        fields: Vec<String>,
+        via: Via,
+    },
+    /// `POST /{app-id}/subscriptions` (form: object, callback_url, fields, verify_token)
+    /// with the app token.
+    AppSubscription {
+        app_id: AppId,
+        app_token: AppToken,
+        object: String,
+        callback_url: String,
+        fields: Vec<String>,
+        verify_token: VerifyToken,
+    },
+}
+
 /// A change `--fix` can make: subscribe the app to an account's fields (`POST
-/// /{node}/subscribed_apps`). Its `Debug` output never shows the token.
+/// /{node}/subscribed_apps`), or set the app's webhooks for an object that Meta lets the
+/// API set (`POST /{app-id}/subscriptions`; Instagram's are set in the App Dashboard only).
+/// Its `Debug` output never shows a token.
 #[derive(Debug, Clone)]
 pub struct PlannedFix {
     /// What it does, for people.
     pub description: String,
-    node: AccountId,
-    token: AccessToken,
-    fields: Vec<String>,
-    via: Via,
+    action: Action,
 }
 
 impl PlannedFix {
-    /// The request, without any token: `POST /{node}/subscribed_apps?subscribed_fields=…`.
+    /// The request, without any token or verify token.
     pub fn request(&self) -> String {
-        if self.fields.is_empty() {
-            format!("POST /{}/subscribed_apps", self.node)
-        } else {
-            format!(
-                "POST /{}/subscribed_apps?subscribed_fields={}",
-                self.node,
-                self.fields.join(",")
-            )
+        match &self.action {
+            Action::SubscribedApps { node, fields, .. } if fields.is_empty() => {
+                format!("POST /{node}/subscribed_apps")
+            }
+            Action::SubscribedApps { node, fields, .. } => format!(
+                "POST /{node}/subscribed_apps?subscribed_fields={}",
+                fields.join(",")
+            ),
+            Action::AppSubscription {
+                app_id,
+                object,
+                callback_url,
+                fields,
+                ..
+            } => format!(
+                "POST /{app_id}/subscriptions object={object} callback_url={} fields={} \
+                 verify_token=(IG_VERIFY_TOKEN)",
+                redact_url(callback_url),
+                fields.join(",")
+            ),
         }
     }
 }
@@ -177,7 +212,7 @@ impl Doctor {
     pub async fn check(&self) -> Findings {
         let mut fixes = Vec::new();
         let mut sections = Vec::new();
-        if let Some(app) = self.app_section().await {
+        if let Some(app) = self.app_section(&mut fixes).await {
             sections.push(app);
         }
         for (id, token) in &self.settings.accounts {
@@ -199,14 +234,43 @@ impl Doctor {
     pub async fn apply(&self, fixes: &[PlannedFix]) -> Vec<FixOutcome> {
         let mut outcomes = Vec::with_capacity(fixes.len());
         for fix in fixes {
-            let client = match fix.via {
-                Via::Accounts => &self.accounts,
-                Via::Facebook => &self.facebook,
+            let result = match &fix.action {
+                Action::SubscribedApps {
+                    node,
+                    token,
+                    fields,
+                    via,
+                } => {
+                    let client = match via {
+                        Via::Accounts => &self.accounts,
+                        Via::Facebook => &self.facebook,
+                    };
+                    client
+                        .account(node.clone(), token.clone())
+                        .subscribe_app(fields)
+                        .await
+                }
+                Action::AppSubscription {
+                    app_id,
+                    app_token,
+                    object,
+                    callback_url,
+                    fields,
+                    verify_token,
+                } => match AppSubscriptionRequest::new(
+                    object,
+                    callback_url,
+                    fields,
+                    verify_token.clone(),
+                ) {
+                    Ok(request) => {
+                        self.facebook
+                            .subscribe_app(app_id, app_token, &request)
+                            .await
+                    }
+                    Err(error) => Err(error.into()),
+                },
             };
-            let result = client
-                .account(fix.node.clone(), fix.token.clone())
-                .subscribe_app(&fix.fields)
-                .await;
             outcomes.push(FixOutcome {
                 description: fix.description.clone(),
                 request: fix.request(),
@@ -225,7 +289,13 @@ impl Doctor {
 
     /// The app's webhook subscription for `object`: exists, active, posts to the callback
     /// (when given), has `fields`.
-    async fn app_webhooks(&self, app: Option<&App>, object: &str, fields: &[&str]) -> Check {
+    async fn app_webhooks(
+        &self,
+        app: Option<&App>,
+        object: &str,
+        fields: &[&str],
+        fixes: &mut Vec<PlannedFix>,
+    ) -> Check {
         const NAME: &str = "app webhooks";
         let Some(app) = app else {
             return Check::unchecked(
@@ -253,6 +323,19 @@ impl Doctor {
         };
         let dashboard = format!("App Dashboard of app {} → Webhooks → {object}", app.id);
         let Some(sub) = subscriptions.iter().find(|s| s.object == object) else {
+            if let Some(fix) = self.app_fix(app, &app_token, object, None, &[], fields) {
+                let check = Check::problem(
+                    NAME,
+                    format!(
+                        "app {} has no {object} webhooks (objects: {})",
+                        app.id,
+                        list(subscriptions.iter().map(|s| s.object.as_str()))
+                    ),
+                    format!("run with --fix, or {dashboard}: set them up"),
+                );
+                fixes.push(fix);
+                return check;
+            }
             return Check::problem(
                 NAME,
                 format!(
@@ -267,7 +350,65 @@ impl Doctor {
                 ),
             );
         };
-        self.judge_app_subscription(NAME, app, sub, fields, &dashboard)
+        let check = self.judge_app_subscription(NAME, app, sub, fields, &dashboard);
+        if check.status == Status::Problem {
+            let existing: Vec<String> = sub.field_names().map(str::to_owned).collect();
+            if let Some(fix) = self.app_fix(
+                app,
+                &app_token,
+                object,
+                sub.callback_url.as_deref(),
+                &existing,
+                fields,
+            ) {
+                fixes.push(fix);
+                return Check {
+                    fix: check.fix.map(|f| format!("run with --fix, or {f}")),
+                    ..check
+                };
+            }
+        }
+        check
+    }
+
+    /// The app subscription `--fix` can set for `object`: not Instagram's (the App
+    /// Dashboard only), and only with a callback URL (`--callback`, else the current one)
+    /// and the verify token.
+    fn app_fix(
+        &self,
+        app: &App,
+        app_token: &AppToken,
+        object: &str,
+        current_callback: Option<&str>,
+        existing: &[String],
+        fields: &[&str],
+    ) -> Option<PlannedFix> {
+        if object == INSTAGRAM_OBJECT {
+            return None;
+        }
+        let verify_token = self.settings.verify_token.clone()?;
+        let callback_url = self
+            .callback
+            .as_ref()
+            .map(|u| u.as_str().to_owned())
+            .or_else(|| current_callback.map(str::to_owned))?;
+        let fields = union(existing, fields);
+        Some(PlannedFix {
+            description: format!(
+                "set app {}'s {object} webhooks to {} with fields {}",
+                app.id,
+                redact_url(&callback_url),
+                fields.join(",")
+            ),
+            action: Action::AppSubscription {
+                app_id: app.id.clone(),
+                app_token: app_token.clone(),
+                object: object.to_owned(),
+                callback_url,
+                fields,
+                verify_token,
+            },
+        })
     }
 
     fn judge_app_subscription(
@@ -278,7 +419,10 @@ impl Doctor {
         fields: &[&str],
         dashboard: &str,
     ) -> Check {
-        let url = sub.callback_url.as_deref().unwrap_or("(none)");
+        let url = sub
+            .callback_url
+            .as_deref()
+            .map_or_else(|| "(none)".to_owned(), redact_url);
         if sub.active == Some(false) {
             return Check::problem(
                 name,
@@ -289,9 +433,15 @@ impl Doctor {
                 format!("{dashboard}: verify and save the callback again"),
             );
         }
-        if let Some(expected) = &self.callback
-            && sub.callback_url.as_deref() != Some(expected.as_str())
+        if let Some(callback) = &self.callback
+            && sub
+                .callback_url
+                .as_deref()
+                .and_then(|u| Url::parse(u).ok())
+                .as_ref()
+                != Some(callback)
         {
+            let expected = redact_url(callback.as_str());
             return Check::problem(
                 name,
                 format!(
@@ -332,7 +482,7 @@ impl Doctor {
         )
     }
 
-    async fn app_section(&self) -> Option<Section> {
+    async fn app_section(&self, fixes: &mut Vec<PlannedFix>) -> Option<Section> {
         let mut checks = Vec::new();
         if !self.settings.accounts.is_empty() {
             checks.push(
@@ -340,6 +490,7 @@ impl Doctor {
                     self.settings.app.as_ref(),
                     INSTAGRAM_OBJECT,
                     &INSTAGRAM_FIELDS,
+                    fixes,
                 )
                 .await,
             );
@@ -480,10 +631,12 @@ impl Doctor {
                         "subscribe {app_name} to {page_name} (fields {})",
                         fields.join(",")
                     ),
-                    node: page.id.clone(),
-                    token: token.clone(),
-                    fields,
-                    via: Via::Accounts,
+                    action: Action::SubscribedApps {
+                        node: page.id.clone(),
+                        token: token.clone(),
+                        fields,
+                        via: Via::Accounts,
+                    },
                 };
                 checks.push(Check::problem(
                     "subscribed apps",
@@ -576,10 +729,12 @@ impl Doctor {
                             "subscribe {app_name} to account {id} (fields {})",
                             fields.join(",")
                         ),
-                        node: AccountId::new("me"),
-                        token: token.clone(),
-                        fields,
-                        via: Via::Accounts,
+                        action: Action::SubscribedApps {
+                            node: AccountId::new("me"),
+                            token: token.clone(),
+                            fields,
+                            via: Via::Accounts,
+                        },
                     };
                     checks.push(Check::problem(
                         "subscribed apps",
@@ -612,7 +767,7 @@ impl Doctor {
         if token_check.usable {
             checks.push(self.phone_number(wa).await);
             checks.push(
-                self.app_webhooks(wa.app.as_ref(), WHATSAPP_OBJECT, &WHATSAPP_FIELDS)
+                self.app_webhooks(wa.app.as_ref(), WHATSAPP_OBJECT, &WHATSAPP_FIELDS, fixes)
                     .await,
             );
             checks.push(self.waba_subscription(wa, fixes).await);
@@ -699,10 +854,12 @@ impl Doctor {
                     description: format!(
                         "subscribe {app_name} to WhatsApp Business Account {waba}"
                     ),
-                    node: waba.clone(),
-                    token: wa.token.clone(),
-                    fields: Vec::new(),
-                    via: Via::Facebook,
+                    action: Action::SubscribedApps {
+                        node: waba.clone(),
+                        token: wa.token.clone(),
+                        fields: Vec::new(),
+                        via: Via::Facebook,
+                    },
                 };
                 let check = Check::problem(
                     NAME,

@@ -99,11 +99,24 @@ pub async fn check(
     let mut note = None;
     if let Some(app_token) = app_token {
         match facebook.debug_token(&app_token, token).await {
-            Ok(info) => return from_info(&info, app, holder, needed, now),
+            // `graph.facebook.com` may not read an Instagram Login token: only a valid
+            // answer is taken for one; otherwise the Instagram host decides.
+            Ok(info) if holder != Holder::InstagramUser || info.is_valid => {
+                return from_info(&info, app, holder, needed, now);
+            }
+            Ok(info) => {
+                let why = info
+                    .error
+                    .map_or_else(|| "not valid".to_owned(), |e| e.message);
+                note = Some(format!("debug_token: {why}; "));
+            }
             Err(error) => {
                 note = Some(format!("debug_token failed ({error}); "));
             }
         }
+    }
+    if holder == Holder::InstagramUser {
+        return instagram_me(accounts, account, token, note.unwrap_or_default()).await;
     }
     let permissions = accounts
         .account(account.clone(), token.clone())
@@ -161,6 +174,48 @@ pub async fn check(
             check: Check::unchecked(
                 NAME,
                 format!("{note}could not read the token's permissions: {error}"),
+                unchecked_fix(&error),
+            ),
+            usable: true,
+        },
+    }
+}
+
+/// Instagram Login without a `debug_token` answer: the token is valid when the Instagram
+/// host answers `GET /me` with it. Its permissions show in the other checks' answers.
+async fn instagram_me(
+    accounts: &GraphClient,
+    account: &AccountId,
+    token: &AccessToken,
+    note: String,
+) -> TokenCheck {
+    match accounts
+        .account(account.clone(), token.clone())
+        .instagram_login_account()
+        .await
+    {
+        Ok(_) => TokenCheck {
+            check: Check::ok(
+                NAME,
+                format!(
+                    "{note}valid: the Instagram host accepts it (its type, expiry and \
+                     permissions need a debug_token answer: META_APP_ID and META_APP_SECRET)"
+                ),
+            ),
+            usable: true,
+        },
+        Err(error) if error.kind() == GraphErrorKind::Auth => TokenCheck {
+            check: Check::problem(
+                NAME,
+                format!("{note}Meta refused the token: {error}"),
+                Holder::InstagramUser.renew(),
+            ),
+            usable: false,
+        },
+        Err(error) => TokenCheck {
+            check: Check::unchecked(
+                NAME,
+                format!("{note}GET /me failed: {error}"),
                 unchecked_fix(&error),
             ),
             usable: true,

@@ -194,3 +194,71 @@ async fn a_token_expiring_within_a_day_is_a_problem() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn a_token_debug_token_cannot_read_is_checked_on_the_instagram_host() {
+    let server = MockServer::start().await;
+    mount_app_subscriptions(
+        &server,
+        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/debug_token"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "message": "Invalid OAuth access token - Cannot parse access token",
+            "type": "OAuthException", "code": 190, "fbtrace_id": "T"}})),
+        )
+        .mount(&server)
+        .await;
+    mount_me(&server, IG).await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/me/subscribed_apps"))
+        .respond_with(ok_json(json!({"data": [{"id": APP,
+            "subscribed_fields": ALL_INSTAGRAM_FIELDS}]})))
+        .mount(&server)
+        .await;
+    let (code, out, _, _) = run(&["--login", "instagram"], vars(&server), false).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("  ✓ token: debug_token failed (Graph API error on HTTP 400: code 190 (OAuthException): Invalid OAuth access token - Cannot parse access token [fbtrace_id T]); valid: the Instagram host accepts it"),
+        "{out}"
+    );
+    assert!(!out.contains(IG_TOKEN));
+}
+
+#[tokio::test]
+async fn an_expired_instagram_token_is_refused_by_the_instagram_host() {
+    let server = MockServer::start().await;
+    mount_app_subscriptions(
+        &server,
+        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/me"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "message": "Error validating access token: Session has expired.",
+            "type": "OAuthException", "code": 190, "error_subcode": 463}})),
+        )
+        .mount(&server)
+        .await;
+    let vars: Vec<_> = vars(&server)
+        .into_iter()
+        .filter(|(k, _)| k != "META_APP_SECRET")
+        .collect();
+    let (code, out, _, _) = run(&["--login", "instagram"], vars, false).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("  ? app webhooks: app 1234567890's instagram subscription needs the app token\n      fix: set META_APP_SECRET (the Meta app's secret, not the Instagram app secret)\n"), "{out}");
+    assert!(out.contains("  ✗ token: Meta refused the token: Graph API error on HTTP 400: code 190/463 (OAuthException): Error validating access token: Session has expired.\n      fix: log in again with Business Login for Instagram"), "{out}");
+    assert_eq!(
+        seen(&server).await,
+        [req(
+            "GET",
+            "/v25.0/me",
+            "fields=id,user_id,username,name,account_type"
+        )]
+    );
+}

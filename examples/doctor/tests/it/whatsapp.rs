@@ -136,3 +136,87 @@ async fn without_the_waba_id_its_subscription_is_not_checked() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("  ? subscribed apps: the WhatsApp Business Account's subscription needs its id\n      fix: set WA_BUSINESS_ACCOUNT_ID"), "{out}");
 }
+
+#[tokio::test]
+async fn fix_sets_the_app_webhooks_of_whatsapp_through_the_api() {
+    let server = MockServer::start().await;
+    mount_debug_token(
+        &server,
+        WA_TOKEN,
+        token_info(
+            "SYSTEM_USER",
+            &[
+                "whatsapp_business_messaging",
+                "whatsapp_business_management",
+            ],
+            0,
+        ),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v25.0/{PHONE}")))
+        .respond_with(ok_json(json!({"id": PHONE, "quality_rating": "GREEN"})))
+        .mount(&server)
+        .await;
+    // Subscribed without the messages field until the POST.
+    Mock::given(method("GET"))
+        .and(path(format!("/v25.0/{APP}/subscriptions")))
+        .respond_with(ok_json(
+            json!({"data": [{"object": "whatsapp_business_account",
+            "callback_url": CALLBACK, "active": true,
+            "fields": [{"name": "account_update", "version": "v25.0"}]}]}),
+        ))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mount_app_subscriptions(
+        &server,
+        json!([{"object": "whatsapp_business_account", "callback_url": CALLBACK, "active": true,
+            "fields": [{"name": "account_update", "version": "v25.0"}, {"name": "messages", "version": "v25.0"}]}]),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v25.0/{APP}/subscriptions")))
+        .and(header("authorization", app_bearer().as_str()))
+        .and(header("content-type", "application/x-www-form-urlencoded"))
+        .respond_with(ok_json(json!({"success": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v25.0/{WABA}/subscribed_apps")))
+        .respond_with(ok_json(
+            json!({"data": [{"whatsapp_business_api_data": {"id": APP}}]}),
+        ))
+        .mount(&server)
+        .await;
+
+    let (code, out, err, _) = run(&["--fix", "--yes"], vars(&server), false).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "  ✗ app webhooks: app {APP}'s whatsapp_business_account webhooks lack messages (subscribed: account_update)\n      fix: run with --fix, or App Dashboard of app {APP} → Webhooks → whatsapp_business_account: subscribe to messages\n"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "  - set app {APP}'s whatsapp_business_account webhooks to {CALLBACK} with fields account_update,messages\n    POST /{APP}/subscriptions object=whatsapp_business_account callback_url={CALLBACK} fields=account_update,messages verify_token=(IG_VERIFY_TOKEN)\n"
+        )),
+        "{out}"
+    );
+    assert!(out.contains(&format!("fixed: set app {APP}'s")), "{out}");
+    let requests = server.received_requests().await.unwrap();
+    let post = requests
+        .iter()
+        .find(|r| r.method.as_str() == "POST")
+        .unwrap();
+    assert_eq!(post.url.query(), None);
+    assert_eq!(
+        std::str::from_utf8(&post.body).unwrap(),
+        format!(
+            "object=whatsapp_business_account&callback_url=https%3A%2F%2Fbot.example.com%2Fwebhook&fields=account_update%2Cmessages&verify_token={VERIFY_TOKEN}"
+        )
+    );
+    assert!(!out.contains(VERIFY_TOKEN), "{out}");
+}
