@@ -11,7 +11,9 @@ use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use meta_webhooks::test_util::{HandshakeRequest, SignedRequest};
 
-pub(crate) use super::endpoint::{ACCOUNT, RecordingSink, SECRET, TOKEN, handshake, verifier};
+pub(crate) use super::endpoint::{
+    ACCOUNT, RecordingSink, SECRET, TOKEN, handshake, refused_handshakes, verifier,
+};
 
 /// A request of the test twin, with the body type a tower service reads.
 pub(crate) trait Served {
