@@ -25,6 +25,10 @@
 //!   Instagram Login long-lived tokens ([`RefreshedToken`]). These two calls are the only
 //!   ones that put a token in a URL, because Meta takes it nowhere else; those URLs are
 //!   never logged nor put in an error.
+//! * [`WhatsApp`] — one WhatsApp business phone number and its token
+//!   ([`GraphClient::whatsapp`]): send [`WaOutgoing`] messages (text, media, reactions,
+//!   reply buttons, lists, templates), mark messages read with the typing indicator, upload,
+//!   look up and download media; see the [`whatsapp` module docs](whatsapp).
 //!
 //! # Reliability
 //!
@@ -102,6 +106,7 @@ mod setup;
 mod state;
 mod token;
 mod usage;
+pub mod whatsapp;
 mod window;
 
 use std::fmt;
@@ -129,7 +134,7 @@ pub use error::{
 };
 pub use media::{
     DEFAULT_MAX_MEDIA_BYTES, DEFAULT_MEDIA_HOSTS, DEFAULT_MEDIA_TIMEOUT, FetchedMedia, MediaError,
-    MediaErrorKind, MediaFetcher, MediaFetcherBuilder,
+    MediaErrorKind, MediaFetcher, MediaFetcherBuilder, WHATSAPP_MEDIA_HOSTS,
 };
 pub use message::{
     Attachment, AttachmentSource, AttachmentType, Button, GenericElement, GenericTemplate,
@@ -150,6 +155,11 @@ pub use token::{
 pub use usage::{
     APP_USAGE_HEADER, AppUsage, BUSINESS_USE_CASE_USAGE_HEADER, BusinessUseCaseUsage, Usage,
     UseCase,
+};
+pub use whatsapp::{
+    WaDownloadError, WaDownloadErrorKind, WaHeader, WaList, WaListRow, WaListSection, WaMedia,
+    WaMediaInfo, WaMediaKind, WaMediaSource, WaOutgoing, WaParameter, WaReplyButton,
+    WaReplyButtons, WaSent, WaTemplate, WaTemplateComponent, WaUpload, WhatsApp,
 };
 pub use window::{Author, HUMAN_AGENT_WINDOW, MessagingWindow, STANDARD_WINDOW, WindowClosed};
 

@@ -41,6 +41,7 @@
 //! ```
 
 mod classify;
+mod whatsapp;
 
 use std::fmt::{self, Write as _};
 use std::time::{Duration, SystemTime};
@@ -50,14 +51,15 @@ use sha2::{Digest, Sha256};
 
 use crate::payload::{
     AccountId, AccountLinking, AppRoles, ChangeField, Comment, DeliveryReceipt, FeedChange,
-    ItemErrorKind, Mention, Message, MessageEdit, MessageId, Optin, PassThreadControl,
+    ItemErrorKind, Mention, Message, MessageEdit, MessageId, Object, Optin, PassThreadControl,
     PolicyEnforcement, Postback, RawJson, Reaction, Read, Referral, RequestThreadControl,
     StoryInsights, TakeThreadControl, Timestamp, UserId, UserRef,
 };
 
 #[cfg(feature = "sink")]
 pub(crate) use classify::count;
-pub use classify::{classify, classify_owned, messaging_kind};
+pub use classify::{classify, classify_owned, messaging_kind, whatsapp_kind};
+pub use whatsapp::{WhatsAppErrors, WhatsAppMessage, WhatsAppStatus};
 
 /// The normalized kind of an event. `Copy`; [`EventKind::as_str`] gives its stable name, as
 /// listed in [the event contract](crate::docs::events). Error items are not events: see [`EventError`] (kind `"error"`).
@@ -117,6 +119,11 @@ pub enum EventKind {
     /// Any other change to a Facebook Page's feed: posts, photos, videos, shares, likes
     /// of the Page, hidden comments, ...
     Feed,
+    /// What happened to a WhatsApp message the business sent: sent, delivered, read,
+    /// failed, ... (never answer it).
+    Status,
+    /// A WhatsApp cart sent from the business's catalog.
+    Order,
 }
 
 impl EventKind {
@@ -148,10 +155,12 @@ impl EventKind {
         Self::AccountLinking,
         Self::PolicyEnforcement,
         Self::Feed,
+        Self::Status,
+        Self::Order,
     ];
 
     /// The kind's stable name: `"text"`, `"story_reply"`, ..., `"unknown"`, `"delivery"`,
-    /// `"account_linking"`, `"policy_enforcement"`, `"feed"`.
+    /// `"account_linking"`, `"policy_enforcement"`, `"feed"`, `"status"`, `"order"`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Text => "text",
@@ -180,6 +189,8 @@ impl EventKind {
             Self::AccountLinking => "account_linking",
             Self::PolicyEnforcement => "policy_enforcement",
             Self::Feed => "feed",
+            Self::Status => "status",
+            Self::Order => "order",
         }
     }
 
@@ -198,6 +209,60 @@ impl fmt::Display for EventKind {
 impl Serialize for EventKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+
+/// The messaging product an event belongs to, to route replies without matching on
+/// `object` strings: [`Channel::Instagram`] replies go through the Instagram Send API,
+/// [`Channel::Messenger`] through the Page's, [`Channel::WhatsApp`] through the Cloud
+/// API's `/<phone_number_id>/messages`.
+///
+/// ```
+/// use meta_webhooks::event::Channel;
+/// use meta_webhooks::payload::Object;
+///
+/// assert_eq!(Channel::of(&Object::WhatsAppBusinessAccount), Channel::WhatsApp);
+/// assert_eq!(Channel::of(&Object::Page).as_str(), "messenger");
+/// assert_eq!(Channel::of(&Object::from("user")), Channel::Other);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Channel {
+    /// Instagram (`object: "instagram"`).
+    Instagram,
+    /// Messenger: a Facebook Page (`object: "page"`).
+    Messenger,
+    /// WhatsApp Cloud API (`object: "whatsapp_business_account"`).
+    WhatsApp,
+    /// Any other `object` (`user`, `permissions`, ...).
+    Other,
+}
+
+impl Channel {
+    /// The channel of a delivery's `object`.
+    pub fn of(object: &Object) -> Self {
+        match object {
+            Object::Instagram => Self::Instagram,
+            Object::Page => Self::Messenger,
+            Object::WhatsAppBusinessAccount => Self::WhatsApp,
+            _ => Self::Other,
+        }
+    }
+
+    /// `"instagram"`, `"messenger"`, `"whatsapp"` or `"other"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Instagram => "instagram",
+            Self::Messenger => "messenger",
+            Self::WhatsApp => "whatsapp",
+            Self::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -230,8 +295,9 @@ impl fmt::Display for Source {
     }
 }
 
-/// Where in the delivery an item sits: `entry[0].messaging[2]`, or `entry[1]` for an
-/// entry that is not an object.
+/// Where in the delivery an item sits: `entry[0].messaging[2]`, `entry[0].changes[1]`
+/// and, for a WhatsApp message or status, `entry[0].changes[1].statuses[3]`; `entry[1]`
+/// for an entry that is not an object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Position {
@@ -241,6 +307,9 @@ pub struct Position {
     pub source: Option<Source>,
     /// Index in that array.
     pub index: Option<usize>,
+    /// For an item of a WhatsApp change value: which array of the value and the index
+    /// in it.
+    pub value_item: Option<(ValueArray, usize)>,
 }
 
 impl Position {
@@ -249,6 +318,7 @@ impl Position {
             entry,
             source: None,
             index: None,
+            value_item: None,
         }
     }
 
@@ -257,7 +327,41 @@ impl Position {
             entry,
             source: Some(source),
             index: Some(index),
+            value_item: None,
         }
+    }
+
+    const fn within(self, array: ValueArray, index: usize) -> Self {
+        Self {
+            value_item: Some((array, index)),
+            ..self
+        }
+    }
+}
+
+/// An array inside a WhatsApp change value whose items are events of their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ValueArray {
+    /// `value.messages[]`.
+    Messages,
+    /// `value.statuses[]`.
+    Statuses,
+}
+
+impl ValueArray {
+    /// `"messages"` or `"statuses"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Messages => "messages",
+            Self::Statuses => "statuses",
+        }
+    }
+}
+
+impl fmt::Display for ValueArray {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -269,6 +373,9 @@ impl fmt::Display for Position {
             if let Some(index) = self.index {
                 write!(f, "[{index}]")?;
             }
+        }
+        if let Some((array, index)) = self.value_item {
+            write!(f, ".{array}[{index}]")?;
         }
         Ok(())
     }
@@ -332,6 +439,13 @@ pub enum EventData {
     Mention(Mention),
     /// `story_insights` change value.
     StoryInsights(StoryInsights),
+    /// An inbound WhatsApp message (every kind from a `messages[]` item), with the
+    /// business number and the sender's profile.
+    WhatsAppMessage(Box<WhatsAppMessage>),
+    /// A WhatsApp `statuses[]` item (kind `status`).
+    WhatsAppStatus(Box<WhatsAppStatus>),
+    /// A WhatsApp value with `errors` and neither messages nor statuses (kind `unknown`).
+    WhatsAppErrors(Box<WhatsAppErrors>),
     /// Nothing typed: see [`Event::raw`].
     Other,
 }
@@ -434,6 +548,7 @@ pub struct Event {
     field: Option<ChangeField>,
     data: EventData,
     raw: RawJson,
+    channel: Channel,
 }
 
 impl Event {
@@ -442,21 +557,32 @@ impl Event {
         self.kind
     }
 
-    /// The business account the event belongs to (`entry.id`).
+    /// The business account the event belongs to: `entry.id` (the Instagram account, the
+    /// Page); for a WhatsApp message, status or errors value the business number's
+    /// `metadata.phone_number_id` (the number to send from; the WhatsApp Business Account
+    /// id stays in the typed data), `entry.id` for other WhatsApp changes.
     pub fn account(&self) -> Option<&AccountId> {
         self.account.as_ref()
     }
 
+    /// The messaging product: from the delivery's `object`, and [`Channel::WhatsApp`] for
+    /// any WhatsApp value.
+    pub fn channel(&self) -> Channel {
+        self.channel
+    }
+
     /// Who acted: `sender.id` (else `sender.user_ref`) of a messaging event, the author
-    /// (`value.from.id`) of a comment or of a Page `feed` change; `None` for other changes,
-    /// for a policy enforcement and for messaging events without a sender. See
-    /// [`Participant`] for when it is the business account.
+    /// (`value.from.id`) of a comment or of a Page `feed` change, `from` (the person's
+    /// `wa_id`) of a WhatsApp message, the business number of a WhatsApp status; `None`
+    /// for other changes, for a policy enforcement and for messaging events without a
+    /// sender. See [`Participant`] for when it is the business account.
     pub fn sender(&self) -> Option<&Participant> {
         self.sender.as_ref()
     }
 
     /// Who received it: `recipient.id` of a messaging event (the business account, or the
-    /// person for an echo), the account (`entry.id`) for changes.
+    /// person for an echo), the business number of a WhatsApp message, `recipient_id` of
+    /// a WhatsApp status, the account (`entry.id`) for other changes.
     pub fn recipient(&self) -> Option<&Participant> {
         self.recipient.as_ref()
     }
@@ -470,11 +596,15 @@ impl Event {
 
     /// The id of the message the event is about: `message.mid` for message kinds (also
     /// `echo`, `deleted`, `unknown` from a message and a story-mention referral's
-    /// message), `message_edit.mid`, `reaction.mid`, `postback.mid`, `read.mid`; `None`
-    /// otherwise (a delivery receipt's mids are in [`EventData::Delivery`]), and for
-    /// changes (a comment's id is in [`EventData::Comment`] or [`EventData::Feed`]).
+    /// message), `message_edit.mid`, `reaction.mid`, `postback.mid`, `read.mid`; the
+    /// `wamid` of a WhatsApp message (a reaction's own, see [`reacted_to`](Self::reacted_to))
+    /// or status; `None` otherwise (a delivery receipt's mids are in
+    /// [`EventData::Delivery`]), and for other changes (a comment's id is in
+    /// [`EventData::Comment`] or [`EventData::Feed`]).
     pub fn mid(&self) -> Option<&MessageId> {
         match &self.data {
+            EventData::WhatsAppMessage(m) => m.message.id.as_ref(),
+            EventData::WhatsAppStatus(s) => s.status.id.as_ref(),
             EventData::Message(m) => m.mid.as_ref(),
             EventData::Edit(e) => e.mid.as_ref(),
             EventData::Reaction(r) => r.mid.as_ref(),
@@ -490,7 +620,43 @@ impl Event {
             | EventData::Delivery(_)
             | EventData::AccountLinking(_)
             | EventData::PolicyEnforcement(_)
+            | EventData::WhatsAppErrors(_)
             | EventData::Other => None,
+        }
+    }
+
+    /// The message a reaction is about: `reaction.mid` on Instagram and Messenger,
+    /// `reaction.message_id` of a WhatsApp reaction (whose own [`mid`](Self::mid) is the
+    /// reaction message's `wamid`); `None` for other events.
+    pub fn reacted_to(&self) -> Option<&MessageId> {
+        match &self.data {
+            EventData::Reaction(r) => r.mid.as_ref(),
+            EventData::WhatsAppMessage(m) => m.message.reaction.as_ref()?.message_id.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// What a bot branches on when the person tapped something: a quick reply's
+    /// `payload`, a postback's `payload`; on WhatsApp the `id` of a button or list reply,
+    /// or the `payload` of a template's quick-reply button. `None` otherwise.
+    pub fn reply_payload(&self) -> Option<&str> {
+        match &self.data {
+            EventData::Message(m) => m.quick_reply_payload(),
+            EventData::Postback(p) => p.payload.as_deref(),
+            EventData::WhatsAppMessage(m) => m.message.reply_id(),
+            _ => None,
+        }
+    }
+
+    /// The name the sender goes by, where the payload carries one: the WhatsApp profile
+    /// name (from the value's `contacts`), a comment author's `username`, a Page feed
+    /// author's `name`.
+    pub fn sender_name(&self) -> Option<&str> {
+        match &self.data {
+            EventData::WhatsAppMessage(m) => m.profile_name(),
+            EventData::Comment(c) => c.from.as_ref()?.username.as_deref(),
+            EventData::Feed(f) => f.from.as_ref()?.name.as_deref(),
+            _ => None,
         }
     }
 
@@ -515,7 +681,9 @@ impl Event {
     /// The user's words: `message.text` for message kinds
     /// (with a quick reply it is the button title; with a product or ad referral the text
     /// sent with it), `message_edit.text`, the postback's `title`, a comment's `text`, the
-    /// `message` of a Page `feed` change (a comment, an edited comment, a post).
+    /// `message` of a Page `feed` change (a comment, an edited comment, a post); for a
+    /// WhatsApp message [`WaMessage::text`](crate::payload::WaMessage::text): the text's
+    /// body, a media caption, a reply's title, a template button's text, an order's text.
     /// `None` for `deleted` and `unknown`, for reactions, and for kinds without text.
     /// Verbatim: escapes resolved, no trimming or normalization.
     pub fn text(&self) -> Option<&str> {
@@ -527,6 +695,7 @@ impl Event {
             EventData::Edit(e) => e.text.as_deref(),
             EventData::Postback(p) => p.title.as_deref(),
             EventData::Comment(c) => c.text.as_deref(),
+            EventData::WhatsAppMessage(m) => m.message.text(),
             EventData::Feed(f)
                 if !matches!(self.kind, EventKind::Reaction | EventKind::Unreaction) =>
             {
@@ -575,6 +744,9 @@ impl Event {
     /// - `edit`: `account:edit:mid:num_edit` (each edit of one message is its own event);
     /// - `reaction`/`unreaction`: `account:reaction:mid:action:timestamp:sender`;
     /// - `read`: `account:read:sender:mid` (or `w` + watermark);
+    /// - a WhatsApp message: `account:kind:wamid`; a WhatsApp status:
+    ///   `account:status:wamid:status` (sent, delivered and read of one message share its
+    ///   wamid and stay apart);
     /// - Page `feed` changes: `account:change:feed:item:verb:id:from:created_time`, with
     ///   the id of the comment or post ([`FeedChange::object_id`]) — a comment's add, edit
     ///   and removal, and everyone's reactions to one post, share that id;
@@ -627,6 +799,15 @@ impl Event {
             return write!(out, "change:{field}:{id}").ok();
         }
         match &self.data {
+            EventData::WhatsAppMessage(m) => {
+                let wamid = m.message.id.as_ref()?;
+                write!(out, "{}:{wamid}", self.kind.as_str()).ok()
+            }
+            EventData::WhatsAppStatus(s) => {
+                let wamid = s.status.id.as_ref()?;
+                let status = s.status.status.as_ref().map_or("-", |k| k.as_str());
+                write!(out, "status:{wamid}:{status}").ok()
+            }
             EventData::Reaction(r) => {
                 let mid = r.mid.as_ref()?;
                 let action = r.action.as_ref().map_or("-", |a| a.as_str());

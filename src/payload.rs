@@ -46,6 +46,7 @@ pub(crate) mod lenient;
 mod messaging;
 mod raw;
 mod time;
+pub mod whatsapp;
 mod wire;
 
 use std::ops::Deref;
@@ -69,19 +70,24 @@ pub use messaging::{
 use raw::Body;
 pub use raw::RawJson;
 pub use time::Timestamp;
+pub use whatsapp::{
+    Contact, Metadata, Status, StatusKind, WaError, WaMessage, WaMessageType, WhatsAppValue,
+};
 use wire::wire_enum;
 
 wire_enum! {
     /// The top-level `object`: which product the delivery is about.
     pub enum Object(
-        /// Anything else (`whatsapp_business_account`, `user`, ...): parsed as an envelope
-        /// whose changes keep their raw JSON.
+        /// Anything else (`user`, `permissions`, ...): parsed as an envelope whose
+        /// changes keep their raw JSON.
         Other
     ) {
         /// `instagram`.
         Instagram = "instagram",
         /// `page` (Messenger; shares the messaging schema).
         Page = "page",
+        /// `whatsapp_business_account` (WhatsApp Cloud API; see [`whatsapp`]).
+        WhatsAppBusinessAccount = "whatsapp_business_account",
     }
 }
 
@@ -214,7 +220,8 @@ pub type ChangeItem = Result<Spanned<Change>, ItemError>;
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct Entry {
-    /// `id`: the IG professional account id or Page id (`"0"` in dashboard tests).
+    /// `id`: the IG professional account id, the Page id or the WhatsApp Business
+    /// Account id (`"0"` in dashboard tests).
     pub id: Option<AccountId>,
     /// `time`: when Meta sent it (normalized to milliseconds).
     pub time: Option<Timestamp>,

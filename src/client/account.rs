@@ -170,7 +170,7 @@ pub(super) fn lenient_u64<'de, D: Deserializer<'de>>(
 
 /// Checks an id that goes into the request path: ASCII letters, digits, `_` and `-` only, so
 /// that it cannot add path segments, a query or a fragment.
-pub(super) fn node<'a>(id: &'a str, what: &'static str) -> Result<&'a str, MessageError> {
+pub(crate) fn node<'a>(id: &'a str, what: &'static str) -> Result<&'a str, MessageError> {
     if !id.is_empty()
         && id
             .bytes()
@@ -189,7 +189,7 @@ fn recipient(id: &UserId) -> Result<Value, MessageError> {
     Ok(json!({ "id": id.as_str() }))
 }
 
-pub(super) fn decode<T: DeserializeOwned>(
+pub(crate) fn decode<T: DeserializeOwned>(
     status: StatusCode,
     body: &Bytes,
     what: &'static str,
@@ -207,7 +207,7 @@ pub(super) fn decode<T: DeserializeOwned>(
     })
 }
 
-fn json_body(body: Map<String, Value>) -> Body {
+pub(crate) fn json_body(body: Map<String, Value>) -> Body {
     // Serializing a `Value` cannot fail (all keys are strings).
     Body::Json(Bytes::from(Value::Object(body).to_string()))
 }

@@ -14,8 +14,8 @@ use crate::secret::AccessToken;
 
 use super::config::Clock;
 use super::error::{
-    DecodeFailure, GraphError, GraphErrorBody, GraphErrorKind, GraphFailure, OutcomeUnknown,
-    StatusFailure, TransportFailure, TransportStage, UnknownReason,
+    DecodeFailure, GraphError, GraphErrorBody, GraphErrorKind, GraphFailure, MessageError,
+    OutcomeUnknown, StatusFailure, TransportFailure, TransportStage, UnknownReason,
 };
 use super::retry::RetryPolicy;
 use super::state::Accounts;
@@ -27,6 +27,43 @@ pub(crate) enum Body {
     Empty,
     Json(Bytes),
     Form(Bytes),
+    /// `multipart/form-data`, rebuilt for every attempt (a reqwest form is consumed by a send).
+    Multipart(Arc<Multipart>),
+}
+
+/// The parts of a `multipart/form-data` body: text fields, then one file.
+#[derive(Clone)]
+pub(crate) struct Multipart {
+    pub(crate) fields: Vec<(&'static str, String)>,
+    pub(crate) file_field: &'static str,
+    pub(crate) file_name: String,
+    pub(crate) mime_type: String,
+    pub(crate) bytes: Bytes,
+}
+
+impl std::fmt::Debug for Multipart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Multipart")
+            .field("fields", &self.fields)
+            .field("file_name", &self.file_name)
+            .field("mime_type", &self.mime_type)
+            .field("len", &self.bytes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Multipart {
+    fn to_form(&self) -> Result<reqwest::multipart::Form, reqwest::Error> {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in &self.fields {
+            form = form.text(*name, value.clone());
+        }
+        let length = u64::try_from(self.bytes.len()).unwrap_or(u64::MAX);
+        let file = reqwest::multipart::Part::stream_with_length(self.bytes.clone(), length)
+            .file_name(self.file_name.clone())
+            .mime_str(&self.mime_type)?;
+        Ok(form.part(self.file_field, file))
+    }
 }
 
 /// A prepared request, relative to the API root (`https://host/vNN.N`).
@@ -205,6 +242,13 @@ impl Inner {
             Body::Form(form) => builder
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(form.clone()),
+            Body::Multipart(parts) => match parts.to_form() {
+                Ok(form) => builder.multipart(form),
+                // The MIME type is checked when the upload is built; this is a backstop.
+                Err(_) => {
+                    return Err(GraphError::Invalid(MessageError::InvalidValue("MIME type")));
+                }
+            },
         };
         let response = match builder.send().await {
             Ok(response) => response,
@@ -254,12 +298,14 @@ impl Inner {
             for secret in auth.secrets() {
                 error.redact(secret);
             }
+            let hint = hint.or_else(|| error.default_retry_after());
             if error.kind() == GraphErrorKind::Auth
                 && let Some((account, token)) = auth.account_token()
             {
                 self.accounts.reject_token(account, token);
             }
             if error.kind() == GraphErrorKind::RateLimited
+                && error.limits_whole_account()
                 && let (Some(hint), Some(account)) = (hint, auth.account)
             {
                 self.accounts.pause(account, now, hint);

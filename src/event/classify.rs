@@ -4,16 +4,24 @@
 //! **The precedence lives here and only here**, in `decide`; it is documented on
 //! [`messaging_kind`].
 
-use super::{Event, EventData, EventError, EventKind, Handover, Participant, Position, Source};
+use super::{
+    Channel, Event, EventData, EventError, EventKind, Handover, Participant, Position, Source,
+    ValueArray, WhatsAppErrors, WhatsAppMessage, WhatsAppStatus,
+};
+use crate::payload::whatsapp::{WaMessage, WaMessageType, WhatsAppValue};
 use crate::payload::{
     AccountId, Change, ChangeField, ChangeValue, Delivery, Entry, FeedChange, FeedItem, FeedVerb,
-    ItemError, Message, MessagingEvent, Party, RawJson, Spanned, Timestamp, UserId,
+    ItemError, Message, MessagingEvent, Party, RawJson, Timestamp, UserId,
 };
 
 /// Classifies every item of a delivery, in order: for each entry in
 /// array order, all `messaging[]` events, then all `standby[]` events, then all
 /// `changes[]`, each in array order. Every item yields exactly one result; an item that
 /// could not be read yields an [`EventError`] in its place.
+///
+/// A WhatsApp `messages` change yields one result per `messages[]` item, then one per
+/// `statuses[]` item (see [`whatsapp_kind`]); none when it holds only `contacts`, and one
+/// `unknown` event when it holds `errors` and neither messages nor statuses.
 ///
 /// ```
 /// use meta_webhooks::{classify, Delivery, EventKind};
@@ -42,7 +50,10 @@ use crate::payload::{
 pub fn classify(delivery: &Delivery) -> Vec<Result<Event, EventError>> {
     // Each entry is cloned and then taken apart: what a borrowed classification must copy
     // (ids, the matched payload) is copied once, and both paths share one walk.
-    classify_entries(delivery.entries().iter().cloned())
+    classify_entries(
+        Channel::of(delivery.object()),
+        delivery.entries().iter().cloned(),
+    )
 }
 
 /// [`classify`] of a delivery that is not needed afterwards: the same results, but the
@@ -63,7 +74,7 @@ pub fn classify(delivery: &Delivery) -> Vec<Result<Event, EventError>> {
 /// # Ok::<(), meta_webhooks::ParseError>(())
 /// ```
 pub fn classify_owned(delivery: Delivery) -> Vec<Result<Event, EventError>> {
-    classify_entries(delivery.into_entries())
+    classify_entries(Channel::of(delivery.object()), delivery.into_entries())
 }
 
 #[cfg(feature = "sink")]
@@ -85,18 +96,37 @@ pub(crate) fn count(delivery: &Delivery) -> (usize, usize) {
             }
         }
         for item in &entry.changes {
-            if item.is_ok() {
-                events += 1
-            } else {
-                errors += 1
+            match item.as_ref().map(|change| &change.value) {
+                Ok(ChangeValue::WhatsApp(value)) => {
+                    let (e, f) = whatsapp_count(value);
+                    events += e;
+                    errors += f;
+                }
+                Ok(_) => events += 1,
+                Err(_) => errors += 1,
             }
         }
     }
     (events, errors)
 }
 
+#[cfg(feature = "sink")]
+/// How many events and errors one WhatsApp value yields.
+fn whatsapp_count(value: &WhatsAppValue) -> (usize, usize) {
+    if value.messages.is_empty() && value.statuses.is_empty() {
+        return (usize::from(!value.errors.is_empty()), 0);
+    }
+    let items = value.messages.iter().map(Result::is_ok);
+    let items = items.chain(value.statuses.iter().map(Result::is_ok));
+    items.fold(
+        (0, 0),
+        |(e, f), ok| if ok { (e + 1, f) } else { (e, f + 1) },
+    )
+}
+
 /// The walk over owned entries: every entry, then its messaging, standby and changes.
 fn classify_entries(
+    channel: Channel,
     entries: impl ExactSizeIterator<Item = Result<Entry, ItemError>>,
 ) -> Vec<Result<Event, EventError>> {
     let mut out = Vec::with_capacity(entries.len());
@@ -120,7 +150,11 @@ fn classify_entries(
             changes,
             ..
         } = entry;
-        let origin = Origin { account: id, time };
+        let origin = Origin {
+            account: id,
+            time,
+            channel,
+        };
         out.reserve(messaging.len() + standby.len() + changes.len());
         for (source, items) in [(Source::Messaging, messaging), (Source::Standby, standby)] {
             for (i, item) in items.into_iter().enumerate() {
@@ -136,10 +170,19 @@ fn classify_entries(
         }
         for (i, item) in changes.into_iter().enumerate() {
             let position = Position::item(index, Source::Change, i);
-            out.push(match item {
-                Ok(change) => Ok(from_change(&origin, change, position)),
-                Err(error) => Err(origin.error(&error, position)),
-            });
+            let (change, raw) = match item {
+                Ok(change) => change.into_parts(),
+                Err(error) => {
+                    out.push(Err(origin.error(&error, position)));
+                    continue;
+                }
+            };
+            match change.value {
+                ChangeValue::WhatsApp(value) => {
+                    whatsapp(&mut out, &origin, *value, raw, change.field, position);
+                }
+                _ => out.push(Ok(from_change(&origin, change, raw, position))),
+            }
         }
     }
     out
@@ -149,6 +192,7 @@ fn classify_entries(
 struct Origin {
     account: Option<AccountId>,
     time: Option<Timestamp>,
+    channel: Channel,
 }
 
 impl Origin {
@@ -453,11 +497,11 @@ fn from_messaging(
         field,
         data: data(ev, pick),
         raw,
+        channel: origin.channel,
     }
 }
 
-fn from_change(origin: &Origin, change: Spanned<Change>, position: Position) -> Event {
-    let (change, raw) = change.into_parts();
+fn from_change(origin: &Origin, change: Change, raw: RawJson, position: Position) -> Event {
     let Change { field, value, .. } = change;
     let mut timestamp = None;
     let (kind, sender, data) = match value {
@@ -482,7 +526,10 @@ fn from_change(origin: &Origin, change: Spanned<Change>, position: Position) -> 
         ChangeValue::StoryInsights(s) => {
             (EventKind::MediaChange, None, EventData::StoryInsights(s))
         }
-        ChangeValue::Other => (EventKind::Unknown, None, EventData::Other),
+        // Taken apart by the caller; kept total rather than panic.
+        ChangeValue::WhatsApp(_) | ChangeValue::Other => {
+            (EventKind::Unknown, None, EventData::Other)
+        }
     };
     Event {
         kind,
@@ -497,6 +544,186 @@ fn from_change(origin: &Origin, change: Spanned<Change>, position: Position) -> 
         field,
         data,
         raw,
+        channel: origin.channel,
+    }
+}
+
+/// The kind of one WhatsApp `messages[]` item. First match wins:
+///
+/// | # | condition | kind |
+/// |---|---|---|
+/// | 1 | `type == "reaction"` | `unreaction` if `reaction.emoji` is `""` or absent, else `reaction` |
+/// | 2 | a `referral` object (click-to-WhatsApp ad) | `ad_referral` |
+/// | 3 | a `context.referred_product` object | `product_referral` |
+/// | 4 | `type == "text"` | `text` |
+/// | 5 | `type` is `image`, `video`, `audio`, `document`, `sticker`, `location` or `contacts` | `media` |
+/// | 6 | `type == "interactive"` with a `button_reply` or `list_reply`, or `type == "button"` | `quick_reply` |
+/// | 7 | `type == "order"` | `order` |
+/// | 8 | anything else (`unsupported`, `system`, `request_welcome`, a flow's `nfm_reply`, types added later) | `unknown` |
+///
+/// Each `statuses[]` item is a `status` event (sent, delivered, read, failed, ...).
+///
+/// ```
+/// use meta_webhooks::event::whatsapp_kind;
+/// use meta_webhooks::payload::WaMessage;
+/// use meta_webhooks::EventKind;
+///
+/// let removed: WaMessage = serde_json::from_str(
+///     r#"{"type":"reaction","reaction":{"message_id":"wamid.1","emoji":""}}"#,
+/// )?;
+/// assert_eq!(whatsapp_kind(&removed), EventKind::Unreaction);
+/// let from_ad: WaMessage = serde_json::from_str(
+///     r#"{"type":"text","text":{"body":"Hi!"},"referral":{"source_type":"ad","ctwa_clid":"c"}}"#,
+/// )?;
+/// assert_eq!(whatsapp_kind(&from_ad), EventKind::AdReferral);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn whatsapp_kind(m: &WaMessage) -> EventKind {
+    use WaMessageType as T;
+    let kind = m.kind.as_ref();
+    if kind == Some(&T::Reaction) {
+        return if m.is_unreaction() {
+            EventKind::Unreaction
+        } else {
+            EventKind::Reaction
+        };
+    }
+    if m.referral.is_some() {
+        return EventKind::AdReferral;
+    }
+    if m.referred_product().is_some() {
+        return EventKind::ProductReferral;
+    }
+    match kind {
+        Some(T::Text) => EventKind::Text,
+        Some(
+            T::Image | T::Video | T::Audio | T::Document | T::Sticker | T::Location | T::Contacts,
+        ) => EventKind::Media,
+        Some(T::Interactive)
+            if m.interactive
+                .as_ref()
+                .is_some_and(|i| i.button_reply.is_some() || i.list_reply.is_some()) =>
+        {
+            EventKind::QuickReply
+        }
+        Some(T::Button) => EventKind::QuickReply,
+        Some(T::Order) => EventKind::Order,
+        _ => EventKind::Unknown,
+    }
+}
+
+/// The events of a WhatsApp `messages` change: one per `messages[]` item, then one per
+/// `statuses[]` item; one `unknown` for a value with `errors` only; none for a value with
+/// only `contacts`.
+fn whatsapp(
+    out: &mut Vec<Result<Event, EventError>>,
+    origin: &Origin,
+    value: WhatsAppValue,
+    raw: RawJson,
+    field: Option<ChangeField>,
+    position: Position,
+) {
+    let WhatsAppValue {
+        metadata,
+        contacts,
+        messages,
+        statuses,
+        errors,
+        ..
+    } = value;
+    let number = metadata.as_ref().and_then(|m| m.phone_number_id.clone());
+    let business_account = origin.account.clone();
+    let event = |kind, sender, recipient, timestamp, data, raw, position| Event {
+        kind,
+        source: Source::Change,
+        position,
+        account: number.clone(),
+        sender,
+        recipient,
+        timestamp,
+        entry_time: origin.time,
+        field: field.clone(),
+        data,
+        raw,
+        channel: Channel::WhatsApp,
+    };
+    let error =
+        |error: &ItemError, position| EventError::from_item(error, number.as_ref(), position);
+    if messages.is_empty() && statuses.is_empty() {
+        if !errors.is_empty() {
+            let data = EventData::WhatsAppErrors(Box::new(WhatsAppErrors {
+                errors,
+                metadata,
+                business_account: business_account.clone(),
+            }));
+            let recipient = business_account.map(Participant::Account);
+            out.push(Ok(event(
+                EventKind::Unknown,
+                None,
+                recipient,
+                None,
+                data,
+                raw,
+                position,
+            )));
+        }
+        return;
+    }
+    out.reserve(messages.len() + statuses.len());
+    for (i, item) in messages.into_iter().enumerate() {
+        let position = position.within(ValueArray::Messages, i);
+        let (message, raw) = match item {
+            Ok(item) => item.into_parts(),
+            Err(e) => {
+                out.push(Err(error(&e, position)));
+                continue;
+            }
+        };
+        let kind = whatsapp_kind(&message);
+        let sender = message.from.clone().map(Participant::User);
+        let contact = message
+            .from
+            .as_ref()
+            .and_then(|from| contacts.iter().find(|c| c.wa_id.as_ref() == Some(from)))
+            .cloned();
+        let recipient = number.clone().map(Participant::Account);
+        let timestamp = message.timestamp;
+        let data = EventData::WhatsAppMessage(Box::new(WhatsAppMessage {
+            message,
+            metadata: metadata.clone(),
+            contact,
+            business_account: business_account.clone(),
+        }));
+        out.push(Ok(event(
+            kind, sender, recipient, timestamp, data, raw, position,
+        )));
+    }
+    for (i, item) in statuses.into_iter().enumerate() {
+        let position = position.within(ValueArray::Statuses, i);
+        let (status, raw) = match item {
+            Ok(item) => item.into_parts(),
+            Err(e) => {
+                out.push(Err(error(&e, position)));
+                continue;
+            }
+        };
+        let sender = number.clone().map(Participant::Account);
+        let recipient = status.recipient_id.clone().map(Participant::User);
+        let timestamp = status.timestamp;
+        let data = EventData::WhatsAppStatus(Box::new(WhatsAppStatus {
+            status,
+            metadata: metadata.clone(),
+            business_account: business_account.clone(),
+        }));
+        out.push(Ok(event(
+            EventKind::Status,
+            sender,
+            recipient,
+            timestamp,
+            data,
+            raw,
+            position,
+        )));
     }
 }
 

@@ -67,7 +67,9 @@ fn kind_names_are_stable() {
             "delivery",
             "account_linking",
             "policy_enforcement",
-            "feed"
+            "feed",
+            "status",
+            "order"
         ]
     );
     for k in EventKind::ALL {

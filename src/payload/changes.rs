@@ -4,12 +4,14 @@
 //! The `value` is typed by `field`: [`Comment`] for `comments` / `live_comments`,
 //! [`Mention`] for `mentions`, [`StoryInsights`] for `story_insights`, [`FeedChange`] for a
 //! Facebook Page's `feed`, a [`MessagingEvent`] when a messaging field wraps an event with
-//! a `sender` or `recipient` object (the App Dashboard's test button), and
-//! [`ChangeValue::Other`] for everything else (WhatsApp, fields added later). Whatever the
+//! a `sender` or `recipient` object (the App Dashboard's test button), a
+//! [`WhatsAppValue`] for a WhatsApp `messages` value, and [`ChangeValue::Other`] for
+//! everything else (other WhatsApp fields, fields added later). Whatever the
 //! type, the value's raw JSON stays available through [`Change::value_raw`].
 //!
-//! A `feed` value that is not an object cannot be read at all: the change is an
-//! [`ItemError`](super::ItemError) in its place.
+//! A `feed` value that is not an object, or a WhatsApp value whose
+//! `metadata.phone_number_id` is neither a string nor an integer, cannot be read at all:
+//! the change is an [`ItemError`](super::ItemError) in its place.
 //!
 //! ```
 //! use meta_webhooks::payload::{ChangeField, ChangeValue, Delivery};
@@ -44,6 +46,7 @@ use serde_json::value::RawValue;
 
 use super::messaging::MessagingEvent;
 use super::raw::Body;
+use super::whatsapp::WhatsAppValue;
 use super::wire::wire_enum;
 use super::{RawJson, lenient};
 
@@ -152,6 +155,8 @@ pub enum ChangeValue {
     Feed(Box<FeedChange>),
     /// A messaging field whose value is a messaging event (has `sender` or `recipient`).
     Messaging(Box<MessagingEvent>),
+    /// A WhatsApp `messages` value: inbound messages, statuses and errors.
+    WhatsApp(Box<WhatsAppValue>),
     /// Anything else; see [`Change::value_raw`].
     Other,
 }
@@ -202,6 +207,14 @@ impl Change {
             Some(ChangeField::Feed) => {
                 return Err(serde::de::Error::custom("feed value is not an object"));
             }
+            Some(ChangeField::Messages) if is_object => match WhatsAppValue::parse(text, body) {
+                Ok(Some(value)) => ChangeValue::WhatsApp(Box::new(value)),
+                Ok(None) => wrapped(text)?,
+                // A WhatsApp value cannot be told apart when it is not even that shape
+                // (duplicate keys); the messaging reading decides.
+                Err(_) if !looks_whatsapp(text) => wrapped(text)?,
+                Err(error) => return Err(error),
+            },
             Some(field) if field.is_messaging() && is_object => wrapped(text)?,
             _ => ChangeValue::Other,
         };
@@ -231,6 +244,19 @@ fn typed_or_default<T: for<'de> Deserialize<'de> + Default>(
     } else {
         Ok(T::default())
     }
+}
+
+/// Whether a `messages` value that failed to read as WhatsApp says it is one.
+fn looks_whatsapp(text: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Product {
+        #[serde(default, deserialize_with = "lenient::string")]
+        messaging_product: Option<String>,
+        #[serde(default, deserialize_with = "lenient::object")]
+        metadata: Option<IgnoredAny>,
+    }
+    serde_json::from_str::<Product>(text)
+        .is_ok_and(|p| p.messaging_product.as_deref() == Some("whatsapp") || p.metadata.is_some())
 }
 
 /// A messaging-field value is a wrapped event only if it has a `sender` or `recipient`

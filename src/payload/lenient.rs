@@ -236,6 +236,23 @@ pub(crate) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     lenient::<D, Flag>(d).map(|s| s.0)
 }
 
+struct Bool(Option<bool>);
+
+impl Lenient<'_> for Bool {
+    fn fallback() -> Self {
+        Self(None)
+    }
+    fn from_bool(v: bool) -> Option<Self> {
+        Some(Self(Some(v)))
+    }
+}
+
+/// A JSON `true` or `false`, else absent (where absent and `false` differ, e.g.
+/// `pricing.billable`).
+pub(crate) fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    lenient::<D, Bool>(d).map(|s| s.0)
+}
+
 struct Uint(Option<u64>);
 
 impl Lenient<'_> for Uint {

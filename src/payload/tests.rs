@@ -305,32 +305,48 @@ fn wire_tolerances() {
 #[test]
 fn other_objects_parse_as_envelopes() {
     let d = Delivery::from_slice(
-        br#"{"object":"whatsapp_business_account","entry":[{"id":"8856996819413533","changes":[{"value":{
-            "messaging_product":"whatsapp","metadata":{"display_phone_number":"16505553333","phone_number_id":"27681414235104944"},
-            "contacts":[{"profile":{"name":"Kerry Fisher"},"wa_id":"16315551234"}],
-            "messages":[{"from":"16315551234","id":"wamid.ABGGFlCGg0cvAgo-sJQh43L5Pe4W","timestamp":"1603059201","text":{"body":"Hello this is an answer"},"type":"text"}]},
-            "field":"messages"}]}]}"#,
+        br#"{"object":"user","entry":[{"id":"8856996819413533","uid":"8856996819413533","time":1769870412,
+            "changes":[{"field":"email","value":{"email":"x@example.com"}}]}]}"#,
     )
     .unwrap();
-    assert_eq!(
-        d.object(),
-        &Object::Other("whatsapp_business_account".into())
-    );
-    assert_eq!(d.object().as_str(), "whatsapp_business_account");
+    assert_eq!(d.object(), &Object::Other("user".into()));
+    assert_eq!(d.object().as_str(), "user");
     let change = d.entries()[0].as_ref().unwrap().changes[0]
         .as_ref()
         .unwrap();
     assert!(matches!(change.value, ChangeValue::Other));
-    assert!(
-        change
-            .value_raw()
-            .unwrap()
-            .contains("wamid.ABGGFlCGg0cvAgo-sJQh43L5Pe4W")
-    );
+    assert_eq!(change.value_raw(), Some(r#"{"email":"x@example.com"}"#));
     let events = classify(&d);
     let e = events[0].as_ref().unwrap();
     assert_eq!(e.kind().as_str(), "unknown");
     assert_eq!(e.normalized().recipient, Some("8856996819413533"));
+}
+
+#[test]
+fn whatsapp_messages_values_are_typed() {
+    let d = Delivery::from_slice(
+        br#"{"object":"whatsapp_business_account","entry":[{"id":"8856996819413533","changes":[{"value":{
+            "messaging_product":"whatsapp","metadata":{"display_phone_number":"16505553333","phone_number_id":"27681414235104944"},
+            "contacts":[{"profile":{"name":"Kerry Fisher"},"wa_id":"16315551234"}],
+            "messages":[{"from":"16315551234","id":"wamid.ABGGFlCGg0cvAgo-sJQh43L5Pe4W","timestamp":"1603059201","text":{"body":"Hello this is an answer"},"type":"text"}]},
+            "field":"messages"},
+            {"field":"message_template_status_update","value":{"event":"APPROVED","message_template_id":12345678}}]}]}"#,
+    )
+    .unwrap();
+    assert_eq!(d.object(), &Object::WhatsAppBusinessAccount);
+    assert_eq!(d.object().as_str(), "whatsapp_business_account");
+    let changes = &d.entries()[0].as_ref().unwrap().changes;
+    let ChangeValue::WhatsApp(value) = &changes[0].as_ref().unwrap().value else {
+        panic!("{changes:?}")
+    };
+    assert_eq!(value.phone_number_id().unwrap(), "27681414235104944");
+    let message = value.messages[0].as_ref().unwrap();
+    assert_eq!(message.text(), Some("Hello this is an answer"));
+    assert!(message.raw().starts_with(r#"{"from":"16315551234""#));
+    // Other WhatsApp fields keep their raw JSON.
+    let template = changes[1].as_ref().unwrap();
+    assert!(matches!(template.value, ChangeValue::Other));
+    assert!(template.value_raw().unwrap().contains("APPROVED"));
 }
 
 #[test]

@@ -281,8 +281,8 @@ impl Fixture {
         &self.name
     }
 
-    /// The first directory: the delivery's object (`"instagram"`, `"page"`, `"other"`),
-    /// or `"reject"`.
+    /// The first directory: the delivery's object (`"instagram"`, `"page"`, `"whatsapp"`
+    /// for `whatsapp_business_account`, `"other"`), or `"reject"`.
     pub fn object(&self) -> &str {
         &self.object
     }

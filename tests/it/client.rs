@@ -6,6 +6,9 @@ mod media;
 mod send;
 mod setup;
 mod token;
+mod whatsapp;
+mod whatsapp_errors;
+mod whatsapp_media;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};

@@ -2,6 +2,7 @@
 //! it is parsed and classified, projected to `{kind, sender, recipient, mid, text}` and
 //! compared with the expectation (`{"error": true}` for a body rejected whole).
 
+use meta_webhooks::payload::{ChangeItem, ChangeValue};
 use meta_webhooks::test_util::{Corpus, Fixture, Outcome};
 use meta_webhooks::{Delivery, classify};
 
@@ -61,8 +62,10 @@ fn fixture_corpus_invariants() {
                     .entries()
                     .iter()
                     .map(|e| {
-                        e.as_ref()
-                            .map_or(1, |e| e.messaging.len() + e.standby.len() + e.changes.len())
+                        e.as_ref().map_or(1, |e| {
+                            let changes: usize = e.changes.iter().map(change_items).sum();
+                            e.messaging.len() + e.standby.len() + changes
+                        })
                     })
                     .sum();
                 let events = classify(&delivery);
@@ -79,6 +82,22 @@ fn fixture_corpus_invariants() {
                 }
             }
         }
+    }
+}
+
+/// How many results a change yields: one, except a WhatsApp `messages` value, which
+/// yields one per message and status, or one for `errors` alone, or none.
+fn change_items(change: &ChangeItem) -> usize {
+    match change.as_ref().map(|c| &c.value) {
+        Ok(ChangeValue::WhatsApp(value)) => {
+            let items = value.messages.len() + value.statuses.len();
+            if items == 0 {
+                usize::from(!value.errors.is_empty())
+            } else {
+                items
+            }
+        }
+        _ => 1,
     }
 }
 

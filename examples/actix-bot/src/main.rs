@@ -35,7 +35,6 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use bot_kit::{Bot, BotSink, Config, Reply, ServeConfig};
 use meta_webhooks::endpoint::{Answer, Endpoint, RejectionKind};
 use meta_webhooks::signature::SIGNATURE_HEADER;
-use meta_webhooks::Handshake;
 
 /// Everything a request handler needs.
 struct AppState {
@@ -68,14 +67,7 @@ async fn run(config: Config, serve: ServeConfig) -> Result<(), Box<dyn std::erro
     config.announce();
     let bot = Bot::from_config(&config).await?;
     let running = bot.start().await?;
-    let endpoint = Endpoint::builder(
-        config.verifier(),
-        Handshake::new(config.verify_token.clone()),
-        running.sink(),
-    )
-    .body_limit(serve.body_limit)
-    .body_timeout(serve.body_timeout)
-    .build();
+    let endpoint = bot_kit::serve::endpoint(&config, &serve, running.sink());
     let state = web::Data::new(AppState { bot, endpoint });
     // The serving limits both servers share: header read timeout, keep-alive, accept
     // backlog and the shutdown budget. The signal is handled below, so the whole stop is

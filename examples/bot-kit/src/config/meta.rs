@@ -70,12 +70,10 @@ pub(super) fn secrets(env: &Env, live: bool, whatsapp_only: bool) -> Result<Secr
             }
             secret
         }
-        None if live && whatsapp_only && wa_app_secret.is_some() => {
-            match wa_app_secret.take() {
-                Some(secret) => secret,
-                None => return Err(ConfigError::live_requires(vars::IG_APP_SECRET)),
-            }
-        }
+        None if live && whatsapp_only && wa_app_secret.is_some() => match wa_app_secret.take() {
+            Some(secret) => secret,
+            None => return Err(ConfigError::live_requires(vars::IG_APP_SECRET)),
+        },
         None if live => return Err(ConfigError::live_requires(vars::IG_APP_SECRET)),
         None => {
             generated.app_secret = true;

@@ -466,10 +466,7 @@ fn bad_whatsapp_values_name_their_variable_and_never_echo_a_secret() {
             ConfigErrorKind::Invalid,
         ),
         (
-            &[
-                ("WA_PHONE_NUMBER_ID", "106540352242922"),
-                ("WA_TOKEN", ""),
-            ],
+            &[("WA_PHONE_NUMBER_ID", "106540352242922"), ("WA_TOKEN", "")],
             "WA_TOKEN",
             ConfigErrorKind::Empty,
         ),
@@ -478,7 +475,11 @@ fn bad_whatsapp_values_name_their_variable_and_never_echo_a_secret() {
             "WA_APP_SECRET",
             ConfigErrorKind::Invalid,
         ),
-        (&[("WA_APP_SECRET", "")], "WA_APP_SECRET", ConfigErrorKind::Empty),
+        (
+            &[("WA_APP_SECRET", "")],
+            "WA_APP_SECRET",
+            ConfigErrorKind::Empty,
+        ),
     ];
     for (pairs, variable, kind) in cases {
         let e = err(pairs);
