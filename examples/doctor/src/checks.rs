@@ -539,17 +539,32 @@ impl Doctor {
             Login::Instagram => Holder::InstagramUser,
         };
         let app = self.settings.app.as_ref();
-        let token_check = token::check(
-            &self.facebook,
-            &self.accounts,
-            app,
-            id,
-            token,
-            holder,
-            instagram_permissions(login),
-            self.now,
-        )
-        .await;
+        // Instagram Login tokens start with `IG` (bot-kit tells them apart the same way):
+        // sent to graph.facebook.com, every call fails.
+        let token_check = if login == Login::Facebook && token.expose().starts_with("IG") {
+            token::TokenCheck {
+                check: Check::problem(
+                    "token",
+                    "an Instagram Login token (it starts with IG), but the bots send through \
+                     graph.facebook.com (Facebook Login)",
+                    "set GRAPH_API_BASE=https://graph.instagram.com, or configure the Page \
+                     token of a Page linked to the account",
+                ),
+                usable: false,
+            }
+        } else {
+            token::check(
+                &self.facebook,
+                &self.accounts,
+                app,
+                id,
+                token,
+                holder,
+                instagram_permissions(login),
+                self.now,
+            )
+            .await
+        };
         let mut checks = vec![token_check.check];
         if !token_check.usable {
             checks.push(not_checked_after_token("account"));

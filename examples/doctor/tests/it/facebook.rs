@@ -407,3 +407,30 @@ async fn graph_down_means_could_not_check() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn an_instagram_login_token_on_the_facebook_host_is_named_without_calls() {
+    let server = MockServer::start().await;
+    mount_app_subscriptions(
+        &server,
+        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
+    )
+    .await;
+    let vars: Vec<(String, String)> = facebook_vars(&server)
+        .into_iter()
+        .map(|(k, v)| {
+            if k == "IG_PAGE_TOKEN" {
+                (k, IG_TOKEN.to_owned())
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    let (code, out, _, _) = run(&[], vars, false).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("  ✗ token: an Instagram Login token (it starts with IG), but the bots send through graph.facebook.com (Facebook Login)\n      fix: set GRAPH_API_BASE=https://graph.instagram.com"), "{out}");
+    assert_eq!(
+        seen(&server).await,
+        [req("GET", &format!("/v25.0/{APP}/subscriptions"), "")]
+    );
+}
