@@ -296,6 +296,51 @@ async fn fix_subscribes_the_page_after_asking() {
 }
 
 #[tokio::test]
+async fn fix_with_json_prints_the_plan_on_stderr_and_the_final_report_as_json() {
+    let server = MockServer::start().await;
+    mount_app_subscriptions(
+        &server,
+        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
+    )
+    .await;
+    mount_debug_token(&server, PAGE_TOKEN, token_info("PAGE", &FACEBOOK_SCOPES, 0)).await;
+    mount_page(
+        &server,
+        json!({"id": PAGE, "name": "Shop", "instagram_business_account": {"id": IG}}),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v25.0/{PAGE}/subscribed_apps")))
+        .respond_with(ok_json(json!({"data": []})))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mount_page_apps(&server, json!([page_app(&["feed"])])).await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v25.0/{PAGE}/subscribed_apps")))
+        .and(query_param("subscribed_fields", "feed"))
+        .respond_with(ok_json(json!({"success": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (code, out, err, asked) =
+        run(&["--fix", "--yes", "--json"], facebook_vars(&server), false).await;
+    assert!(!asked);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("--fix will send:"), "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["outcome"], "healthy");
+    assert_eq!(
+        json["fixes"],
+        json!([{
+            "description": format!("subscribe app {APP} to Page {PAGE} (Shop) (fields feed)"),
+            "request": format!("POST /{PAGE}/subscribed_apps?subscribed_fields=feed"),
+            "applied": true
+        }])
+    );
+}
+
+#[tokio::test]
 async fn fix_declined_changes_nothing() {
     let server = MockServer::start().await;
     healthy(&server, json!([])).await;
