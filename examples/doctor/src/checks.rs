@@ -924,12 +924,3 @@ fn page_link_check(id: &AccountId, page: &PageLink) -> Check {
         ),
     }
 }
-
-/// `true` when a report has a problem `--fix` can solve.
-pub fn fixable(findings: &Findings) -> bool {
-    !findings.fixes.is_empty()
-        && findings
-            .report
-            .checks()
-            .any(|c| c.status == Status::Problem)
-}

@@ -253,3 +253,74 @@ impl Settings {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    fn base(vars: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = [
+            ("IG_APP_SECRET", "instagram-secret"),
+            ("IG_VERIFY_TOKEN", "vt"),
+            ("IG_BUSINESS_ID", "17841400000000000"),
+            ("IG_PAGE_TOKEN", "IGAAtoken"),
+            ("IG_APP_ID", "1234567890"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        out.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        out
+    }
+
+    #[test]
+    fn the_instagram_host_means_instagram_login_and_facebook_for_app_calls() {
+        let s = Settings::from_vars(
+            base(&[("GRAPH_API_BASE", "https://graph.instagram.com")]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.login, Login::Instagram);
+        assert_eq!(s.graph_base, "https://graph.instagram.com");
+        assert_eq!(s.facebook_base, "https://graph.facebook.com");
+        // The Instagram app secret makes no app token.
+        assert!(s.app.unwrap().secret.is_none());
+        assert_eq!(s.accounts.len(), 1);
+    }
+
+    #[test]
+    fn the_default_host_means_facebook_login_with_the_app_secret() {
+        let s = Settings::from_vars(base(&[]), None).unwrap();
+        assert_eq!(s.login, Login::Facebook);
+        assert_eq!(s.facebook_base, "https://graph.facebook.com");
+        let app = s.app.unwrap();
+        assert_eq!(app.id.as_str(), "1234567890");
+        assert_eq!(app.secret.unwrap().expose(), "instagram-secret");
+        let s = Settings::from_vars(
+            base(&[("META_APP_ID", "999"), ("META_APP_SECRET", "meta-secret")]),
+            Some(Login::Instagram),
+        )
+        .unwrap();
+        assert_eq!(s.login, Login::Instagram);
+        let app = s.app.unwrap();
+        assert_eq!(app.id.as_str(), "999");
+        assert_eq!(app.secret.unwrap().expose(), "meta-secret");
+    }
+
+    #[test]
+    fn bad_doctor_variables_name_themselves() {
+        let err = Settings::from_vars(base(&[("META_APP_ID", "12a")]), None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "META_APP_ID: expected digits only, got \"12a\""
+        );
+        let err = Settings::from_vars(base(&[("META_APP_SECRET", "")]), None).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("META_APP_SECRET: set but empty")
+        );
+        let err = Settings::from_vars(base(&[("IG_BUSINESS_ID", "x")]), None).unwrap_err();
+        assert!(err.to_string().starts_with("IG_BUSINESS_ID:"), "{err}");
+    }
+}
