@@ -225,6 +225,9 @@ async fn instagram_me(
 
 /// What to do when a call could not be made.
 pub fn unchecked_fix(error: &GraphError) -> &'static str {
+    if matches!(error, GraphError::Transport(_)) {
+        return "check the network and GRAPH_API_BASE, then run the doctor again";
+    }
     match error.kind() {
         GraphErrorKind::Transient | GraphErrorKind::RateLimited => "run the doctor again later",
         GraphErrorKind::Permission => {
