@@ -229,31 +229,10 @@ impl GraphErrorBody {
                 GraphErrorKind::Other
             };
         };
-        match (code, self.error_subcode) {
-            (131_047, _) => GraphErrorKind::OutsideWindow,
-            (130_429 | 131_048 | 131_056 | 132_069 | 133_008 | 133_009 | 133_015 | 133_016, _) => {
-                GraphErrorKind::RateLimited
-            }
-            (0, _) => GraphErrorKind::Auth,
-            (131_026 | 131_049 | 131_050, _) => GraphErrorKind::UserUnavailable,
-            (131_005 | 131_030, _) => GraphErrorKind::Permission,
-            (
-                33 | 131_008 | 131_009 | 131_021 | 131_051 | 131_053 | 135_000 | 132_000 | 132_001
-                | 132_005 | 132_007 | 132_008 | 132_012,
-                _,
-            ) => GraphErrorKind::InvalidParameter,
-            (131_000 | 131_016 | 131_057 | 133_004, _) => GraphErrorKind::Transient,
-            (10, Some(2_018_278 | 2_534_022)) => GraphErrorKind::OutsideWindow,
-            (613, Some(2_018_338 | 1_893_016)) => GraphErrorKind::Other,
-            (4 | 17 | 32 | 341 | 613 | 80_000..=80_014, _) => GraphErrorKind::RateLimited,
-            (190 | 102, _) => GraphErrorKind::Auth,
-            (551, _) | (10, Some(2_018_108)) => GraphErrorKind::UserUnavailable,
-            (3 | 10 | 200..=299, _) => GraphErrorKind::Permission,
-            (100, _) => GraphErrorKind::InvalidParameter,
-            (2, Some(2_018_344)) => GraphErrorKind::Other,
-            (1 | 2, _) => GraphErrorKind::Transient,
-            _ if self.is_transient == Some(true) => GraphErrorKind::Transient,
-            _ => GraphErrorKind::Other,
+        match classify(code, self.error_subcode) {
+            Some(kind) => kind,
+            None if self.is_transient == Some(true) => GraphErrorKind::Transient,
+            None => GraphErrorKind::Other,
         }
     }
 
@@ -267,7 +246,59 @@ impl GraphErrorBody {
             _ => None,
         }
     }
+}
 
+impl GraphErrorKind {
+    /// Classifies a Graph or WhatsApp error `code` (and `error_subcode`) by the table of
+    /// [`GraphErrorBody::kind`], without an error envelope: e.g. the `errors[].code` of a
+    /// WhatsApp `failed` status webhook (`131047` is
+    /// [`OutsideWindow`](Self::OutsideWindow), `131026`
+    /// [`UserUnavailable`](Self::UserUnavailable)). Unknown codes are
+    /// [`Other`](Self::Other).
+    ///
+    /// ```
+    /// use meta_webhooks::client::GraphErrorKind;
+    ///
+    /// assert_eq!(GraphErrorKind::from_code(131_047, None), GraphErrorKind::OutsideWindow);
+    /// assert_eq!(GraphErrorKind::from_code(10, Some(2_018_278)), GraphErrorKind::OutsideWindow);
+    /// assert!(GraphErrorKind::from_code(130_429, None).is_retryable());
+    /// assert!(!GraphErrorKind::from_code(131_026, None).is_retryable());
+    /// ```
+    pub fn from_code(code: i64, subcode: Option<i64>) -> Self {
+        classify(code, subcode).unwrap_or(Self::Other)
+    }
+}
+
+/// The classification table; `None` for a code it does not name.
+fn classify(code: i64, subcode: Option<i64>) -> Option<GraphErrorKind> {
+    Some(match (code, subcode) {
+        (131_047, _) => GraphErrorKind::OutsideWindow,
+        (130_429 | 131_048 | 131_056 | 132_069 | 133_008 | 133_009 | 133_015 | 133_016, _) => {
+            GraphErrorKind::RateLimited
+        }
+        (0, _) => GraphErrorKind::Auth,
+        (131_026 | 131_049 | 131_050, _) => GraphErrorKind::UserUnavailable,
+        (131_005 | 131_030, _) => GraphErrorKind::Permission,
+        (
+            33 | 131_008 | 131_009 | 131_021 | 131_051 | 131_053 | 135_000 | 132_000 | 132_001
+            | 132_005 | 132_007 | 132_008 | 132_012,
+            _,
+        ) => GraphErrorKind::InvalidParameter,
+        (131_000 | 131_016 | 131_057 | 133_004, _) => GraphErrorKind::Transient,
+        (10, Some(2_018_278 | 2_534_022)) => GraphErrorKind::OutsideWindow,
+        (613, Some(2_018_338 | 1_893_016)) => GraphErrorKind::Other,
+        (4 | 17 | 32 | 341 | 613 | 80_000..=80_014, _) => GraphErrorKind::RateLimited,
+        (190 | 102, _) => GraphErrorKind::Auth,
+        (551, _) | (10, Some(2_018_108)) => GraphErrorKind::UserUnavailable,
+        (3 | 10 | 200..=299, _) => GraphErrorKind::Permission,
+        (100, _) => GraphErrorKind::InvalidParameter,
+        (2, Some(2_018_344)) => GraphErrorKind::Other,
+        (1 | 2, _) => GraphErrorKind::Transient,
+        _ => return None,
+    })
+}
+
+impl GraphErrorBody {
     /// `false` for a rate limit that concerns one recipient, not the whole account
     /// (WhatsApp's pair rate limit, `131056`): it must not pause the account's other sends.
     pub(crate) fn limits_whole_account(&self) -> bool {
@@ -855,6 +886,15 @@ mod tests {
         let mut e = graph(100, None);
         e.is_transient = Some(true);
         assert_eq!(e.kind(), GraphErrorKind::InvalidParameter);
+        let mut e = graph(613, Some(2_018_338));
+        e.is_transient = Some(true);
+        assert_eq!(e.kind(), GraphErrorKind::Other);
+        // Without an envelope, the flag is not there to consult.
+        assert_eq!(GraphErrorKind::from_code(999, None), GraphErrorKind::Other);
+        assert_eq!(
+            GraphErrorKind::from_code(131_056, None),
+            GraphErrorKind::RateLimited
+        );
     }
 
     #[test]

@@ -12,8 +12,9 @@
 //!   template messages, optionally quoting a message. Messages are checked against Meta's
 //!   limits when built.
 //! * Mark a message as read, optionally with the typing indicator ([`WhatsApp::mark_read`]).
-//! * Upload media ([`WhatsApp::upload_media`]), look a media id up ([`WhatsApp::media`]) and
-//!   download it ([`WhatsApp::download_media`]) through a [`MediaFetcher`]: its allow-list,
+//! * Upload media ([`WhatsApp::upload_media`]), delete it ([`WhatsApp::delete_media`]), look
+//!   a media id up ([`WhatsApp::media`]) and download it ([`WhatsApp::download_media`]) through
+//!   a [`MediaFetcher`]: its allow-list,
 //!   https only, no redirects, size and time caps. The access token goes to Meta's media host
 //!   (`lookaside.fbsbx.com`) and nowhere else.
 //! * The 24-hour customer-service window: [`WhatsApp::send_in_window`] sends free-form
@@ -701,6 +702,32 @@ impl WhatsApp {
         };
         let (status, body) = self.run(request).await?;
         decode(status, &body, "a media object with a url")
+    }
+
+    /// Deletes an uploaded media (`DELETE /{media-id}`). Deleting is idempotent, so a
+    /// failure whose outcome is unknown is retried like a read.
+    ///
+    /// # Errors
+    ///
+    /// [`GraphError::Invalid`] for a malformed id, or any other [`GraphError`];
+    /// [`GraphError::Decode`] when Meta answers `{"success": false}`.
+    pub async fn delete_media(&self, media_id: &MediaId) -> Result<(), GraphError> {
+        let request = Request {
+            method: Method::DELETE,
+            path: node(media_id.as_str(), "media id")?.to_owned(),
+            query: None,
+            body: Body::Empty,
+            write: false,
+        };
+        let (status, body) = self.run(request).await?;
+        let answer: Success = decode(status, &body, "a JSON object")?;
+        if answer.success == Some(false) {
+            return Err(GraphError::Decode(DecodeFailure {
+                status,
+                reason: "Meta answered success: false".into(),
+            }));
+        }
+        Ok(())
     }
 
     /// Looks `media_id` up and downloads it with [`fetch_media`](Self::fetch_media).

@@ -557,10 +557,15 @@ impl WaReplyButton {
     ///
     /// [`MessageError::Empty`] or [`MessageError::TooLong`] for the id (at most
     /// [`MAX_ID_CHARS`](Self::MAX_ID_CHARS)) or the title (at most
-    /// [`MAX_TITLE_CHARS`](Self::MAX_TITLE_CHARS)).
+    /// [`MAX_TITLE_CHARS`](Self::MAX_TITLE_CHARS)); [`MessageError::InvalidValue`] for an id
+    /// with leading or trailing spaces (Meta refuses those).
     pub fn new(id: impl Into<String>, title: impl Into<String>) -> Result<Self, MessageError> {
+        let id = bounded(id.into(), "button id", Self::MAX_ID_CHARS)?;
+        if id.trim() != id {
+            return Err(MessageError::InvalidValue("button id"));
+        }
         Ok(Self {
-            id: bounded(id.into(), "button id", Self::MAX_ID_CHARS)?,
+            id,
             title: bounded(title.into(), "button title", Self::MAX_TITLE_CHARS)?,
         })
     }
@@ -1437,6 +1442,11 @@ mod tests {
         assert!(WaReplyButton::new("i".repeat(257), "t").is_err());
         assert!(WaReplyButton::new("", "t").is_err());
         assert!(WaReplyButton::new("i", "").is_err());
+        assert_eq!(
+            WaReplyButton::new(" YES", "Yes").unwrap_err(),
+            MessageError::InvalidValue("button id")
+        );
+        assert!(WaReplyButton::new("YES ", "Yes").is_err());
         assert_eq!(
             WaReplyButtons::new("b", []).unwrap_err(),
             MessageError::WrongCount {

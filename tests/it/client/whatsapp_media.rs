@@ -386,3 +386,23 @@ async fn a_failed_download_names_neither_the_url_nor_the_token() {
         assert!(!text.contains(TOKEN), "{text}");
     }
 }
+
+#[tokio::test]
+async fn delete_media() {
+    let server = MockServer::start().await;
+    answer(&server, ok_json(json!({"success": true}))).await;
+    let client = builder(&server).build().unwrap();
+    whatsapp(&client)
+        .delete_media(&MediaId::new(MEDIA_ID))
+        .await
+        .unwrap();
+    let request = only_request(&server).await;
+    assert_eq!(request.method.as_str(), "DELETE");
+    assert_eq!(request.url.path(), format!("/v25.0/{MEDIA_ID}"));
+    assert_eq!(request.url.query(), None);
+    assert_eq!(
+        request.headers.get("authorization").unwrap(),
+        &format!("Bearer {TOKEN}")
+    );
+    assert!(request.body.is_empty());
+}
