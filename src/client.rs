@@ -15,6 +15,11 @@
 //! * [`GraphError`] — the Graph error envelope parsed and classified ([`GraphErrorKind`]),
 //!   with [`GraphError::is_retryable`] and [`GraphError::is_local`].
 //! * [`MediaFetcher`] — SSRF-safe, transient download of media from Meta's CDN.
+//! * Setup checks — the app's webhook subscriptions ([`GraphClient::app_subscriptions`]),
+//!   each account's `subscribed_apps` ([`Account::subscribed_apps`],
+//!   [`Account::subscribe_app`]) and the lookups that tie ids and tokens together
+//!   ([`Account::page_link`], [`Account::instagram_login_account`],
+//!   [`Account::whatsapp_phone_number`]).
 //! * Tokens — [`GraphClient::debug_token`] ([`TokenInfo`]: validity, type, expiry,
 //!   scopes), [`Account::permissions`], and [`GraphClient::refresh_instagram_token`] for
 //!   Instagram Login long-lived tokens ([`RefreshedToken`]). These two calls are the only
@@ -109,6 +114,7 @@ mod error;
 mod media;
 mod message;
 mod retry;
+mod setup;
 mod state;
 mod token;
 mod usage;
@@ -148,6 +154,11 @@ pub use message::{
     Message, MessageTag, MessagingType, QuickReply, SendOptions, SenderAction,
 };
 pub use retry::RetryPolicy;
+pub use setup::{
+    AppSubscription, AppSubscriptionRequest, INSTAGRAM_LOGIN_FIELDS, InstagramLoginAccount,
+    NodeRef, PAGE_LINK_FIELDS, PHONE_NUMBER_FIELDS, PageLink, PhoneNumber, SubscribedApp,
+    SubscribedField, Throughput, WhatsAppApiApp,
+};
 pub use state::AccountStatus;
 pub use token::{
     AppToken, Expiry, GranularScope, Permission, PermissionStatus, RefreshedToken, TokenError,

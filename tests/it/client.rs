@@ -4,6 +4,7 @@
 mod errors;
 mod media;
 mod send;
+mod setup;
 mod token;
 mod whatsapp;
 mod whatsapp_errors;
