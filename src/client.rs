@@ -15,6 +15,20 @@
 //! * [`GraphError`] — the Graph error envelope parsed and classified ([`GraphErrorKind`]),
 //!   with [`GraphError::is_retryable`] and [`GraphError::is_local`].
 //! * [`MediaFetcher`] — SSRF-safe, transient download of media from Meta's CDN.
+//! * Setup checks — the app's webhook subscriptions ([`GraphClient::app_subscriptions`]),
+//!   each account's `subscribed_apps` ([`Account::subscribed_apps`],
+//!   [`Account::subscribe_app`]) and the lookups that tie ids and tokens together
+//!   ([`Account::page_link`], [`Account::instagram_login_account`],
+//!   [`Account::whatsapp_phone_number`]).
+//! * Tokens — [`GraphClient::debug_token`] ([`TokenInfo`]: validity, type, expiry,
+//!   scopes), [`Account::permissions`], and [`GraphClient::refresh_instagram_token`] for
+//!   Instagram Login long-lived tokens ([`RefreshedToken`]). These two calls are the only
+//!   ones that put a token in a URL, because Meta takes it nowhere else; those URLs are
+//!   never logged nor put in an error.
+//! * [`WhatsApp`] — one WhatsApp business phone number and its token
+//!   ([`GraphClient::whatsapp`]): send [`WaOutgoing`] messages (text, media, reactions,
+//!   reply buttons, lists, templates), mark messages read with the typing indicator, upload,
+//!   look up and download media; see the [`whatsapp` module docs](whatsapp).
 //!
 //! # Reliability
 //!
@@ -33,6 +47,18 @@
 //! with [`GraphError::AccountPaused`] (no HTTP) until the time passes; other accounts are
 //! unaffected. A token Meta rejects (code 190) marks the account as needing a new token
 //! ([`GraphClient::accounts_needing_new_token`]); sends with that same token then fail fast.
+//!
+//! # Tokens in the query string
+//!
+//! Two Meta calls take a token only in the query string, and they are the only ones that
+//! put a token in a URL: [`GraphClient::debug_token`] (`input_token`, on
+//! `graph.facebook.com`, with the app token as the bearer) and
+//! [`GraphClient::refresh_instagram_token`] (`access_token`, on `graph.instagram.com`,
+//! unversioned as Meta documents it). Their URLs are never logged, and no error carries
+//! them: transport errors keep only reqwest's description without the URL, and Graph error
+//! messages are scrubbed of every token of the call. Each goes to its Meta host whichever of
+//! the two the client was built for; a client built with another
+//! [`base_url`](GraphClientBuilder::base_url) (a local mock, a proxy) sends both there.
 //!
 //! # Example
 //!
@@ -88,8 +114,11 @@ mod error;
 mod media;
 mod message;
 mod retry;
+mod setup;
 mod state;
+mod token;
 mod usage;
+pub mod whatsapp;
 mod window;
 
 use std::fmt;
@@ -117,7 +146,7 @@ pub use error::{
 };
 pub use media::{
     DEFAULT_MAX_MEDIA_BYTES, DEFAULT_MEDIA_HOSTS, DEFAULT_MEDIA_TIMEOUT, FetchedMedia, MediaError,
-    MediaErrorKind, MediaFetcher, MediaFetcherBuilder,
+    MediaErrorKind, MediaFetcher, MediaFetcherBuilder, WHATSAPP_MEDIA_HOSTS,
 };
 pub use message::{
     Attachment, AttachmentSource, AttachmentType, Button, GenericElement, GenericTemplate,
@@ -125,10 +154,24 @@ pub use message::{
     Message, MessageTag, MessagingType, QuickReply, SendOptions, SenderAction,
 };
 pub use retry::RetryPolicy;
+pub use setup::{
+    AppSubscription, AppSubscriptionRequest, INSTAGRAM_LOGIN_FIELDS, InstagramLoginAccount,
+    NodeRef, PAGE_LINK_FIELDS, PHONE_NUMBER_FIELDS, PageLink, PhoneNumber, SubscribedApp,
+    SubscribedField, Throughput, WhatsAppApiApp,
+};
 pub use state::AccountStatus;
+pub use token::{
+    AppToken, Expiry, GranularScope, Permission, PermissionStatus, RefreshedToken, TokenError,
+    TokenInfo, TokenType,
+};
 pub use usage::{
     APP_USAGE_HEADER, AppUsage, BUSINESS_USE_CASE_USAGE_HEADER, BusinessUseCaseUsage, Usage,
     UseCase,
+};
+pub use whatsapp::{
+    WaDownloadError, WaDownloadErrorKind, WaHeader, WaList, WaListRow, WaListSection, WaMedia,
+    WaMediaInfo, WaMediaKind, WaMediaSource, WaOutgoing, WaParameter, WaReplyButton,
+    WaReplyButtons, WaSent, WaTemplate, WaTemplateComponent, WaUpload, WhatsApp,
 };
 pub use window::{Author, HUMAN_AGENT_WINDOW, MessagingWindow, STANDARD_WINDOW, WindowClosed};
 

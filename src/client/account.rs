@@ -158,7 +158,9 @@ struct Created {
     id: Option<CommentId>,
 }
 
-fn lenient_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+pub(super) fn lenient_u64<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
     Ok(match Option::<Value>::deserialize(deserializer)? {
         Some(Value::Number(n)) => n.as_u64(),
         Some(Value::String(s)) => s.trim().parse().ok(),
@@ -168,7 +170,7 @@ fn lenient_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>
 
 /// Checks an id that goes into the request path: ASCII letters, digits, `_` and `-` only, so
 /// that it cannot add path segments, a query or a fragment.
-fn node<'a>(id: &'a str, what: &'static str) -> Result<&'a str, MessageError> {
+pub(crate) fn node<'a>(id: &'a str, what: &'static str) -> Result<&'a str, MessageError> {
     if !id.is_empty()
         && id
             .bytes()
@@ -187,7 +189,7 @@ fn recipient(id: &UserId) -> Result<Value, MessageError> {
     Ok(json!({ "id": id.as_str() }))
 }
 
-fn decode<T: DeserializeOwned>(
+pub(crate) fn decode<T: DeserializeOwned>(
     status: StatusCode,
     body: &Bytes,
     what: &'static str,
@@ -205,7 +207,7 @@ fn decode<T: DeserializeOwned>(
     })
 }
 
-fn json_body(body: Map<String, Value>) -> Body {
+pub(crate) fn json_body(body: Map<String, Value>) -> Body {
     // Serializing a `Value` cannot fail (all keys are strings).
     Body::Json(Bytes::from(Value::Object(body).to_string()))
 }
@@ -230,7 +232,12 @@ impl Account {
         self.client.account_status(&self.id)
     }
 
-    async fn run(&self, request: Request) -> Result<(StatusCode, Bytes), GraphError> {
+    /// The account's token (crate-internal: it never leaves through the public API).
+    pub(super) fn token(&self) -> &AccessToken {
+        &self.token
+    }
+
+    pub(super) async fn run(&self, request: Request) -> Result<(StatusCode, Bytes), GraphError> {
         self.client
             .inner
             .call(&self.id, &self.token, &request)

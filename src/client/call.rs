@@ -14,8 +14,8 @@ use crate::secret::AccessToken;
 
 use super::config::Clock;
 use super::error::{
-    DecodeFailure, GraphError, GraphErrorBody, GraphErrorKind, GraphFailure, OutcomeUnknown,
-    StatusFailure, TransportFailure, TransportStage, UnknownReason,
+    DecodeFailure, GraphError, GraphErrorBody, GraphErrorKind, GraphFailure, MessageError,
+    OutcomeUnknown, StatusFailure, TransportFailure, TransportStage, UnknownReason,
 };
 use super::retry::RetryPolicy;
 use super::state::Accounts;
@@ -27,6 +27,43 @@ pub(crate) enum Body {
     Empty,
     Json(Bytes),
     Form(Bytes),
+    /// `multipart/form-data`, rebuilt for every attempt (a reqwest form is consumed by a send).
+    Multipart(Arc<Multipart>),
+}
+
+/// The parts of a `multipart/form-data` body: text fields, then one file.
+#[derive(Clone)]
+pub(crate) struct Multipart {
+    pub(crate) fields: Vec<(&'static str, String)>,
+    pub(crate) file_field: &'static str,
+    pub(crate) file_name: String,
+    pub(crate) mime_type: String,
+    pub(crate) bytes: Bytes,
+}
+
+impl std::fmt::Debug for Multipart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Multipart")
+            .field("fields", &self.fields)
+            .field("file_name", &self.file_name)
+            .field("mime_type", &self.mime_type)
+            .field("len", &self.bytes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Multipart {
+    fn to_form(&self) -> Result<reqwest::multipart::Form, reqwest::Error> {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in &self.fields {
+            form = form.text(*name, value.clone());
+        }
+        let length = u64::try_from(self.bytes.len()).unwrap_or(u64::MAX);
+        let file = reqwest::multipart::Part::stream_with_length(self.bytes.clone(), length)
+            .file_name(self.file_name.clone())
+            .mime_str(&self.mime_type)?;
+        Ok(form.part(self.file_field, file))
+    }
 }
 
 /// A prepared request, relative to the API root (`https://host/vNN.N`).
@@ -40,6 +77,45 @@ pub(crate) struct Request {
     /// `true` for requests that act (sends, replies): their ambiguous failures are
     /// "outcome unknown" and never retried.
     pub(crate) write: bool,
+}
+
+/// How a call authenticates, and which account's state it reads and updates.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Auth<'a> {
+    /// The account whose pause, rejected token and usage the call checks and records;
+    /// `None` for calls made for no account (e.g. with an app token).
+    pub(crate) account: Option<&'a AccountId>,
+    /// Sent as `Authorization: Bearer`.
+    pub(crate) bearer: Option<&'a AccessToken>,
+    /// A token Meta takes only in the query string, as `name=token` (`debug_token`'s
+    /// `input_token`, Instagram's `refresh_access_token`). The URL of such a request is never
+    /// logged and never put in an error.
+    pub(crate) query_token: Option<(&'static str, &'a AccessToken)>,
+}
+
+impl<'a> Auth<'a> {
+    /// An account's own call: its token as the bearer, its state checked and recorded.
+    pub(crate) fn account(account: &'a AccountId, token: &'a AccessToken) -> Self {
+        Self {
+            account: Some(account),
+            bearer: Some(token),
+            query_token: None,
+        }
+    }
+
+    /// The tokens of the call, to scrub from anything that could reach an error.
+    fn secrets(&self) -> impl Iterator<Item = &'a str> {
+        self.bearer
+            .into_iter()
+            .chain(self.query_token.map(|(_, token)| token))
+            .map(AccessToken::expose)
+    }
+
+    /// The token whose rejection (code 190/102) marks the account.
+    fn account_token(&self) -> Option<(&'a AccountId, &'a AccessToken)> {
+        let token = self.bearer.or(self.query_token.map(|(_, token)| token))?;
+        Some((self.account?, token))
+    }
 }
 
 #[derive(Debug)]
@@ -82,11 +158,25 @@ impl Inner {
         token: &AccessToken,
         request: &Request,
     ) -> Result<(StatusCode, Bytes), GraphError> {
-        self.accounts.check(account, token, self.clock.now())?;
+        self.call_with(&self.api_root, Auth::account(account, token), request)
+            .await
+    }
+
+    /// [`call`](Self::call) against another root (e.g. the other Graph host) with any
+    /// [`Auth`]: the account checks and records apply only when `auth` names an account.
+    pub(crate) async fn call_with(
+        &self,
+        root: &str,
+        auth: Auth<'_>,
+        request: &Request,
+    ) -> Result<(StatusCode, Bytes), GraphError> {
+        if let Some((account, token)) = auth.account_token() {
+            self.accounts.check(account, token, self.clock.now())?;
+        }
         let started = Instant::now();
         let mut attempt: u32 = 1;
         loop {
-            let error = match self.attempt(account, token, request).await {
+            let error = match self.attempt(root, auth, request).await {
                 Ok(answer) => return Ok(answer),
                 Err(error) => error,
             };
@@ -95,7 +185,9 @@ impl Inner {
             }
             // Wait at least what Meta asked for, and at least until a pause its usage
             // headers just set on the account has passed.
-            let paused = self.accounts.pause_remaining(account, self.clock.now());
+            let paused = auth
+                .account
+                .and_then(|account| self.accounts.pause_remaining(account, self.clock.now()));
             let hint = match (error.retry_after(), paused) {
                 (Some(a), Some(b)) => Some(a.max(b)),
                 (a, b) => a.or(b),
@@ -112,21 +204,36 @@ impl Inner {
 
     async fn attempt(
         &self,
-        account: &AccountId,
-        token: &AccessToken,
+        root: &str,
+        auth: Auth<'_>,
         request: &Request,
     ) -> Result<(StatusCode, Bytes), GraphError> {
-        let mut url = format!("{}/{}", self.api_root, request.path);
+        let mut url = format!("{root}/{}", request.path);
+        let mut separator = '?';
         if let Some(query) = &request.query {
-            url.push('?');
+            url.push(separator);
             url.push_str(query);
+            separator = '&';
         }
-        // `bearer_auth` marks the header sensitive; the token never enters the URL.
+        if let Some((name, token)) = auth.query_token {
+            // The only tokens ever put in a URL: this URL is never logged, and errors are
+            // built without it (`describe` drops reqwest's URL).
+            url.push(separator);
+            url.push_str(
+                &form_urlencoded::Serializer::new(String::new())
+                    .append_pair(name, token.expose())
+                    .finish(),
+            );
+        }
         let builder = self
             .http
             .request(request.method.clone(), url)
-            .bearer_auth(token.expose())
             .header(ACCEPT, "application/json");
+        // `bearer_auth` marks the header sensitive; a bearer token never enters the URL.
+        let builder = match auth.bearer {
+            Some(token) => builder.bearer_auth(token.expose()),
+            None => builder,
+        };
         let builder = match &request.body {
             Body::Empty => builder,
             Body::Json(json) => builder
@@ -135,10 +242,17 @@ impl Inner {
             Body::Form(form) => builder
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(form.clone()),
+            Body::Multipart(parts) => match parts.to_form() {
+                Ok(form) => builder.multipart(form),
+                // The MIME type is checked when the upload is built; this is a backstop.
+                Err(_) => {
+                    return Err(GraphError::Invalid(MessageError::InvalidValue("MIME type")));
+                }
+            },
         };
         let response = match builder.send().await {
             Ok(response) => response,
-            Err(error) => return Err(self.transport_error(error, request.write, token)),
+            Err(error) => return Err(self.transport_error(error, request.write, auth)),
         };
 
         let status = response.status();
@@ -146,7 +260,7 @@ impl Inner {
         let retry_after = retry_after_header(response.headers());
         let usage = Usage::from_headers(response.headers());
         let regain = usage.as_ref().and_then(Usage::regain_access_after);
-        if let Some(usage) = usage {
+        if let (Some(usage), Some(account)) = (usage, auth.account) {
             self.accounts
                 .record_usage(account, usage, now, self.throttle_pause);
         }
@@ -154,7 +268,7 @@ impl Inner {
         let body = match response.bytes().await {
             Ok(body) => body,
             Err(error) if status.is_success() => {
-                let reason = describe(error, Some(token.expose()));
+                let reason = describe_scrubbed(error, auth);
                 return Err(if request.write {
                     // Meta answered 2xx: it acted. Never resend.
                     GraphError::Decode(DecodeFailure {
@@ -173,18 +287,26 @@ impl Inner {
         };
 
         if status.is_success() {
-            self.accounts.token_accepted(account);
+            if let Some(account) = auth.account {
+                self.accounts.token_accepted(account);
+            }
             return Ok((status, body));
         }
 
         let hint = retry_after.or(regain);
         if let Some(mut error) = GraphErrorBody::from_body(&body) {
-            error.redact(token.expose());
-            if error.kind() == GraphErrorKind::Auth {
+            for secret in auth.secrets() {
+                error.redact(secret);
+            }
+            let hint = hint.or_else(|| error.default_retry_after());
+            if error.kind() == GraphErrorKind::Auth
+                && let Some((account, token)) = auth.account_token()
+            {
                 self.accounts.reject_token(account, token);
             }
             if error.kind() == GraphErrorKind::RateLimited
-                && let Some(hint) = hint
+                && error.limits_whole_account()
+                && let (Some(hint), Some(account)) = (hint, auth.account)
             {
                 self.accounts.pause(account, now, hint);
             }
@@ -196,7 +318,7 @@ impl Inner {
         }
 
         if status == StatusCode::TOO_MANY_REQUESTS {
-            if let Some(hint) = hint {
+            if let (Some(hint), Some(account)) = (hint, auth.account) {
                 self.accounts.pause(account, now, hint);
             }
             return Err(GraphError::Status(StatusFailure {
@@ -226,15 +348,10 @@ impl Inner {
         }))
     }
 
-    fn transport_error(
-        &self,
-        error: reqwest::Error,
-        write: bool,
-        token: &AccessToken,
-    ) -> GraphError {
+    fn transport_error(&self, error: reqwest::Error, write: bool, auth: Auth<'_>) -> GraphError {
         let connect = error.is_connect();
         let timeout = error.is_timeout();
-        let reason = describe(error, Some(token.expose()));
+        let reason = describe_scrubbed(error, auth);
         if connect {
             return GraphError::Transport(TransportFailure {
                 stage: TransportStage::Connect,
@@ -272,6 +389,17 @@ pub(crate) fn describe(error: reqwest::Error, secret: Option<&str>) -> String {
         && text.contains(secret)
     {
         text = text.replace(secret, "[redacted]");
+    }
+    text
+}
+
+/// [`describe`] without any of the call's tokens.
+fn describe_scrubbed(error: reqwest::Error, auth: Auth<'_>) -> String {
+    let mut text = describe(error, None);
+    for secret in auth.secrets() {
+        if !secret.is_empty() && text.contains(secret) {
+            text = text.replace(secret, "[redacted]");
+        }
     }
     text
 }

@@ -20,25 +20,33 @@ use super::window::WindowClosed;
 pub enum GraphErrorKind {
     /// Refused before any request: the message or an id is invalid. Fix the request.
     InvalidRequest,
-    /// Outside the messaging window (`10/2018278`, `10/2534022`, or refused locally by the
-    /// window helper). Needs a new message from the person, or a human agent reply with the
-    /// `HUMAN_AGENT` tag within 7 days.
+    /// Outside the messaging window (`10/2018278`, `10/2534022`, WhatsApp's `131047`, or
+    /// refused locally by the window helper). Instagram and Messenger need a new message from
+    /// the person, or a human agent reply with the `HUMAN_AGENT` tag within 7 days; WhatsApp
+    /// needs a new message from the person, or a template message.
     OutsideWindow,
-    /// Throttled (`4`, `17`, `32`, `341`, `613`, `80000`–`80014`, HTTP 429 without an envelope)
-    /// or the account is paused locally after Meta said it is blocked. Retry later.
+    /// Throttled (`4`, `17`, `32`, `341`, `613`, `80000`–`80014`, HTTP 429 without an envelope;
+    /// WhatsApp's `130429` throughput, `131048` spam rate limit, `131056` pair rate limit,
+    /// `132069` flow throttled, `133008`/`133009`/`133015`/`133016` registration limits) or the
+    /// account is paused locally after Meta said it is blocked. Retry later.
     RateLimited,
-    /// The access token is invalid or expired (`190`, `102`). Get a new token.
+    /// The access token is invalid or expired (`190`, `102`, WhatsApp's `0`). Get a new token.
     Auth,
-    /// A permission is missing or was removed (`3`, `10`, `200`–`299`).
+    /// A permission is missing or was removed (`3`, `10`, `200`–`299`; WhatsApp's `131005`
+    /// access denied and `131030` recipient not in the test number's allowed list).
     Permission,
-    /// The person cannot be messaged right now (`551`, `10/2018108`).
+    /// The person cannot be messaged right now (`551`, `10/2018108`; WhatsApp's `131026`
+    /// undeliverable, `131049` not delivered to keep engagement healthy, `131050` the person
+    /// stopped marketing messages).
     UserUnavailable,
     /// Meta rejected a parameter (`100`, including unknown users, attachments it could not
-    /// fetch and comments that cannot take a private reply).
+    /// fetch and comments that cannot take a private reply; WhatsApp's `33`, `131008`,
+    /// `131009`, `131021`, `131051`, `131053`, `135000` and the template errors `132000`,
+    /// `132001`, `132005`, `132007`, `132008`, `132012`).
     InvalidParameter,
-    /// A temporary failure that Meta documents as safe to retry (`1`, `2`, `is_transient`), or
-    /// a network failure before the request left (connect errors), or a failed read-only
-    /// request.
+    /// A temporary failure that Meta documents as safe to retry (`1`, `2`, `is_transient`;
+    /// WhatsApp's `131000`, `131016`, `131057`, `133004`), or a network failure before the
+    /// request left (connect errors), or a failed read-only request.
     Transient,
     /// The request may or may not have been acted on: a timeout or a dropped connection after
     /// the request was sent, or a 5xx without a Graph error envelope. Never retried
@@ -106,6 +114,9 @@ pub struct GraphErrorBody {
     pub fbtrace_id: Option<String>,
     /// Meta's own hint that the error is temporary.
     pub is_transient: Option<bool>,
+    /// `error_data.details`: the WhatsApp Cloud API's precise description of the error
+    /// (Meta recommends handling errors by `code` and this text, not by `message`).
+    pub details: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -131,6 +142,8 @@ struct RawGraphError {
     fbtrace_id: Option<String>,
     #[serde(default)]
     is_transient: Option<bool>,
+    #[serde(default)]
+    error_data: Option<serde_json::Value>,
 }
 
 fn lenient_int(value: Option<serde_json::Value>) -> Option<i64> {
@@ -172,6 +185,12 @@ impl GraphErrorBody {
             error_user_msg: raw.error_user_msg,
             fbtrace_id: raw.fbtrace_id,
             is_transient: raw.is_transient,
+            details: raw
+                .error_data
+                .as_ref()
+                .and_then(|data| data.get("details"))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned),
         })
     }
 
@@ -189,6 +208,19 @@ impl GraphErrorBody {
     /// | `2 – 2018344` (terms of service not accepted) | [`Other`](GraphErrorKind::Other) |
     /// | `1`, `2`, or `is_transient: true` | [`Transient`](GraphErrorKind::Transient) |
     /// | anything else | [`Other`](GraphErrorKind::Other) |
+    ///
+    /// The WhatsApp Cloud API's codes, checked before the table above:
+    ///
+    /// | code | kind |
+    /// |---|---|
+    /// | `131047` (re-engagement: more than 24 hours since the person's last message; send a template) | [`OutsideWindow`](GraphErrorKind::OutsideWindow) |
+    /// | `130429` (throughput), `131048` (spam rate limit), `131056` (pair rate limit), `132069` (flow throttled), `133008`, `133009`, `133015`, `133016` (registration limits) | [`RateLimited`](GraphErrorKind::RateLimited) |
+    /// | `0` (could not authenticate the app user) | [`Auth`](GraphErrorKind::Auth) |
+    /// | `131026` (undeliverable), `131049` (not delivered to keep engagement healthy), `131050` (the person stopped marketing messages) | [`UserUnavailable`](GraphErrorKind::UserUnavailable) |
+    /// | `131005` (access denied), `131030` (recipient not in the allowed list) | [`Permission`](GraphErrorKind::Permission) |
+    /// | `33`, `131008`, `131009`, `131021`, `131051`, `131053`, `135000`, `132000`, `132001`, `132005`, `132007`, `132008`, `132012` | [`InvalidParameter`](GraphErrorKind::InvalidParameter) |
+    /// | `131000` (something went wrong), `131016` (service unavailable), `131057` (maintenance mode), `133004` (server temporarily unavailable) | [`Transient`](GraphErrorKind::Transient) |
+    /// | `368`, `131031`, `131037`, `131042`, `131045`, `131052`, `132015`, `132016`, `132068`, `133010` and other policy, account, payment and registration errors | [`Other`](GraphErrorKind::Other) |
     pub fn kind(&self) -> GraphErrorKind {
         let Some(code) = self.code else {
             return if self.is_transient == Some(true) {
@@ -197,19 +229,80 @@ impl GraphErrorBody {
                 GraphErrorKind::Other
             };
         };
-        match (code, self.error_subcode) {
-            (10, Some(2_018_278 | 2_534_022)) => GraphErrorKind::OutsideWindow,
-            (613, Some(2_018_338 | 1_893_016)) => GraphErrorKind::Other,
-            (4 | 17 | 32 | 341 | 613 | 80_000..=80_014, _) => GraphErrorKind::RateLimited,
-            (190 | 102, _) => GraphErrorKind::Auth,
-            (551, _) | (10, Some(2_018_108)) => GraphErrorKind::UserUnavailable,
-            (3 | 10 | 200..=299, _) => GraphErrorKind::Permission,
-            (100, _) => GraphErrorKind::InvalidParameter,
-            (2, Some(2_018_344)) => GraphErrorKind::Other,
-            (1 | 2, _) => GraphErrorKind::Transient,
-            _ if self.is_transient == Some(true) => GraphErrorKind::Transient,
-            _ => GraphErrorKind::Other,
+        match classify(code, self.error_subcode) {
+            Some(kind) => kind,
+            None if self.is_transient == Some(true) => GraphErrorKind::Transient,
+            None => GraphErrorKind::Other,
         }
+    }
+
+    /// How long to wait before retrying when Meta names no delay: WhatsApp's pair rate limit
+    /// (`131056`) allows about one message every 6 seconds to the same person, and its
+    /// throughput limit (`130429`) is counted per second.
+    pub(crate) fn default_retry_after(&self) -> Option<Duration> {
+        match self.code {
+            Some(131_056) => Some(Duration::from_secs(6)),
+            Some(130_429) => Some(Duration::from_secs(1)),
+            _ => None,
+        }
+    }
+}
+
+impl GraphErrorKind {
+    /// Classifies a Graph or WhatsApp error `code` (and `error_subcode`) by the table of
+    /// [`GraphErrorBody::kind`], without an error envelope: e.g. the `errors[].code` of a
+    /// WhatsApp `failed` status webhook (`131047` is
+    /// [`OutsideWindow`](Self::OutsideWindow), `131026`
+    /// [`UserUnavailable`](Self::UserUnavailable)). Unknown codes are
+    /// [`Other`](Self::Other).
+    ///
+    /// ```
+    /// use meta_webhooks::client::GraphErrorKind;
+    ///
+    /// assert_eq!(GraphErrorKind::from_code(131_047, None), GraphErrorKind::OutsideWindow);
+    /// assert_eq!(GraphErrorKind::from_code(10, Some(2_018_278)), GraphErrorKind::OutsideWindow);
+    /// assert!(GraphErrorKind::from_code(130_429, None).is_retryable());
+    /// assert!(!GraphErrorKind::from_code(131_026, None).is_retryable());
+    /// ```
+    pub fn from_code(code: i64, subcode: Option<i64>) -> Self {
+        classify(code, subcode).unwrap_or(Self::Other)
+    }
+}
+
+/// The classification table; `None` for a code it does not name.
+fn classify(code: i64, subcode: Option<i64>) -> Option<GraphErrorKind> {
+    Some(match (code, subcode) {
+        (131_047, _) => GraphErrorKind::OutsideWindow,
+        (130_429 | 131_048 | 131_056 | 132_069 | 133_008 | 133_009 | 133_015 | 133_016, _) => {
+            GraphErrorKind::RateLimited
+        }
+        (0, _) => GraphErrorKind::Auth,
+        (131_026 | 131_049 | 131_050, _) => GraphErrorKind::UserUnavailable,
+        (131_005 | 131_030, _) => GraphErrorKind::Permission,
+        (
+            33 | 131_008 | 131_009 | 131_021 | 131_051 | 131_053 | 135_000 | 132_000 | 132_001
+            | 132_005 | 132_007 | 132_008 | 132_012,
+            _,
+        ) => GraphErrorKind::InvalidParameter,
+        (131_000 | 131_016 | 131_057 | 133_004, _) => GraphErrorKind::Transient,
+        (10, Some(2_018_278 | 2_534_022)) => GraphErrorKind::OutsideWindow,
+        (613, Some(2_018_338 | 1_893_016)) => GraphErrorKind::Other,
+        (4 | 17 | 32 | 341 | 613 | 80_000..=80_014, _) => GraphErrorKind::RateLimited,
+        (190 | 102, _) => GraphErrorKind::Auth,
+        (551, _) | (10, Some(2_018_108)) => GraphErrorKind::UserUnavailable,
+        (3 | 10 | 200..=299, _) => GraphErrorKind::Permission,
+        (100, _) => GraphErrorKind::InvalidParameter,
+        (2, Some(2_018_344)) => GraphErrorKind::Other,
+        (1 | 2, _) => GraphErrorKind::Transient,
+        _ => return None,
+    })
+}
+
+impl GraphErrorBody {
+    /// `false` for a rate limit that concerns one recipient, not the whole account
+    /// (WhatsApp's pair rate limit, `131056`): it must not pause the account's other sends.
+    pub(crate) fn limits_whole_account(&self) -> bool {
+        self.code != Some(131_056)
     }
 
     /// Replaces every occurrence of `secret` in the free-text fields by `[redacted]`.
@@ -221,6 +314,7 @@ impl GraphErrorBody {
             Some(&mut self.message),
             self.error_user_title.as_mut(),
             self.error_user_msg.as_mut(),
+            self.details.as_mut(),
         ]
         .into_iter()
         .flatten()
@@ -243,6 +337,9 @@ impl fmt::Display for GraphErrorBody {
             write!(f, " ({ty})")?;
         }
         write!(f, ": {}", self.message)?;
+        if let Some(details) = &self.details {
+            write!(f, " ({details})")?;
+        }
         if let Some(trace) = &self.fbtrace_id {
             write!(f, " [fbtrace_id {trace}]")?;
         }
@@ -435,6 +532,38 @@ pub enum MessageError {
     /// digits, `_` and `-` (this keeps ids from changing the request's path or query).
     #[error("the {0} is not a valid Graph node id")]
     InvalidId(&'static str),
+    /// A WhatsApp text field is longer than Meta accepts, counted in characters.
+    #[error("the {what} is {len} characters; WhatsApp accepts at most {max}")]
+    TooLong {
+        /// Which field.
+        what: &'static str,
+        /// Its length in characters (Unicode scalar values).
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A WhatsApp list (buttons, rows, sections) has fewer or more items than Meta accepts.
+    #[error("{count} {what}; WhatsApp accepts {min} to {max}")]
+    WrongCount {
+        /// What was counted.
+        what: &'static str,
+        /// How many were given.
+        count: usize,
+        /// The least accepted.
+        min: usize,
+        /// The most accepted.
+        max: usize,
+    },
+    /// Two items that must be unique share a value (e.g. two reply buttons with one id).
+    #[error("duplicate {0}")]
+    Duplicate(&'static str),
+    /// A field or combination that this message type does not accept (e.g. a caption on
+    /// audio).
+    #[error("not allowed: {0}")]
+    NotAllowed(&'static str),
+    /// A value that is not of the expected form (e.g. a MIME type, a language code).
+    #[error("the {0} is not valid")]
+    InvalidValue(&'static str),
 }
 
 impl MessageError {
@@ -452,6 +581,11 @@ impl MessageError {
             Self::Empty(_) => MessageErrorKind::Empty,
             Self::InvalidUrl(_) => MessageErrorKind::InvalidUrl,
             Self::InvalidId(_) => MessageErrorKind::InvalidId,
+            Self::TooLong { .. } => MessageErrorKind::TooLong,
+            Self::WrongCount { .. } => MessageErrorKind::WrongCount,
+            Self::Duplicate(_) => MessageErrorKind::Duplicate,
+            Self::NotAllowed(_) => MessageErrorKind::NotAllowed,
+            Self::InvalidValue(_) => MessageErrorKind::InvalidValue,
         }
     }
 }
@@ -482,6 +616,16 @@ pub enum MessageErrorKind {
     InvalidUrl,
     /// [`MessageError::InvalidId`].
     InvalidId,
+    /// [`MessageError::TooLong`].
+    TooLong,
+    /// [`MessageError::WrongCount`].
+    WrongCount,
+    /// [`MessageError::Duplicate`].
+    Duplicate,
+    /// [`MessageError::NotAllowed`].
+    NotAllowed,
+    /// [`MessageError::InvalidValue`].
+    InvalidValue,
 }
 
 impl MessageErrorKind {
@@ -499,6 +643,11 @@ impl MessageErrorKind {
             Self::Empty => "empty",
             Self::InvalidUrl => "invalid_url",
             Self::InvalidId => "invalid_id",
+            Self::TooLong => "too_long",
+            Self::WrongCount => "wrong_count",
+            Self::Duplicate => "duplicate",
+            Self::NotAllowed => "not_allowed",
+            Self::InvalidValue => "invalid_value",
         }
     }
 }
@@ -644,6 +793,7 @@ mod tests {
             error_user_msg: None,
             fbtrace_id: None,
             is_transient: None,
+            details: None,
         }
     }
 
@@ -682,6 +832,46 @@ mod tests {
             (368, None, Other),
             (2_018_300, None, Other),
             (9_000_001, None, Other),
+            // WhatsApp Cloud API.
+            (131_047, None, OutsideWindow),
+            (130_429, None, RateLimited),
+            (131_048, None, RateLimited),
+            (131_056, None, RateLimited),
+            (132_069, None, RateLimited),
+            (133_008, None, RateLimited),
+            (133_016, None, RateLimited),
+            (0, None, Auth),
+            (131_026, None, UserUnavailable),
+            (131_049, None, UserUnavailable),
+            (131_050, None, UserUnavailable),
+            (131_005, None, Permission),
+            (131_030, Some(2_655_007), Permission),
+            (33, None, InvalidParameter),
+            (131_008, None, InvalidParameter),
+            (131_009, None, InvalidParameter),
+            (131_021, None, InvalidParameter),
+            (131_051, None, InvalidParameter),
+            (131_053, None, InvalidParameter),
+            (135_000, None, InvalidParameter),
+            (132_000, None, InvalidParameter),
+            (132_001, None, InvalidParameter),
+            (132_005, None, InvalidParameter),
+            (132_007, None, InvalidParameter),
+            (132_008, None, InvalidParameter),
+            (132_012, None, InvalidParameter),
+            (131_000, None, Transient),
+            (131_016, None, Transient),
+            (131_057, None, Transient),
+            (133_004, None, Transient),
+            (131_031, None, Other),
+            (131_037, None, Other),
+            (131_042, None, Other),
+            (131_045, None, Other),
+            (131_052, None, Other),
+            (132_015, None, Other),
+            (132_016, None, Other),
+            (132_068, None, Other),
+            (133_010, None, Other),
         ];
         for &(code, sub, kind) in table {
             assert_eq!(graph(code, sub).kind(), kind, "{code}/{sub:?}");
@@ -696,6 +886,15 @@ mod tests {
         let mut e = graph(100, None);
         e.is_transient = Some(true);
         assert_eq!(e.kind(), GraphErrorKind::InvalidParameter);
+        let mut e = graph(613, Some(2_018_338));
+        e.is_transient = Some(true);
+        assert_eq!(e.kind(), GraphErrorKind::Other);
+        // Without an envelope, the flag is not there to consult.
+        assert_eq!(GraphErrorKind::from_code(999, None), GraphErrorKind::Other);
+        assert_eq!(
+            GraphErrorKind::from_code(131_056, None),
+            GraphErrorKind::RateLimited
+        );
     }
 
     #[test]
@@ -714,11 +913,42 @@ mod tests {
     }
 
     #[test]
+    fn whatsapp_details_and_default_delays() {
+        let e = GraphErrorBody::from_body(
+            br#"{"error":{"message":"(#131056) (Business Account, Consumer Account) pair rate limit hit","type":"OAuthException","code":131056,"error_data":{"messaging_product":"whatsapp","details":"Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time."},"fbtrace_id":"AbC"}}"#,
+        )
+        .unwrap();
+        assert_eq!(e.kind(), GraphErrorKind::RateLimited);
+        assert!(
+            e.details
+                .as_deref()
+                .unwrap()
+                .starts_with("Message failed to send")
+        );
+        assert_eq!(e.default_retry_after(), Some(Duration::from_secs(6)));
+        assert!(!e.limits_whole_account());
+        let throughput = graph(130_429, None);
+        assert_eq!(
+            throughput.default_retry_after(),
+            Some(Duration::from_secs(1))
+        );
+        assert!(throughput.limits_whole_account());
+        assert_eq!(graph(4, None).default_retry_after(), None);
+        // `error_data` of another shape is ignored.
+        let e =
+            GraphErrorBody::from_body(br#"{"error":{"message":"m","code":100,"error_data":"x"}}"#)
+                .unwrap();
+        assert_eq!(e.details, None);
+    }
+
+    #[test]
     fn redact_removes_the_token_from_texts() {
         let mut e = graph(190, None);
         e.message = "Invalid token EAAGsecret given".into();
         e.error_user_msg = Some("EAAGsecret".into());
+        e.details = Some("token EAAGsecret".into());
         e.redact("EAAGsecret");
+        assert_eq!(e.details.as_deref(), Some("token [redacted]"));
         assert_eq!(e.message, "Invalid token [redacted] given");
         assert_eq!(e.error_user_msg.as_deref(), Some("[redacted]"));
     }

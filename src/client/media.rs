@@ -9,12 +9,17 @@ use http::StatusCode;
 use http::header::CONTENT_TYPE;
 use thiserror::Error;
 
+use crate::secret::AccessToken;
+
 use super::call::describe;
 use super::config::{ConfigError, HostKind};
 
 /// The default allow-list: Meta's CDN hosts for Instagram and Messenger media.
 pub const DEFAULT_MEDIA_HOSTS: &[&str] =
     &["*.cdninstagram.com", "*.fbcdn.net", "lookaside.fbsbx.com"];
+/// The hosts an access token may be sent to by [`MediaFetcher::fetch_with_token`]: Meta's
+/// media host for WhatsApp Cloud API downloads (the `url` of a media lookup), and nothing else.
+pub const WHATSAPP_MEDIA_HOSTS: &[&str] = &["lookaside.fbsbx.com"];
 /// Default size cap: 25 MiB, Meta's largest attachment size.
 pub const DEFAULT_MAX_MEDIA_BYTES: u64 = 25 * 1024 * 1024;
 /// Default time cap for a whole download.
@@ -65,10 +70,12 @@ impl HostRule {
 #[derive(Debug, Clone)]
 pub struct MediaFetcherBuilder {
     hosts: Vec<String>,
+    token_hosts: Vec<String>,
     max_bytes: u64,
     timeout: Duration,
     connect_timeout: Duration,
     loopback_http: bool,
+    token_loopback_port: Option<u16>,
 }
 
 impl Default for MediaFetcherBuilder {
@@ -86,10 +93,15 @@ impl MediaFetcherBuilder {
                 .iter()
                 .map(|h| (*h).to_owned())
                 .collect(),
+            token_hosts: WHATSAPP_MEDIA_HOSTS
+                .iter()
+                .map(|h| (*h).to_owned())
+                .collect(),
             max_bytes: DEFAULT_MAX_MEDIA_BYTES,
             timeout: DEFAULT_MEDIA_TIMEOUT,
             connect_timeout: Duration::from_secs(5),
             loopback_http: false,
+            token_loopback_port: None,
         }
     }
 
@@ -137,9 +149,37 @@ impl MediaFetcherBuilder {
     /// **For tests only**: also accept loopback IP literals (`127.0.0.0/8`, `::1`), with any
     /// port, over `http` or `https`, so that a fetcher can be pointed at a local mock server.
     /// Every other rule (no redirects, caps, no credentials, the allow-list for names) stays.
+    /// An access token is still never sent to a loopback server, unless
+    /// [`token_to_loopback_port_for_testing`](Self::token_to_loopback_port_for_testing)
+    /// names its port.
     #[must_use]
     pub fn allow_loopback_http_for_testing(mut self) -> Self {
         self.loopback_http = true;
+        self
+    }
+
+    /// Replaces the hosts [`MediaFetcher::fetch_with_token`] may send an access token to
+    /// (default [`WHATSAPP_MEDIA_HOSTS`], Meta's media host). Same syntax as
+    /// [`allowed_hosts`](Self::allowed_hosts); a URL must pass both lists. Change it only if
+    /// Meta documents another media host: a token sent elsewhere is a token leaked.
+    #[must_use]
+    pub fn token_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.token_hosts = hosts.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// **For tests only**: treats the loopback server on `port` as Meta's media host, so that
+    /// [`MediaFetcher::fetch_with_token`] sends the token to it (and to no other loopback
+    /// port). Turns on
+    /// [`allow_loopback_http_for_testing`](Self::allow_loopback_http_for_testing).
+    #[must_use]
+    pub fn token_to_loopback_port_for_testing(mut self, port: u16) -> Self {
+        self.loopback_http = true;
+        self.token_loopback_port = Some(port);
         self
     }
 
@@ -153,6 +193,11 @@ impl MediaFetcherBuilder {
     pub fn build(self) -> Result<MediaFetcher, ConfigError> {
         let rules = self
             .hosts
+            .iter()
+            .map(|h| HostRule::parse(h))
+            .collect::<Result<Vec<_>, _>>()?;
+        let token_rules = self
+            .token_hosts
             .iter()
             .map(|h| HostRule::parse(h))
             .collect::<Result<Vec<_>, _>>()?;
@@ -173,8 +218,10 @@ impl MediaFetcherBuilder {
         Ok(MediaFetcher {
             http,
             rules: rules.into(),
+            token_rules: token_rules.into(),
             max_bytes: self.max_bytes,
             loopback_http: self.loopback_http,
+            token_loopback_port: self.token_loopback_port,
         })
     }
 }
@@ -192,9 +239,11 @@ impl MediaFetcherBuilder {
 ///
 /// and it never follows a redirect (a `3xx` answer is an error), stops reading past
 /// [`max_bytes`](MediaFetcherBuilder::max_bytes) (default 25 MiB, Meta's largest attachment),
-/// and gives up after [`timeout`](MediaFetcherBuilder::timeout) (default 30 s). No
-/// `Authorization` header or cookie is ever sent. Errors never contain the URL (CDN URLs
-/// carry signatures).
+/// and gives up after [`timeout`](MediaFetcherBuilder::timeout) (default 30 s). [`fetch`](Self::fetch)
+/// never sends an `Authorization` header or a cookie. WhatsApp media needs the access token:
+/// [`fetch_with_token`](Self::fetch_with_token) sends it as `Authorization: Bearer`, and only
+/// to Meta's media host ([`WHATSAPP_MEDIA_HOSTS`]); any other host, even an allow-listed CDN,
+/// is refused before connecting. Errors never contain the URL (CDN URLs carry signatures).
 ///
 /// **Meta's policy forbids storing Instagram messaging media**: use the bytes transiently
 /// (show them, classify them, forward them to a model) and keep only the CDN URL, which
@@ -222,21 +271,32 @@ impl MediaFetcherBuilder {
 /// ] {
 ///     assert_eq!(fetcher.check_url(url).unwrap_err().kind(), kind, "{url}");
 /// }
+///
+/// // WhatsApp downloads carry the access token: to Meta's media host only.
+/// assert!(fetcher.check_token_url("https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1").is_ok());
+/// assert_eq!(
+///     fetcher.check_token_url("https://scontent.xx.fbcdn.net/v/a.jpg").unwrap_err().kind(),
+///     MediaErrorKind::TokenHostNotAllowed,
+/// );
 /// ```
 #[derive(Clone)]
 pub struct MediaFetcher {
     http: reqwest::Client,
     rules: Arc<[HostRule]>,
+    token_rules: Arc<[HostRule]>,
     max_bytes: u64,
     loopback_http: bool,
+    token_loopback_port: Option<u16>,
 }
 
 impl fmt::Debug for MediaFetcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MediaFetcher")
             .field("rules", &self.rules)
+            .field("token_rules", &self.token_rules)
             .field("max_bytes", &self.max_bytes)
             .field("loopback_http", &self.loopback_http)
+            .field("token_loopback_port", &self.token_loopback_port)
             .finish_non_exhaustive()
     }
 }
@@ -309,6 +369,10 @@ pub enum MediaError {
     /// The host is not on the allow-list.
     #[error("refused: host {0:?} is not on the media allow-list")]
     HostNotAllowed(String),
+    /// An access token would have gone to a host that is not Meta's media host; nothing was
+    /// sent.
+    #[error("refused: host {0:?} is not Meta's media host; the access token is not sent to it")]
+    TokenHostNotAllowed(String),
     /// The server answered with a redirect, which is never followed.
     #[error("the server answered with a redirect (HTTP {0}), which is not followed")]
     Redirect(u16),
@@ -342,6 +406,8 @@ pub enum MediaErrorKind {
     Port,
     /// [`MediaError::HostNotAllowed`].
     HostNotAllowed,
+    /// [`MediaError::TokenHostNotAllowed`].
+    TokenHostNotAllowed,
     /// [`MediaError::Redirect`].
     Redirect,
     /// [`MediaError::Status`].
@@ -364,6 +430,7 @@ impl MediaErrorKind {
             Self::IpLiteral => "ip_literal",
             Self::Port => "port",
             Self::HostNotAllowed => "host_not_allowed",
+            Self::TokenHostNotAllowed => "token_host_not_allowed",
             Self::Redirect => "redirect",
             Self::Status => "status",
             Self::TooLarge => "too_large",
@@ -389,6 +456,7 @@ impl MediaError {
             Self::IpLiteral => MediaErrorKind::IpLiteral,
             Self::Port => MediaErrorKind::Port,
             Self::HostNotAllowed(_) => MediaErrorKind::HostNotAllowed,
+            Self::TokenHostNotAllowed(_) => MediaErrorKind::TokenHostNotAllowed,
             Self::Redirect(_) => MediaErrorKind::Redirect,
             Self::Status(_) => MediaErrorKind::Status,
             Self::TooLarge(_) => MediaErrorKind::TooLarge,
@@ -407,6 +475,7 @@ impl MediaError {
                 | Self::IpLiteral
                 | Self::Port
                 | Self::HostNotAllowed(_)
+                | Self::TokenHostNotAllowed(_)
         )
     }
 
@@ -484,7 +553,83 @@ impl MediaFetcher {
     /// [`MediaError::Timeout`], [`MediaError::Transport`].
     pub async fn fetch(&self, url: &str) -> Result<FetchedMedia, MediaError> {
         let url = self.parse_allowed(url)?;
-        let mut response = self.http.get(url).send().await.map_err(transport)?;
+        self.get(url, None).await
+    }
+
+    /// The max size in bytes this fetcher downloads.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// Checks `url` as [`check_url`](Self::check_url) does, and that an access token may be
+    /// sent to its host ([`WHATSAPP_MEDIA_HOSTS`] by default), without any network access.
+    ///
+    /// # Errors
+    ///
+    /// A refusal of [`check_url`](Self::check_url), or [`MediaError::TokenHostNotAllowed`].
+    pub fn check_token_url(&self, url: &str) -> Result<(), MediaError> {
+        self.parse_token_allowed(url).map(drop)
+    }
+
+    fn parse_token_allowed(&self, raw: &str) -> Result<reqwest::Url, MediaError> {
+        let url = self.parse_allowed(raw)?;
+        let allowed = match HostKind::of(&url) {
+            Some(HostKind::Domain(name)) => {
+                let name = name.to_ascii_lowercase();
+                if self.token_rules.iter().any(|rule| rule.matches(&name)) {
+                    true
+                } else {
+                    return Err(MediaError::TokenHostNotAllowed(name));
+                }
+            }
+            Some(HostKind::Ip(ip)) => {
+                self.loopback_http
+                    && ip.is_loopback()
+                    && self.token_loopback_port.is_some()
+                    && url.port_or_known_default() == self.token_loopback_port
+            }
+            None => false,
+        };
+        if allowed {
+            Ok(url)
+        } else {
+            let host = url.host_str().unwrap_or_default().to_owned();
+            Err(MediaError::TokenHostNotAllowed(host))
+        }
+    }
+
+    /// Downloads WhatsApp media from `url` (the `url` of a media lookup) with
+    /// `Authorization: Bearer <token>`, under every rule of [`fetch`](Self::fetch), and only
+    /// if the host is Meta's media host ([`WHATSAPP_MEDIA_HOSTS`]). The token goes nowhere
+    /// else: another host is refused before connecting, and redirects are never followed.
+    ///
+    /// # Errors
+    ///
+    /// A refusal (see [`check_token_url`](Self::check_token_url)) before any connection, or
+    /// the errors of [`fetch`](Self::fetch).
+    pub async fn fetch_with_token(
+        &self,
+        url: &str,
+        token: &AccessToken,
+    ) -> Result<FetchedMedia, MediaError> {
+        let url = self.parse_token_allowed(url)?;
+        self.get(url, Some(token)).await
+    }
+
+    async fn get(
+        &self,
+        url: reqwest::Url,
+        token: Option<&AccessToken>,
+    ) -> Result<FetchedMedia, MediaError> {
+        let request = self.http.get(url);
+        // `bearer_auth` marks the header sensitive.
+        let request = match token {
+            Some(token) => request.bearer_auth(token.expose()),
+            None => request,
+        };
+        let secret = token.map(AccessToken::expose);
+        let transport = |error: reqwest::Error| transport(error, secret);
+        let mut response = request.send().await.map_err(transport)?;
         let status = response.status();
         if status.is_redirection() {
             return Err(MediaError::Redirect(status.as_u16()));
@@ -518,11 +663,11 @@ impl MediaFetcher {
     }
 }
 
-fn transport(error: reqwest::Error) -> MediaError {
+fn transport(error: reqwest::Error, secret: Option<&str>) -> MediaError {
     if error.is_timeout() {
         MediaError::Timeout
     } else {
-        MediaError::Transport(describe(error, None))
+        MediaError::Transport(describe(error, secret))
     }
 }
 
@@ -609,6 +754,52 @@ mod tests {
         ] {
             assert!(f.check_url(ok).is_ok(), "{ok}");
         }
+    }
+
+    #[test]
+    fn the_token_goes_only_to_the_media_host() {
+        let f = MediaFetcher::new().unwrap();
+        assert!(
+            f.check_token_url("https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1")
+                .is_ok()
+        );
+        for url in [
+            "https://scontent.xx.fbcdn.net/v/a.jpg",
+            "https://scontent.cdninstagram.com/a.jpg",
+            "https://x.lookaside.fbsbx.com/a",
+        ] {
+            let err = f.check_token_url(url).unwrap_err();
+            assert!(
+                matches!(
+                    err.kind(),
+                    MediaErrorKind::TokenHostNotAllowed | MediaErrorKind::HostNotAllowed
+                ),
+                "{url}: {err}"
+            );
+            assert!(err.is_refused());
+        }
+        assert_eq!(
+            f.check_token_url("https://scontent.xx.fbcdn.net/v/a.jpg")
+                .unwrap_err()
+                .kind(),
+            MediaErrorKind::TokenHostNotAllowed
+        );
+        // Loopback for tests: only the named port gets the token.
+        let f = MediaFetcher::builder()
+            .token_to_loopback_port_for_testing(4000)
+            .build()
+            .unwrap();
+        assert!(f.check_token_url("http://127.0.0.1:4000/m").is_ok());
+        assert!(f.check_url("http://127.0.0.1:4001/m").is_ok());
+        assert_eq!(
+            f.check_token_url("http://127.0.0.1:4001/m").unwrap_err(),
+            MediaError::TokenHostNotAllowed("127.0.0.1".into())
+        );
+        let f = MediaFetcher::builder()
+            .allow_loopback_http_for_testing()
+            .build()
+            .unwrap();
+        assert!(f.check_token_url("http://127.0.0.1:4000/m").is_err());
     }
 
     #[test]

@@ -7,12 +7,20 @@
 //! same on both sides and no second serialization format exists. `at` is when the
 //! receiver accepted the delivery (ms since the Unix epoch) and `c` the conversation, for
 //! grouping.
+//!
+//! A WhatsApp message or status is an item inside a change's value, and means something
+//! only with the value's `metadata` (the business number) and the sender's `contacts`
+//! item: its entry keeps the change rebuilt around that one item (`r`, with the value's
+//! metadata and the sender's contact as parsed, the item exactly as sent) and the WhatsApp
+//! Business Account id as the entry's id (`a`), as does a value with errors only (whose
+//! item is the whole change).
 
+use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
 
-use crate::event::{Event, Participant, classify_owned};
+use crate::event::{Event, EventData, Participant, classify_owned};
 use crate::payload::Delivery;
 
 /// Field names of an entry, in the order [`Encoded::fields`] gives their values.
@@ -63,7 +71,7 @@ pub(crate) struct Encoded<'a> {
     account: &'a str,
     entry_time: String,
     source: &'static str,
-    raw: &'a str,
+    raw: Cow<'a, str>,
     received_ms: u64,
 }
 
@@ -89,11 +97,24 @@ pub(crate) fn encode<'a>(
     shards: u16,
 ) -> Encoded<'a> {
     let conversation = conversation_of(event);
+    let (account, raw) = match (event.data(), whatsapp_change(event)) {
+        (_, Some((business_account, change))) => (business_account, Cow::Owned(change)),
+        // A WhatsApp value with errors only: its raw item is the whole change, its entry
+        // the WhatsApp Business Account (the event's account is the number).
+        (EventData::WhatsAppErrors(errors), None) => (
+            errors.business_account.as_ref().map_or("", |a| a.as_str()),
+            Cow::Borrowed(event.raw()),
+        ),
+        (_, None) => (
+            event.account().map_or("", |a| a.as_str()),
+            Cow::Borrowed(event.raw()),
+        ),
+    };
     Encoded {
         shard: shard_of(&conversation, shards),
         conversation,
         object,
-        account: event.account().map_or("", |a| a.as_str()),
+        account,
         // The event's time stands in for the entry's: the rebuilt event has the same
         // timestamp, as its own timestamp (if any) comes back with its raw item.
         entry_time: event
@@ -101,9 +122,48 @@ pub(crate) fn encode<'a>(
             .map(|t| t.as_millis().to_string())
             .unwrap_or_default(),
         source: event.source().as_str(),
-        raw: event.raw(),
+        raw,
         received_ms,
     }
+}
+
+/// For a WhatsApp message or status: the WhatsApp Business Account id (`""` when the
+/// entry had none) and the smallest change that classifies as this event again — a value
+/// with the same `metadata`, the sender's `contacts` item and the item exactly as sent,
+/// alone in its array.
+fn whatsapp_change(event: &Event) -> Option<(&str, String)> {
+    let (array, _) = event.position().value_item?;
+    let (metadata, contact, business_account) = match event.data() {
+        EventData::WhatsAppMessage(m) => (
+            m.metadata.as_ref(),
+            m.contact.as_ref(),
+            m.business_account.as_ref(),
+        ),
+        EventData::WhatsAppStatus(s) => (s.metadata.as_ref(), None, s.business_account.as_ref()),
+        _ => return None,
+    };
+    let mut value = serde_json::Map::new();
+    value.insert("messaging_product".to_owned(), "whatsapp".into());
+    if let Some(metadata) = metadata {
+        value.insert("metadata".to_owned(), serde_json::to_value(metadata).ok()?);
+    }
+    if let Some(contact) = contact {
+        let contact = serde_json::to_value(contact).ok()?;
+        value.insert(
+            "contacts".to_owned(),
+            serde_json::Value::Array(vec![contact]),
+        );
+    }
+    let value = serde_json::to_string(&value).ok()?;
+    // `value` is a non-empty JSON object: the item's array goes before its closing brace.
+    let head = value.strip_suffix('}')?;
+    let field = serde_json::to_string(event.field()?.as_str()).ok()?;
+    let change = format!(
+        "{{\"field\":{field},\"value\":{head},\"{}\":[{}]}}}}",
+        array.as_str(),
+        event.raw()
+    );
+    Some((business_account.map_or("", |a| a.as_str()), change))
 }
 
 /// Why a stream entry could not be turned back into an event.
@@ -225,6 +285,52 @@ mod tests {
             }
         }
         assert!(checked > 100, "only {checked} events checked");
+    }
+
+    #[test]
+    fn a_whatsapp_item_keeps_its_number_contact_and_business_account() {
+        let body = r#"{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},"contacts":[{"profile":{"name":"Sheena Nelson"},"wa_id":"16505551234"},{"profile":{"name":"Kerry Fisher"},"wa_id":"16315551181"}],"messages":[{"from":"16505551234","id":"wamid.A","timestamp":"1749416383","type":"text","text":{"body":"Hi"}},{"from":"16315551181","id":"wamid.B","timestamp":"1749416384","type":"text","text":{"body":"Precio?"}}],"statuses":[{"id":"wamid.C","status":"read","timestamp":"1749416385","recipient_id":"16505551234"}]},"field":"messages"}]}]}"#;
+        let delivery = Delivery::from_slice(body.as_bytes()).unwrap();
+        let events: Vec<Event> = crate::event::classify(&delivery)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(events.len(), 3);
+        for event in &events {
+            let back = round_trip(event, "whatsapp_business_account").event;
+            assert_eq!(back.kind(), event.kind());
+            assert_eq!(back.raw(), event.raw());
+            assert_eq!(back.dedup_key(), event.dedup_key());
+            assert_eq!(back.account().unwrap().as_str(), "106540352242922");
+            assert_eq!(back.sender_name(), event.sender_name());
+            match (back.data(), event.data()) {
+                (EventData::WhatsAppMessage(b), EventData::WhatsAppMessage(a)) => {
+                    assert_eq!(b.business_account, a.business_account);
+                    assert_eq!(b.contact.as_ref().unwrap().wa_id, a.message.from);
+                }
+                (EventData::WhatsAppStatus(b), EventData::WhatsAppStatus(a)) => {
+                    assert_eq!(b.business_account, a.business_account);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(
+            round_trip(&events[1], "whatsapp_business_account")
+                .event
+                .sender_name(),
+            Some("Kerry Fisher")
+        );
+
+        // A value with errors only: one event for the value, addressed to the account.
+        let body = r#"{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},"errors":[{"code":131000,"title":"Something went wrong"}]},"field":"messages"}]}]}"#;
+        let delivery = Delivery::from_slice(body.as_bytes()).unwrap();
+        let event = crate::event::classify(&delivery).remove(0).unwrap();
+        let back = round_trip(&event, "whatsapp_business_account").event;
+        assert_eq!(back.kind(), event.kind());
+        assert_eq!(back.raw(), event.raw());
+        assert_eq!(back.account(), event.account());
+        assert_eq!(back.recipient(), event.recipient());
+        assert_eq!(back.dedup_key(), event.dedup_key());
     }
 
     #[test]

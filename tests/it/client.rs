@@ -4,6 +4,11 @@
 mod errors;
 mod media;
 mod send;
+mod setup;
+mod token;
+mod whatsapp;
+mod whatsapp_errors;
+mod whatsapp_media;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};

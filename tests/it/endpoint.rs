@@ -8,9 +8,9 @@ mod logs;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http::HeaderMap;
+use http::{HeaderMap, StatusCode};
 use meta_webhooks::sink::{Batch, Sink, SinkError};
-use meta_webhooks::test_util::{DeliveryBuilder, SignedRequest};
+use meta_webhooks::test_util::{DeliveryBuilder, HandshakeRequest, SignedRequest};
 use meta_webhooks::{AppSecret, Handshake, Verifier, VerifyToken};
 
 pub(crate) const SECRET: &str = "tower-test-app-secret";
@@ -24,6 +24,38 @@ pub(crate) fn verifier() -> Verifier {
 
 pub(crate) fn handshake() -> Handshake {
     Handshake::new(VerifyToken::new(TOKEN).unwrap())
+}
+
+/// Handshakes the endpoint refuses, with the status each gets: a wrong token or mode is
+/// 403, a malformed query 400. The endpoint's and the tower adapter's tests both run them.
+pub(crate) fn refused_handshakes() -> [(HandshakeRequest, StatusCode); 5] {
+    [
+        (
+            HandshakeRequest::new("guess").challenge("1"),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            HandshakeRequest::new(TOKEN)
+                .mode(Some("unsubscribe"))
+                .challenge("1"),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            HandshakeRequest::new(TOKEN).challenge("<script>"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            HandshakeRequest::new(TOKEN).without_challenge(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            HandshakeRequest::new(TOKEN)
+                .mode(None)
+                .without_challenge()
+                .without_token(),
+            StatusCode::BAD_REQUEST,
+        ),
+    ]
 }
 
 /// The endpoint's signed `POST` as a framework hands it over: headers and body.

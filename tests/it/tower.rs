@@ -2,6 +2,7 @@
 //! `tower::ServiceExt::oneshot`, the workers behind `MemorySink`, and real hyper and axum
 //! servers on loopback.
 
+mod products;
 mod serve;
 mod service;
 mod workers;
@@ -11,7 +12,9 @@ use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use meta_webhooks::test_util::{HandshakeRequest, SignedRequest};
 
-pub(crate) use super::endpoint::{ACCOUNT, RecordingSink, SECRET, TOKEN, handshake, verifier};
+pub(crate) use super::endpoint::{
+    ACCOUNT, RecordingSink, SECRET, TOKEN, handshake, refused_handshakes, verifier,
+};
 
 /// A request of the test twin, with the body type a tower service reads.
 pub(crate) trait Served {

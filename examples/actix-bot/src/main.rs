@@ -1,6 +1,7 @@
 //! Run with: cargo run -p actix-bot
 //!
-//! The same auto-responder as `axum-bot`, on actix-web. The webhook is thin glue over the
+//! The same auto-responder as `axum-bot` (Instagram, Messenger and WhatsApp on one URL,
+//! signed with either app secret), on actix-web. The webhook is thin glue over the
 //! library's framework-neutral [`Endpoint`]: the handshake, and for a delivery the body
 //! read as a stream within the body limit (413) and deadline (408), every
 //! `X-Hub-Signature-256` header (none, a wrong one or more than one: 401), parse (400) and
@@ -34,7 +35,6 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use bot_kit::{Bot, BotSink, Config, Reply, ServeConfig};
 use meta_webhooks::endpoint::{Answer, Endpoint, RejectionKind};
 use meta_webhooks::signature::SIGNATURE_HEADER;
-use meta_webhooks::{Handshake, Verifier};
 
 /// Everything a request handler needs.
 struct AppState {
@@ -67,14 +67,7 @@ async fn run(config: Config, serve: ServeConfig) -> Result<(), Box<dyn std::erro
     config.announce();
     let bot = Bot::from_config(&config).await?;
     let running = bot.start().await?;
-    let endpoint = Endpoint::builder(
-        Verifier::new(config.app_secret.clone()),
-        Handshake::new(config.verify_token.clone()),
-        running.sink(),
-    )
-    .body_limit(serve.body_limit)
-    .body_timeout(serve.body_timeout)
-    .build();
+    let endpoint = bot_kit::serve::endpoint(&config, &serve, running.sink());
     let state = web::Data::new(AppState { bot, endpoint });
     // The serving limits both servers share: header read timeout, keep-alive, accept
     // backlog and the shutdown budget. The signal is handled below, so the whole stop is

@@ -105,6 +105,36 @@ async fn log_lines_carry_no_colour_codes_off_a_terminal() {
     e2e::plain_logs_off_a_terminal(bot()).await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn whatsapp_text_signed_with_the_whatsapp_app_secret_is_marked_read_then_answered() {
+    e2e::whatsapp_text_reply(bot()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn whatsapp_statuses_get_nothing() {
+    e2e::whatsapp_statuses_get_nothing(bot()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn whatsapp_message_redelivered_to_two_processes_gets_one_reply() {
+    e2e::whatsapp_redelivery_gets_one_reply(bot()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn instagram_and_whatsapp_are_answered_on_one_endpoint_with_two_app_secrets() {
+    e2e::instagram_and_whatsapp_on_one_endpoint(bot()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn whatsapp_handoff_marks_read_without_answering_until_resolved() {
+    e2e::whatsapp_handoff_and_resolve(bot()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn whatsapp_without_a_token_is_answered_dry() {
+    e2e::whatsapp_dry_run(bot()).await;
+}
+
 #[test]
 fn bad_configuration_is_one_line_and_exit_code_2() {
     e2e::bad_config(bot());

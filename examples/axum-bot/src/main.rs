@@ -1,8 +1,10 @@
 //! Run with: cargo run -p axum-bot
 //!
-//! An Instagram/Messenger auto-responder on axum. `/webhook` is the library's
-//! [`Endpoint`] served by its tower adapter (handshake, body limit and deadline, signature
-//! check, 200 only once the delivery is queued); the queue's
+//! An Instagram, Messenger and WhatsApp auto-responder on axum. `/webhook` is the
+//! library's [`Endpoint`](meta_webhooks::endpoint::Endpoint) served by its tower adapter
+//! (handshake, body limit and deadline, signature check with either app secret,
+//! `IG_APP_SECRET` or `WA_APP_SECRET`, 200 only once the delivery is queued): one URL
+//! takes all three products' deliveries ([`bot_kit::serve::endpoint`]); the queue's
 //! workers call [`bot_kit::Bot::handle`] once per event (dedup in memory or Redis). The
 //! public listener also serves `/healthz`; a second listener on `ADMIN_ADDR` (default
 //! `127.0.0.1:3001`, loopback) serves `/healthz`, `/metrics` and
@@ -38,9 +40,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use meta_webhooks::endpoint::{Endpoint, Rejection, RejectionKind};
+use meta_webhooks::endpoint::{Rejection, RejectionKind};
 use meta_webhooks::tower::Webhook;
-use meta_webhooks::{Handshake, Verifier};
 use tokio::sync::Semaphore;
 
 #[tokio::main]
@@ -69,14 +70,7 @@ async fn run(config: Config, serve: ServeConfig) -> Result<(), Box<dyn std::erro
     config.announce();
     let bot = Bot::from_config(&config).await?;
     let running = bot.start().await?;
-    let endpoint = Endpoint::builder(
-        Verifier::new(config.app_secret.clone()),
-        Handshake::new(config.verify_token.clone()),
-        running.sink(),
-    )
-    .body_limit(serve.body_limit)
-    .body_timeout(serve.body_timeout)
-    .build();
+    let endpoint = bot_kit::serve::endpoint(&config, &serve, running.sink());
     let public = Router::new()
         .route_service("/webhook", Webhook::new(endpoint))
         .route("/healthz", get(healthz))

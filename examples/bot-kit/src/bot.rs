@@ -13,9 +13,31 @@
 //! | `echo` this bot did not send | a human answered from the inbox: the conversation goes to HANDOFF (told apart by `app_id` with `IG_APP_ID`, else by mid and text) |
 //! | anything else (reaction, read, delivery, deleted, edit, feed, unknown, …) | nothing |
 //!
+//! On WhatsApp (`object: "whatsapp_business_account"`, the same URL), replies go through
+//! the Cloud API from the business number (`POST /{phone-number-id}/messages`,
+//! `WA_TOKEN`), and every message the bot handles is first marked read (with the typing
+//! indicator when a reply follows):
+//!
+//! | WhatsApp event | What the bot does |
+//! |---|---|
+//! | `text`, `quick_reply` (button and list replies), and `ad_referral` / `product_referral` with text | as an Instagram text: rules, else the GPT fallback, handoff |
+//! | `media` (image, video, audio, document, sticker, location, contacts) | the short acknowledgement |
+//! | `order` | recorded in the conversation and marked read; no reply (a human handles the cart) |
+//! | `status` (sent, delivered, read, failed) | nothing: counted in `botkit_events_total{kind="status"}` and logged at debug level |
+//! | reaction, unknown (system, unsupported, …) | nothing |
+//!
+//! A WhatsApp conversation is keyed by the business number's `phone_number_id` and the
+//! person's `wa_id` (`/admin/conversations/{phone_number_id}/{wa_id}/resolve` resolves
+//! it); a Graph node id names one node, so it never meets an Instagram account's key.
+//! A redelivered message is handled once: the library's dedup key is its wamid (a status's
+//! is its wamid and status).
+//!
 //! A conversation in HANDOFF gets no automatic reply until it is resolved
-//! ([`Bot::admin_resolve`]) or its record expires (`CONVERSATION_TTL_SECS`). Events older
-//! than `MAX_EVENT_AGE_SECS` are recorded and not answered.
+//! ([`Bot::admin_resolve`]) or its record expires (`CONVERSATION_TTL_SECS`); its WhatsApp
+//! messages are still marked read (without the typing indicator). Events older than
+//! `MAX_EVENT_AGE_SECS` are recorded and not answered (nor marked read), and no reply is
+//! sent once the 24 h messaging window of the person's message has closed (on WhatsApp
+//! only a template message could be sent then; the bot sends none).
 //!
 //! The bot is HTTP-framework independent: [`Bot::start`] gives the [`BotSink`] that
 //! the webhook endpoint hands verified deliveries to, and [`Bot::health`],
@@ -97,6 +119,8 @@ struct Inner {
     role: Role,
     stream: StreamConfig,
     shutdown_timeout: Duration,
+    /// The app token for `debug_token` ([`crate::tokens::app_token`]).
+    token_app: Option<meta_webhooks::client::AppToken>,
 }
 
 tokio::task_local! {
@@ -156,6 +180,7 @@ impl Bot {
                 role: config.role,
                 stream: config.stream.clone(),
                 shutdown_timeout: config.shutdown_timeout,
+                token_app: crate::tokens::app_token(config),
             }),
         })
     }
@@ -210,7 +235,8 @@ impl Bot {
                 tracing::error!(
                     account = %account,
                     "Meta rejected this account's access token: its replies are paused \
-                     until the bot restarts with a new token; other accounts go on"
+                     until the bot restarts with a new token; other accounts go on; {}",
+                    crate::tokens::DOCTOR_ADVICE
                 );
             }
             tracing::warn!(kind = kind.as_str(), %error, "event handling failed");

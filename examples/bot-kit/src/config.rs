@@ -39,10 +39,10 @@ pub mod vars;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use meta_webhooks::{AppSecret, VerifyToken};
+use meta_webhooks::{AppSecret, Verifier, VerifyToken};
 use url::Url;
 
-pub use self::accounts::{Accounts, Sending};
+pub use self::accounts::{Accounts, Sending, WhatsAppNumber};
 pub use self::behaviour::{DEFAULT_MAX_EVENT_AGE, RulesSource};
 use self::env::Env;
 pub use self::error::{ConfigError, ConfigErrorKind};
@@ -68,8 +68,12 @@ pub struct Config {
     /// Admin listen address, `ADMIN_ADDR` (default `127.0.0.1:3001`): `/admin`, `/metrics`
     /// and `/healthz`. The public `listen` address serves `/webhook` and `/healthz` only.
     pub admin_listen: SocketAddr,
-    /// `IG_APP_SECRET` (or a generated dev value).
+    /// `IG_APP_SECRET` (or a generated dev value); for a bot sending live on WhatsApp only,
+    /// `WA_APP_SECRET` when `IG_APP_SECRET` is unset. [`Config::verifier`] holds it.
     pub app_secret: AppSecret,
+    /// `WA_APP_SECRET`, the app secret of the app with the WhatsApp product when it is not
+    /// the same as `app_secret`: [`Config::verifier`] accepts deliveries signed with either.
+    pub wa_app_secret: Option<AppSecret>,
     /// `IG_VERIFY_TOKEN` (or a generated dev value).
     pub verify_token: VerifyToken,
     /// Which of the two were generated.
@@ -78,6 +82,9 @@ pub struct Config {
     pub app_id: Option<String>,
     /// Dry-run or live, with the accounts.
     pub sending: Sending,
+    /// `WA_PHONE_NUMBER_ID` + `WA_TOKEN`: the WhatsApp number replies are sent from;
+    /// `None` prints WhatsApp replies instead (dry run).
+    pub whatsapp: Option<WhatsAppNumber>,
     /// `GRAPH_API_BASE`: scheme, host and optional port, no path.
     pub graph_api_base: Url,
     /// `GRAPH_TIMEOUT_SECS`: the limit of one Send API request.
@@ -112,10 +119,12 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("admin_listen", &self.admin_listen)
             .field("app_secret", &self.app_secret)
+            .field("wa_app_secret", &self.wa_app_secret)
             .field("verify_token", &self.verify_token)
             .field("generated", &self.generated)
             .field("app_id", &self.app_id)
             .field("sending", &self.sending)
+            .field("whatsapp", &self.whatsapp)
             .field(
                 "graph_api_base",
                 &crate::secret::redact_url(self.graph_api_base.as_str()),
@@ -137,6 +146,56 @@ impl std::fmt::Debug for Config {
 }
 
 impl Config {
+    /// The signature verifier of the webhook endpoint: `app_secret` and, when set,
+    /// `wa_app_secret`, so one URL takes Instagram, Messenger and WhatsApp deliveries
+    /// signed by either app.
+    ///
+    /// ```
+    /// use bot_kit::Config;
+    /// use meta_webhooks::test_util::sign;
+    ///
+    /// let config = Config::from_vars([
+    ///     ("IG_APP_SECRET", "instagram-app-secret"),
+    ///     ("WA_APP_SECRET", "whatsapp-app-secret"),
+    /// ])?;
+    /// let verifier = config.verifier();
+    /// assert_eq!(verifier.secret_count(), 2);
+    /// let body = br#"{"object":"whatsapp_business_account","entry":[]}"#;
+    /// assert!(verifier.verify(body, &sign("whatsapp-app-secret", body)).is_ok());
+    /// assert!(verifier.verify(body, &sign("instagram-app-secret", body)).is_ok());
+    /// assert!(verifier.verify(body, &sign("another-secret", body)).is_err());
+    /// # Ok::<(), bot_kit::ConfigError>(())
+    /// ```
+    pub fn verifier(&self) -> Verifier {
+        let verifier = Verifier::new(self.app_secret.clone());
+        match &self.wa_app_secret {
+            Some(secret) => verifier.with_secret(secret.clone()),
+            None => verifier,
+        }
+    }
+
+    /// Where WhatsApp calls go: `GRAPH_API_BASE`, except when that is Instagram's host
+    /// (`graph.instagram.com`, for Instagram Login tokens), which serves no WhatsApp API:
+    /// then [`DEFAULT_GRAPH_API_BASE`] (`graph.facebook.com`), where the Cloud API lives.
+    ///
+    /// ```
+    /// use bot_kit::Config;
+    ///
+    /// let config = Config::from_vars([("GRAPH_API_BASE", "https://graph.instagram.com")])?;
+    /// assert_eq!(config.whatsapp_graph_base().as_str(), "https://graph.facebook.com/");
+    /// let config = Config::from_vars([("GRAPH_API_BASE", "http://127.0.0.1:9999")])?;
+    /// assert_eq!(config.whatsapp_graph_base(), config.graph_api_base);
+    /// # Ok::<(), bot_kit::ConfigError>(())
+    /// ```
+    pub fn whatsapp_graph_base(&self) -> Url {
+        if self.graph_api_base.host_str() == Some(meta::INSTAGRAM_GRAPH_HOST)
+            && let Ok(url) = Url::parse(DEFAULT_GRAPH_API_BASE)
+        {
+            return url;
+        }
+        self.graph_api_base.clone()
+    }
+
     /// Reads the process environment.
     ///
     /// # Errors
@@ -183,7 +242,15 @@ impl Config {
         let listen = server::listen(&env)?;
         let admin_listen = server::admin_listen(&env, listen)?;
         let sending = accounts::sending(&env)?;
-        let (app_secret, verify_token, generated) = meta::secrets(&env, !sending.is_dry_run())?;
+        let whatsapp = accounts::whatsapp(&env)?;
+        let live = !sending.is_dry_run() || whatsapp.is_some();
+        let whatsapp_only = sending.is_dry_run() && whatsapp.is_some();
+        let meta::Secrets {
+            app_secret,
+            wa_app_secret,
+            verify_token,
+            generated,
+        } = meta::secrets(&env, live, whatsapp_only)?;
         let app_id = meta::app_id(&env)?;
         let (graph_api_base, graph_timeout) = meta::graph(&env)?;
         let ai = ai::ai(&env)?;
@@ -200,10 +267,12 @@ impl Config {
             listen,
             admin_listen,
             app_secret,
+            wa_app_secret,
             verify_token,
             generated,
             app_id,
             sending,
+            whatsapp,
             graph_api_base,
             graph_timeout,
             ai,

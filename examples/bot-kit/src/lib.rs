@@ -1,5 +1,9 @@
 //! Shared logic of the `meta-webhooks` example bots (`axum-bot`, `actix-bot`).
 //!
+//! They answer Instagram, Messenger and WhatsApp (the Cloud API, `WA_PHONE_NUMBER_ID` and
+//! `WA_TOKEN`) on one webhook URL: see [`bot`] for the behaviour per event kind and
+//! channel, and `docs/WHATSAPP.md` for the WhatsApp setup.
+//!
 //! The bots are thin framework glue; everything they have in common lives here, as a
 //! library with its own tests:
 //!
@@ -12,6 +16,7 @@
 //! | [`notify`] | Slack-compatible escalation notifications |
 //! | [`metrics`] | the `/metrics` registry (`prometheus-client`), Prometheus text format |
 //! | [`serve`] | [`ServeConfig::from_env`]: the HTTP serving limits (header, body and idle timeouts, connection cap, body limit) |
+//! | [`tokens`] | access token upkeep: expiry in the log and `/metrics`, refresh of Instagram Login tokens, refreshed tokens kept in Redis |
 //!
 //! A bot's handling of one inbound text message, put together from these parts:
 //!
@@ -51,6 +56,7 @@ pub mod rules;
 pub mod secret;
 pub mod serve;
 pub mod state;
+pub mod tokens;
 
 pub use ai::{AiConfig, AiOutcome, GptFallback};
 pub use bot::{Bot, BotError, BotErrorKind, BotHandler, BotSink, Replier, Reply, Running};
@@ -64,6 +70,7 @@ pub use state::{
     Conversation, ConversationKey, ConversationState, ConversationStore, HistoryMessage,
     MemoryStore, RedisStore, ResolveOutcome, Store, StoreError, StoreOptions,
 };
+pub use tokens::{LiveTokens, TokenKeeper};
 
 /// Resolves on the first SIGINT (Ctrl-C) or, on Unix, SIGTERM: the cue for a graceful
 /// shutdown (stop accepting, finish in-flight work, see [`Running::shutdown`]).

@@ -20,6 +20,8 @@
 //! | `botkit_policy_enforcements_total` | counter | `action` (`warning`, `block`, `unblock`): Meta's Messenger policy actions against a Page |
 //! | `botkit_account_paused` | gauge | `account`: 1 while Meta rejects the account's token (code 190/102) |
 //! | `botkit_reply_latency_seconds` | histogram | — (delivery accepted → reply sent) |
+//! | `botkit_token_expires_at_seconds` | gauge | `account`: when its access token expires, Unix seconds (`0`: never; absent while unknown); see [`tokens`](crate::tokens) |
+//! | `botkit_token_refreshes_total` | counter | `outcome` (`ok`, `failed`): Instagram Login token refreshes |
 //! | `botkit_stream_enqueued_total` | counter | — (events a receiver added to Redis Streams) |
 //! | `botkit_stream_handled_total` | counter | `outcome` (`ok`, `duplicate`, `failed`, `dead`): stream entries a worker finished and acknowledged |
 //! | `botkit_stream_retries_total` | counter | — (entries left pending after a retryable failure) |

@@ -32,7 +32,12 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use meta_webhooks::Handshake;
+use meta_webhooks::endpoint::Endpoint;
+use meta_webhooks::sink::Sink;
 use thiserror::Error;
+
+use crate::Config;
 
 /// The environment variables [`ServeConfig`] reads.
 pub mod vars {
@@ -162,6 +167,35 @@ impl ServeConfig {
     pub fn memory_bound(&self) -> u64 {
         (self.body_limit as u64).saturating_mul(self.max_connections as u64)
     }
+}
+
+/// The webhook endpoint both bots serve on `/webhook`: the handshake with
+/// `config.verify_token`, the signature check with [`Config::verifier`] (the Instagram and
+/// Messenger app secret and, when set, the WhatsApp one, so one URL takes all three
+/// products' deliveries), `serve`'s body limit and body deadline, and `sink` (the running
+/// bot's [`Running::sink`](crate::Running::sink)).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use bot_kit::{Bot, Config, ServeConfig};
+///
+/// let config = Config::from_vars([("IG_APP_SECRET", "ig-secret"), ("WA_APP_SECRET", "wa-secret")])?;
+/// let bot = Bot::from_config(&config).await?;
+/// let running = bot.start().await?;
+/// let endpoint = bot_kit::serve::endpoint(&config, &ServeConfig::default(), running.sink());
+/// # drop(endpoint);
+/// running.shutdown().await;
+/// # Ok(()) }
+/// ```
+pub fn endpoint<K: Sink>(config: &Config, serve: &ServeConfig, sink: K) -> Endpoint<K> {
+    Endpoint::builder(
+        config.verifier(),
+        Handshake::new(config.verify_token.clone()),
+        sink,
+    )
+    .body_limit(serve.body_limit)
+    .body_timeout(serve.body_timeout)
+    .build()
 }
 
 /// A serving limit that cannot be used. `Display` is one line, `VARIABLE: problem`.

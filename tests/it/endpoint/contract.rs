@@ -23,7 +23,9 @@ use meta_webhooks::test_util::{
 };
 use meta_webhooks::{HandshakeError, ParseError, VerifyError};
 
-use super::{ACCOUNT, RecordingSink, SECRET, TOKEN, handshake, parts, verifier};
+use super::{
+    ACCOUNT, RecordingSink, SECRET, TOKEN, handshake, parts, refused_handshakes, verifier,
+};
 use crate::bodies::{Endless, Failing, Stalled};
 
 fn endpoint(sink: RecordingSink) -> Endpoint<RecordingSink> {
@@ -95,33 +97,7 @@ async fn handshake_200_with_the_challenge_as_text_plain() {
 #[tokio::test]
 async fn handshake_refused_403_and_malformed_400() {
     let endpoint = endpoint(RecordingSink::default());
-    let cases = [
-        (
-            HandshakeRequest::new("guess").challenge("1"),
-            StatusCode::FORBIDDEN,
-        ),
-        (
-            HandshakeRequest::new(TOKEN)
-                .mode(Some("unsubscribe"))
-                .challenge("1"),
-            StatusCode::FORBIDDEN,
-        ),
-        (
-            HandshakeRequest::new(TOKEN).challenge("<script>"),
-            StatusCode::BAD_REQUEST,
-        ),
-        (
-            HandshakeRequest::new(TOKEN).without_challenge(),
-            StatusCode::BAD_REQUEST,
-        ),
-        (
-            HandshakeRequest::new(TOKEN)
-                .mode(None)
-                .without_challenge()
-                .without_token(),
-            StatusCode::BAD_REQUEST,
-        ),
-    ];
+    let cases = refused_handshakes();
     for (request, status) in cases {
         let query = request.query();
         let rejection = endpoint.handshake(&query).unwrap_err();

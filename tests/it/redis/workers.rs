@@ -5,12 +5,30 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use meta_webhooks::sink::{Retry, Sink};
+use meta_webhooks::sink::{Batch, Retry, Sink};
 use meta_webhooks::test_util::{DeliveryBuilder, MessagingItem};
 
 use super::{ACCOUNT, Recorder, RedisServer, builder, connect, eventually, now_ms, redis_conn};
 
 const WAIT: Duration = Duration::from_secs(20);
+
+/// One Instagram text from `sender`, as the batch a sink accepts.
+fn text(
+    body: impl Into<String>,
+    sender: impl Into<String>,
+    mid: impl Into<String>,
+    timestamp_ms: u64,
+) -> Batch {
+    DeliveryBuilder::instagram()
+        .messaging(
+            MessagingItem::text(body)
+                .sender(sender)
+                .mid(mid)
+                .timestamp_ms(timestamp_ms),
+        )
+        .batch()
+        .unwrap()
+}
 
 async fn pending(conn: &mut redis::aio::MultiplexedConnection, key: &str, group: &str) -> i64 {
     let summary: redis::Value = redis::cmd("XPENDING")
@@ -227,18 +245,9 @@ async fn the_retry_budget_ends_in_the_dead_letter_stream_and_unbounded_retries_d
         .enumerate()
     {
         let user = format!("p{i}");
-        let item = MessagingItem::text(*body)
-            .sender(&user)
-            .mid(format!("d{i}"))
-            .timestamp_ms(base + i as u64);
         streams
             .sink()
-            .accept(
-                DeliveryBuilder::instagram()
-                    .messaging(item)
-                    .batch()
-                    .unwrap(),
-            )
+            .accept(text(*body, &user, format!("d{i}"), base + i as u64))
             .await
             .unwrap();
     }
@@ -290,17 +299,7 @@ async fn an_unreadable_entry_is_dead_lettered_and_its_neighbours_are_handled() {
     let mut conn = redis_conn(&redis).await;
     streams
         .sink()
-        .accept(
-            DeliveryBuilder::instagram()
-                .messaging(
-                    MessagingItem::text("before")
-                        .sender("n")
-                        .mid("n1")
-                        .timestamp_ms(now_ms()),
-                )
-                .batch()
-                .unwrap(),
-        )
+        .accept(text("before", "n", "n1", now_ms()))
         .await
         .unwrap();
     let _: String = redis::cmd("XADD")
@@ -315,17 +314,7 @@ async fn an_unreadable_entry_is_dead_lettered_and_its_neighbours_are_handled() {
         .unwrap();
     streams
         .sink()
-        .accept(
-            DeliveryBuilder::instagram()
-                .messaging(
-                    MessagingItem::text("after")
-                        .sender("n")
-                        .mid("n2")
-                        .timestamp_ms(now_ms() + 1),
-                )
-                .batch()
-                .unwrap(),
-        )
+        .accept(text("after", "n", "n2", now_ms() + 1))
         .await
         .unwrap();
     let recorder = Recorder::default();
@@ -383,18 +372,9 @@ async fn shutdown_drains_what_is_being_handled_and_leaves_the_rest_for_the_next_
     let config = streams.config().clone();
     let base = now_ms();
     for i in 0..12u64 {
-        let item = MessagingItem::text(format!("slow {i}"))
-            .sender("slow")
-            .mid(format!("s{i}"))
-            .timestamp_ms(base + i);
         streams
             .sink()
-            .accept(
-                DeliveryBuilder::instagram()
-                    .messaging(item)
-                    .batch()
-                    .unwrap(),
-            )
+            .accept(text(format!("slow {i}"), "slow", format!("s{i}"), base + i))
             .await
             .unwrap();
     }
@@ -442,36 +422,16 @@ async fn workers_carry_on_after_a_redis_restart() {
     let recorder = Recorder::default();
     let workers = streams.start_workers(recorder.clone()).await.unwrap();
     let sink = streams.sink();
-    sink.accept(
-        DeliveryBuilder::instagram()
-            .messaging(
-                MessagingItem::text("first")
-                    .sender("a")
-                    .mid("a1")
-                    .timestamp_ms(now_ms()),
-            )
-            .batch()
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    sink.accept(text("first", "a", "a1", now_ms()))
+        .await
+        .unwrap();
     assert!(eventually(WAIT, || async { recorder.handled() == 1 }).await);
     // Without persistence the restarted server has no streams or groups: the workers
     // recreate them and handle what arrives next.
     redis.restart().expect("redis-server restarts");
-    sink.accept(
-        DeliveryBuilder::instagram()
-            .messaging(
-                MessagingItem::text("second")
-                    .sender("a")
-                    .mid("a2")
-                    .timestamp_ms(now_ms()),
-            )
-            .batch()
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    sink.accept(text("second", "a", "a2", now_ms()))
+        .await
+        .unwrap();
     assert!(
         eventually(WAIT, || async { recorder.handled() == 2 }).await,
         "{:?}",

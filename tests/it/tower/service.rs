@@ -19,7 +19,9 @@ use meta_webhooks::test_util::{
 use meta_webhooks::tower::{Acknowledge, Webhook, WebhookLayer};
 use tower::{Layer, ServiceBuilder, ServiceExt, service_fn};
 
-use super::{ACCOUNT, RecordingSink, SECRET, Served, TOKEN, body_of, handshake, verifier};
+use super::{
+    ACCOUNT, RecordingSink, SECRET, Served, TOKEN, body_of, handshake, refused_handshakes, verifier,
+};
 use crate::bodies::{Endless, Failing, Stalled};
 
 fn endpoint(sink: RecordingSink) -> Endpoint<RecordingSink> {
@@ -71,26 +73,7 @@ async fn handshake_echoes_the_challenge_as_text_plain() {
 
 #[tokio::test]
 async fn handshake_refusals_are_403_or_400() {
-    let cases = [
-        (
-            HandshakeRequest::new("guess").challenge("1"),
-            StatusCode::FORBIDDEN,
-        ),
-        (
-            HandshakeRequest::new(TOKEN)
-                .mode(Some("unsubscribe"))
-                .challenge("1"),
-            StatusCode::FORBIDDEN,
-        ),
-        (
-            HandshakeRequest::new(TOKEN).challenge("<script>"),
-            StatusCode::BAD_REQUEST,
-        ),
-        (
-            HandshakeRequest::new(TOKEN).without_challenge(),
-            StatusCode::BAD_REQUEST,
-        ),
-    ];
+    let cases = refused_handshakes();
     for (request, status) in cases {
         let query = request.query();
         let response = webhook(RecordingSink::default())

@@ -57,6 +57,14 @@ pub const ACCOUNT_B: &str = "17841400000000002";
 pub const PAGE: &str = "104512345678901";
 /// The access token of [`PAGE`].
 pub const PAGE_TOKEN: &str = "token-page";
+/// The WhatsApp business phone number id the scenarios serve (token [`WA_TOKEN`]).
+pub const WA_PHONE_NUMBER_ID: &str = "106540352242922";
+/// The WhatsApp Business Account (`entry.id` of WhatsApp deliveries).
+pub const WABA_ID: &str = "102290129340398";
+/// The access token of [`WA_PHONE_NUMBER_ID`].
+pub const WA_TOKEN: &str = "token-whatsapp";
+/// The app secret of the app with the WhatsApp product, not the same as [`SECRET`].
+pub const WA_SECRET: &str = "e2e-whatsapp-app-secret";
 /// What the mock model answers.
 pub const GPT_REPLY: &str = "GPT says: the linen shirt is in stock.";
 
@@ -250,8 +258,20 @@ impl Mocks {
         Mock::given(method("POST"))
             .and(path_regex(r"/messages$"))
             .respond_with(move |request: &wiremock::Request| {
-                let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+                if body["messaging_product"] == "whatsapp" {
+                    // The WhatsApp Cloud API's answers: a mark-read, or a message sent.
+                    if body["status"] == "read" {
+                        return ResponseTemplate::new(200).set_body_json(json!({"success": true}));
+                    }
+                    let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    return ResponseTemplate::new(200).set_body_json(json!({
+                        "messaging_product": "whatsapp",
+                        "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                        "messages": [{"id": format!("wamid.sent_{n}")}],
+                    }));
+                }
+                let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 ResponseTemplate::new(200).set_body_json(json!({
                     "recipient_id": body["recipient"]["id"],
                     "message_id": format!("m_sent_{n}"),
@@ -309,6 +329,43 @@ impl Mocks {
             env.push(("REDIS_URL", url.to_owned()));
         }
         env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    }
+
+    /// [`env`](Self::env) plus the WhatsApp number [`WA_PHONE_NUMBER_ID`] (token
+    /// [`WA_TOKEN`]) of an app whose secret ([`WA_SECRET`]) is not the Instagram one.
+    pub fn whatsapp_env(&self, redis: Option<&str>, accounts_file: &Path) -> Vec<(String, String)> {
+        let mut env = self.env(redis, accounts_file);
+        env.extend(
+            [
+                ("WA_PHONE_NUMBER_ID", WA_PHONE_NUMBER_ID),
+                ("WA_TOKEN", WA_TOKEN),
+                ("WA_APP_SECRET", WA_SECRET),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        );
+        env
+    }
+
+    /// The WhatsApp Cloud API requests (bodies with `"messaging_product":"whatsapp"`) so
+    /// far, in order: path, `Authorization` header and JSON body.
+    pub async fn whatsapp_requests(&self) -> Vec<(String, String, Value)> {
+        self.message_requests()
+            .await
+            .into_iter()
+            .filter(|(_, _, body)| body["messaging_product"] == "whatsapp")
+            .collect()
+    }
+
+    /// Waits until at least `n` WhatsApp requests arrived (or 10 s), then a little longer
+    /// for any request too many; returns them all.
+    pub async fn wait_whatsapp(&self, n: usize) -> Vec<(String, String, Value)> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.whatsapp_requests().await.len() < n && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Long enough for one request too many, if there were one, to arrive.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        self.whatsapp_requests().await
     }
 
     /// The Send API requests received so far, as JSON bodies with the bearer token.
@@ -1240,4 +1297,388 @@ pub fn bad_config(bin: &Path) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("PORT"), "{stderr}");
+}
+
+/// A WhatsApp delivery for [`WA_PHONE_NUMBER_ID`] of the account [`WABA_ID`] with one
+/// `messages` change whose value holds `items` (`"messages"` and/or `"statuses"`, and
+/// `"contacts"`), as Meta sends it: no entry `time`, timestamps in seconds as strings.
+pub fn whatsapp_delivery(items: Value) -> DeliveryBuilder {
+    let mut value = json!({
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": WA_PHONE_NUMBER_ID},
+    });
+    if let (Some(value), Some(items)) = (value.as_object_mut(), items.as_object()) {
+        value.extend(items.clone());
+    }
+    DeliveryBuilder::new("whatsapp_business_account").raw_entry(json!({
+        "id": WABA_ID,
+        "changes": [{"value": value, "field": "messages"}],
+    }))
+}
+
+/// Now, in seconds since the Unix epoch, as the string WhatsApp timestamps are.
+fn wa_now() -> String {
+    now_secs().to_string()
+}
+
+/// A WhatsApp text message `body` from `wa_id` (profile name "Sheena Nelson"), with the
+/// message id `wamid`, now.
+pub fn whatsapp_text(wa_id: &str, wamid: &str, body: &str) -> DeliveryBuilder {
+    whatsapp_delivery(json!({
+        "contacts": [{"profile": {"name": "Sheena Nelson"}, "wa_id": wa_id}],
+        "messages": [{"from": wa_id, "id": wamid, "timestamp": wa_now(), "type": "text",
+                      "text": {"body": body}}],
+    }))
+}
+
+/// A status (`sent`, `delivered`, `read`, `failed`) of the message `wamid` the business
+/// sent to `wa_id`, now.
+pub fn whatsapp_status(wa_id: &str, wamid: &str, status: &str) -> DeliveryBuilder {
+    let mut item = json!({"id": wamid, "status": status, "timestamp": wa_now(),
+                          "recipient_id": wa_id});
+    if status == "failed" {
+        item["errors"] = json!([{"code": 131047, "title": "Re-engagement message",
+            "message": "Re-engagement message",
+            "error_data": {"details": "Message failed to send because more than 24 hours have passed since the customer last replied to this number."},
+            "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"}]);
+    } else {
+        item["conversation"] = json!({"id": "6ceb9d929c3ea5c6a4d9e7bd9e0e1c31",
+            "expiration_timestamp": wa_now(), "origin": {"type": "service"}});
+        item["pricing"] = json!({"billable": true, "pricing_model": "PMP", "category": "service",
+            "type": "free_customer_service"});
+    }
+    whatsapp_delivery(json!({"statuses": [item]}))
+}
+
+/// A bot serving [`ACCOUNT`], [`ACCOUNT_B`] and the WhatsApp number
+/// [`WA_PHONE_NUMBER_ID`] on one URL ([`Mocks::whatsapp_env`]).
+async fn whatsapp_bot(
+    bin: &Path,
+    mocks: &Mocks,
+    redis: Option<&str>,
+) -> (BotProcess, tempfile_path::TempFile) {
+    let file = accounts_file();
+    let bot = BotProcess::spawn(bin, &mocks.whatsapp_env(redis, file.path())).await;
+    (bot, file)
+}
+
+/// The reply of the embedded rule matching `text`.
+fn rule_text(text: &str) -> String {
+    RuleSet::embedded_default()
+        .find(text)
+        .expect("a default rule matches")
+        .action()
+        .text()
+        .to_owned()
+}
+
+/// Asserts that `request` went to the WhatsApp number's messages endpoint with its token.
+fn assert_whatsapp_endpoint(request: &(String, String, Value)) {
+    let (request_path, auth, _) = request;
+    let segments: Vec<&str> = request_path.split('/').collect();
+    assert_eq!(
+        segments[..],
+        ["", segments[1], WA_PHONE_NUMBER_ID, "messages"],
+        "the phone number's messages endpoint: {request_path}"
+    );
+    assert!(segments[1].starts_with('v'), "{request_path}");
+    assert_eq!(auth, &format!("Bearer {WA_TOKEN}"));
+}
+
+/// The exact mark-read body of `wamid`, with the typing indicator or without.
+pub fn mark_read_body(wamid: &str, typing: bool) -> Value {
+    let mut body = json!({"messaging_product": "whatsapp", "status": "read", "message_id": wamid});
+    if typing {
+        body["typing_indicator"] = json!({"type": "text"});
+    }
+    body
+}
+
+/// The exact body of a WhatsApp text reply `text` to `wa_id`.
+pub fn whatsapp_text_body(wa_id: &str, text: &str) -> Value {
+    json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": wa_id,
+           "type": "text", "text": {"preview_url": false, "body": text}})
+}
+
+/// A WhatsApp text signed with the WhatsApp app's secret (not the Instagram one): marked
+/// read with the typing indicator, then answered by rule through
+/// `POST /{phone-number-id}/messages` with the WhatsApp token — exactly two requests, in
+/// that order, and no model call. A text no rule matches: marked read with the typing
+/// indicator, then the model's answer.
+pub async fn whatsapp_text_reply(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    // Bound in this order, so that the bot stops before its Redis server does.
+    let redis = RedisServer::start().expect("redis-server must be installed");
+    let (bot, _file) = whatsapp_bot(bin, &mocks, Some(&redis.url())).await;
+    let wa_id = "16505551234";
+    let wamid = "wamid.HBgLMTY1MDUwNzY1MjAVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA";
+    let question = "How much is the shirt? price";
+    assert_eq!(
+        bot.send(whatsapp_text(wa_id, wamid, question).signed(WA_SECRET))
+            .await,
+        200
+    );
+    let requests = mocks.wait_whatsapp(2).await;
+    assert_eq!(requests.len(), 2, "a mark-read and a reply: {requests:?}");
+    for request in &requests {
+        assert_whatsapp_endpoint(request);
+    }
+    assert_eq!(requests[0].2, mark_read_body(wamid, true));
+    assert_eq!(
+        requests[1].2,
+        whatsapp_text_body(wa_id, &rule_text(question))
+    );
+    assert_eq!(mocks.gpt_calls().await, 0);
+    assert!(
+        mocks
+            .sends()
+            .await
+            .iter()
+            .all(|(b, _)| b["messaging_product"] == "whatsapp")
+    );
+
+    let other = "16505550000";
+    let wamid_2 = "wamid.HBgLMTY1MDU1NTAwMDAVAgARGBJBQkNERUYwMTIzNDU2Nzg5AA==";
+    assert_eq!(
+        bot.send(
+            whatsapp_text(other, wamid_2, "Is the linen shirt in stock in M?").signed(WA_SECRET)
+        )
+        .await,
+        200
+    );
+    let requests = mocks.wait_whatsapp(4).await;
+    assert_eq!(requests.len(), 4, "{requests:?}");
+    assert_eq!(requests[2].2, mark_read_body(wamid_2, true));
+    assert_eq!(requests[3].2, whatsapp_text_body(other, GPT_REPLY));
+    assert_eq!(mocks.gpt_calls().await, 1);
+    let metrics = metrics_text(&bot).await;
+    assert!(
+        metrics.contains("botkit_events_total{kind=\"text\"} 2"),
+        "{metrics}"
+    );
+}
+
+/// Statuses (sent, delivered, read, failed) are never answered: no request at all; a
+/// text from the same person afterwards is (so the silence is not a bot that answers
+/// nothing). `/metrics` counts the statuses.
+pub async fn whatsapp_statuses_get_nothing(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (bot, _file) = whatsapp_bot(bin, &mocks, None).await;
+    let wa_id = "16505551235";
+    let sent = "wamid.HBgLMTY1MDU1NTEyMzUVAgARGBIzRjU0QUJDMTIzNDU2Nzg5MAA=";
+    for status in ["sent", "delivered", "read", "failed"] {
+        assert_eq!(
+            bot.send(whatsapp_status(wa_id, sent, status).signed(WA_SECRET))
+                .await,
+            200,
+            "{status}"
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let metrics = metrics_text(&bot).await;
+        if metrics.contains("botkit_events_total{kind=\"status\"} 4") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "statuses not counted: {metrics}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        mocks.message_requests().await.is_empty(),
+        "nothing may be sent for a status: {:?}",
+        mocks.message_requests().await
+    );
+    let wamid = "wamid.HBgLMTY1MDU1NTEyMzUVAgARGBI5OTg4Nzc2NjU1NDQzMzIyAA==";
+    assert_eq!(
+        bot.send(whatsapp_text(wa_id, wamid, "price?").signed(WA_SECRET))
+            .await,
+        200
+    );
+    let requests = mocks.wait_whatsapp(2).await;
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert_eq!(requests[0].2, mark_read_body(wamid, true));
+}
+
+/// A WhatsApp message Meta delivers again (the same wamid), also to a second process
+/// sharing Redis, is answered once: one mark-read, one reply.
+pub async fn whatsapp_redelivery_gets_one_reply(bin: &Path) {
+    let redis = RedisServer::start().expect("redis-server must be installed");
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (a, _fa) = whatsapp_bot(bin, &mocks, Some(&redis.url())).await;
+    let (b, _fb) = whatsapp_bot(bin, &mocks, Some(&redis.url())).await;
+    let wa_id = "16505551236";
+    let wamid = "wamid.HBgLMTY1MDU1NTEyMzYVAgARGBJERURVUDAwMDAwMDAwMDAwMQA=";
+    let delivery = whatsapp_text(wa_id, wamid, "price?");
+    assert_eq!(a.send(delivery.signed(WA_SECRET)).await, 200);
+    let (sa, sb) = tokio::join!(
+        a.send(delivery.signed(WA_SECRET)),
+        b.send(delivery.signed(WA_SECRET))
+    );
+    assert_eq!((sa, sb), (200, 200));
+    let requests = mocks.wait_whatsapp(2).await;
+    assert_eq!(
+        requests.len(),
+        2,
+        "one mark-read and one reply for one wamid: {requests:?}"
+    );
+    assert_eq!(requests[0].2, mark_read_body(wamid, true));
+    assert_eq!(
+        requests[1].2,
+        whatsapp_text_body(wa_id, &rule_text("price?"))
+    );
+}
+
+/// One URL, two app secrets: an Instagram DM signed with the Instagram app's secret is
+/// answered through the Instagram Send API with the account's token, a WhatsApp text
+/// signed with the WhatsApp app's secret through the Cloud API with the WhatsApp token;
+/// a delivery signed with neither is `401` and gets nothing.
+pub async fn instagram_and_whatsapp_on_one_endpoint(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (bot, _file) = whatsapp_bot(bin, &mocks, None).await;
+    let wa_id = "16505551237";
+    let wamid = "wamid.HBgLMTY1MDU1NTEyMzcVAgARGBJPTkVFTkRQT0lOVDAwMDAwMQA=";
+    assert_eq!(
+        bot.send(whatsapp_text(wa_id, "wamid.forged", "price?").signed("not-a-secret"))
+            .await,
+        401
+    );
+    assert_eq!(
+        bot.send(text(ACCOUNT, "8001", "m_one_url", "price?").signed(SECRET))
+            .await,
+        200
+    );
+    assert_eq!(
+        bot.send(whatsapp_text(wa_id, wamid, "price?").signed(WA_SECRET))
+            .await,
+        200
+    );
+    let texts = mocks.wait_texts("8001", 1).await;
+    assert_eq!(texts, vec![rule_text("price?")]);
+    let requests = mocks.wait_whatsapp(2).await;
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    for request in &requests {
+        assert_whatsapp_endpoint(request);
+    }
+    assert_eq!(
+        requests[1].2,
+        whatsapp_text_body(wa_id, &rule_text("price?"))
+    );
+    let instagram: Vec<(String, String, Value)> = mocks
+        .message_requests()
+        .await
+        .into_iter()
+        .filter(|(_, _, body)| body["messaging_product"] != "whatsapp")
+        .collect();
+    assert_eq!(instagram.len(), 1, "{instagram:?}");
+    let (ig_path, ig_auth, ig_body) = &instagram[0];
+    assert!(
+        ig_path.ends_with(&format!("/{ACCOUNT}/messages")),
+        "{ig_path}"
+    );
+    assert_eq!(ig_auth, "Bearer token-account-a");
+    assert_eq!(ig_body["recipient"]["id"], "8001");
+    let metrics = metrics_text(&bot).await;
+    assert!(
+        metrics.contains("botkit_webhook_signature_failures_total 1"),
+        "{metrics}"
+    );
+}
+
+/// A WhatsApp conversation hands off as an Instagram one does: the handoff rule's reply
+/// and a notification; afterwards the person's messages are marked read (without the
+/// typing indicator) and not answered, until an operator resolves the conversation
+/// (`/admin/conversations/{phone-number-id}/{wa_id}/resolve`).
+pub async fn whatsapp_handoff_and_resolve(bin: &Path) {
+    let mocks = Mocks::start(Duration::ZERO).await;
+    let (bot, _file) = whatsapp_bot(bin, &mocks, None).await;
+    let wa_id = "16505551238";
+    let wamid = |n: u8| format!("wamid.HBgLMTY1MDU1NTEyMzgVAgARGBJIQU5ET0ZGMDAwMDAwMDAwM{n}A=");
+    let human = "I want to talk to a human";
+    assert_eq!(
+        bot.send(whatsapp_text(wa_id, &wamid(1), human).signed(WA_SECRET))
+            .await,
+        200
+    );
+    let requests = mocks.wait_whatsapp(2).await;
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert_eq!(requests[1].2, whatsapp_text_body(wa_id, &rule_text(human)));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while mocks.notifications().await.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let notes = mocks.notifications().await;
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0]["text"].as_str().unwrap().contains(wa_id),
+        "{notes:?}"
+    );
+
+    assert_eq!(
+        bot.send(whatsapp_text(wa_id, &wamid(2), "price?").signed(WA_SECRET))
+            .await,
+        200
+    );
+    let requests = mocks.wait_whatsapp(3).await;
+    assert_eq!(
+        requests.len(),
+        3,
+        "only a mark-read in handoff: {requests:?}"
+    );
+    assert_eq!(requests[2].2, mark_read_body(&wamid(2), false));
+
+    let resolve = bot.admin_url(&format!(
+        "/admin/conversations/{WA_PHONE_NUMBER_ID}/{wa_id}/resolve"
+    ));
+    let ok = http()
+        .post(&resolve)
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 204);
+    assert_eq!(
+        bot.send(whatsapp_text(wa_id, &wamid(3), "price?").signed(WA_SECRET))
+            .await,
+        200
+    );
+    let requests = mocks.wait_whatsapp(5).await;
+    assert_eq!(requests.len(), 5, "{requests:?}");
+    assert_eq!(requests[3].2, mark_read_body(&wamid(3), true));
+    assert_eq!(
+        requests[4].2,
+        whatsapp_text_body(wa_id, &rule_text("price?"))
+    );
+}
+
+/// Without `WA_TOKEN` a WhatsApp text is answered dry: the reply is printed, nothing is
+/// sent.
+pub async fn whatsapp_dry_run(bin: &Path) {
+    let bot = BotProcess::spawn(bin, &[]).await;
+    let out = bot.stdout();
+    let secret = out
+        .iter()
+        .find_map(|l| l.split("generated dev app secret ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("generated secret printed")
+        .to_owned();
+    let wamid = "wamid.HBgLMTY1MDU1NTEyMzkVAgARGBJEUllSVU4wMDAwMDAwMDAwMQA=";
+    assert_eq!(
+        bot.send(whatsapp_text("16505551239", wamid, "price?").signed(&secret))
+            .await,
+        200
+    );
+    let expected = format!("[dry-run] reply to 16505551239 via {WA_PHONE_NUMBER_ID}: ");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if bot.stdout().iter().any(|l| l.starts_with(&expected)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "dry-run WhatsApp reply printed: {:?}",
+            bot.stdout()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -1,12 +1,14 @@
 //! The behaviour per event kind (the table in the [parent module's docs](super)): rules,
-//! the GPT fallback, story replies and mentions, media, comment-to-DM, echoes and handoff.
+//! the GPT fallback, story replies and mentions, media, comment-to-DM, echoes and handoff,
+//! on Instagram and Messenger and on WhatsApp.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::PoisonError;
 use std::time::{Duration, SystemTime};
 
-use meta_webhooks::event::{Event, EventData, EventKind, Participant};
-use meta_webhooks::payload::{AccountId, PolicyAction, Timestamp, UserId};
+use meta_webhooks::client::MessagingWindow;
+use meta_webhooks::event::{Channel, Event, EventData, EventKind, Participant};
+use meta_webhooks::payload::{AccountId, MessageId, PolicyAction, Timestamp, UserId};
 
 use super::{ACCEPTED_AT, Bot, BotError};
 use crate::ai::AiOutcome;
@@ -38,6 +40,20 @@ pub const STORY_REPLY_THANKS: &str = "Thanks for your reply to our story! 😊";
 /// How many message ids this process remembers having sent (to recognize its echoes).
 const SENT_MIDS_CAP: usize = 10_000;
 
+/// How a conversation's replies leave, and what the inbound message is.
+#[derive(Clone, Copy)]
+enum Via<'a> {
+    /// Instagram or Messenger: the Send API of the account (`POST /{account}/messages`).
+    Graph,
+    /// WhatsApp: the Cloud API of the business number.
+    WhatsApp {
+        /// The inbound message's wamid, to mark it read.
+        wamid: Option<&'a MessageId>,
+        /// When the person sent it: the start of the 24 h customer service window.
+        at: SystemTime,
+    },
+}
+
 /// Who sent an echo, as far as its `app_id` tells ([`Bot::echo_sender`]).
 enum EchoSender {
     /// This bot's app.
@@ -60,6 +76,9 @@ impl Bot {
         let Some(account) = event.account().cloned() else {
             return Ok(());
         };
+        if event.channel() == Channel::WhatsApp {
+            return self.whatsapp(&account, event, kind).await;
+        }
         if kind == EventKind::Echo {
             return self.echo(&account, event).await;
         }
@@ -71,7 +90,7 @@ impl Bot {
                 else {
                     return Ok(());
                 };
-                self.text(&account, user, text, event_time(event), stale)
+                self.text(Via::Graph, &account, user, text, event_time(event), stale)
                     .await
             }
             EventKind::StoryReply => {
@@ -81,6 +100,7 @@ impl Bot {
                 let text = event.text().unwrap_or_default();
                 let reply = story_reply_intent(text);
                 self.simple(
+                    Via::Graph,
                     &account,
                     user,
                     &format!("[story reply] {text}"),
@@ -106,6 +126,7 @@ impl Bot {
                     url.as_deref().unwrap_or("-")
                 );
                 self.simple(
+                    Via::Graph,
                     &account,
                     user,
                     &note,
@@ -121,6 +142,7 @@ impl Bot {
                     return Ok(());
                 };
                 self.simple(
+                    Via::Graph,
                     &account,
                     user,
                     "[media]",
@@ -142,8 +164,107 @@ impl Bot {
         }
     }
 
+    /// A WhatsApp event: messages are answered as on Instagram (rules, GPT fallback,
+    /// handoff; media acknowledged) and marked read; statuses and everything else get
+    /// nothing. The conversation is the business number's `phone_number_id` + the
+    /// person's `wa_id`.
+    async fn whatsapp(
+        &self,
+        phone_number_id: &AccountId,
+        event: &Event,
+        kind: EventKind,
+    ) -> Result<(), BotError> {
+        let stale = event.is_older_than(self.inner.max_event_age, SystemTime::now());
+        let via = Via::WhatsApp {
+            wamid: event.mid(),
+            at: event_time(event),
+        };
+        let user = event.sender().and_then(Participant::user_id);
+        match (kind, user) {
+            (EventKind::Status, _) => {
+                // Counted by kind in `botkit_events_total`; never answered.
+                if let EventData::WhatsAppStatus(status) = event.data() {
+                    let status = &status.status;
+                    let codes: Vec<String> = status
+                        .errors
+                        .iter()
+                        .filter_map(|e| e.code.map(|c| c.to_string()))
+                        .collect();
+                    tracing::debug!(
+                        wamid = status.id.as_ref().map_or("-", MessageId::as_str),
+                        status = status.status.as_ref().map_or("-", |s| s.as_str()),
+                        errors = codes.join(","),
+                        "WhatsApp status: not answered"
+                    );
+                }
+                Ok(())
+            }
+            // A message from a click-to-WhatsApp ad or about a catalog product carries the
+            // person's text: answered as a text.
+            (
+                EventKind::Text
+                | EventKind::QuickReply
+                | EventKind::AdReferral
+                | EventKind::ProductReferral,
+                Some(user),
+            ) => match event.text() {
+                Some(text) => {
+                    self.text(via, phone_number_id, user, text, event_time(event), stale)
+                        .await
+                }
+                None => Ok(()),
+            },
+            (EventKind::Media, Some(user)) => {
+                self.simple(
+                    via,
+                    phone_number_id,
+                    user,
+                    "[media]",
+                    MEDIA_REPLY,
+                    event_time(event),
+                    stale,
+                    "media",
+                )
+                .await
+            }
+            (EventKind::Order, Some(user)) => {
+                // Recorded and marked read; a human handles the cart.
+                tracing::info!("WhatsApp order received: recorded, not answered");
+                let key = ConversationKey::new(phone_number_id.clone(), user.clone());
+                let note = format!("[order] {}", event.text().unwrap_or_default());
+                self.inner
+                    .store
+                    .append(&key, &[HistoryMessage::user(note, event_time(event))])
+                    .await?;
+                if !stale {
+                    self.mark_read(via, phone_number_id, false).await;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// On WhatsApp, marks the inbound message read, with the typing indicator when a reply
+    /// follows; nothing on Instagram and Messenger. A failure is logged and counted, and
+    /// the reply still goes out.
+    async fn mark_read(&self, via: Via<'_>, account: &AccountId, typing: bool) {
+        let Via::WhatsApp {
+            wamid: Some(wamid), ..
+        } = via
+        else {
+            return;
+        };
+        if let Err(error) = self.inner.replier.mark_read(account, wamid, typing).await {
+            self.inner.metrics.record_error("mark_read");
+            tracing::warn!(%error, "marking the WhatsApp message read failed");
+        }
+    }
+
+    #[allow(clippy::too_many_arguments, reason = "internal helper")]
     async fn text(
         &self,
+        via: Via<'_>,
         account: &AccountId,
         user: &UserId,
         text: &str,
@@ -160,8 +281,15 @@ impl Bot {
             tracing::info!("event older than MAX_EVENT_AGE_SECS: recorded, not answered");
             return Ok(());
         }
+        if !window_open(at) {
+            tracing::info!(
+                "the 24 h messaging window of this message has closed: recorded, not answered"
+            );
+            return Ok(());
+        }
         if conversation.is_handoff() {
             tracing::debug!("conversation in handoff: no auto-reply");
+            self.mark_read(via, account, false).await;
             return Ok(());
         }
         match self
@@ -173,23 +301,33 @@ impl Bot {
             Some((id, Action::Handoff { text: reply })) => {
                 let id = id.to_owned();
                 let reply = reply.clone();
-                self.escalate(&key, &id, text, &reply).await
+                self.mark_read(via, account, true).await;
+                self.escalate(via, &key, &id, text, &reply).await
             }
             Some((_, action)) => {
                 let reply = action.text().to_owned();
-                self.send(&key, &reply, "rule").await
+                self.mark_read(via, account, true).await;
+                self.send(via, &key, &reply, "rule").await
             }
             None => {
-                if let Err(error) = self.inner.replier.typing(account, user).await {
-                    tracing::warn!(%error, "typing indicator failed");
+                match via {
+                    Via::Graph => {
+                        if let Err(error) = self.inner.replier.typing(account, user).await {
+                            tracing::warn!(%error, "typing indicator failed");
+                        }
+                    }
+                    // WhatsApp's typing indicator comes with marking the message read.
+                    Via::WhatsApp { .. } => self.mark_read(via, account, true).await,
                 }
                 let outcome = self.inner.gpt.reply(&conversation.history).await;
                 match outcome {
-                    AiOutcome::Handoff => self.escalate(&key, "gpt", text, HANDOFF_REPLY).await,
+                    AiOutcome::Handoff => {
+                        self.escalate(via, &key, "gpt", text, HANDOFF_REPLY).await
+                    }
                     other => match other.text() {
                         Some(reply) => {
                             let reply = reply.to_owned();
-                            self.send(&key, &reply, &format!("gpt_{}", other.label()))
+                            self.send(via, &key, &reply, &format!("gpt_{}", other.label()))
                                 .await
                         }
                         None => Ok(()),
@@ -202,6 +340,7 @@ impl Bot {
     #[allow(clippy::too_many_arguments, reason = "internal helper")]
     async fn simple(
         &self,
+        via: Via<'_>,
         account: &AccountId,
         user: &UserId,
         note: &str,
@@ -216,10 +355,15 @@ impl Bot {
             .store
             .append(&key, &[HistoryMessage::user(note, at)])
             .await?;
-        if stale || conversation.is_handoff() {
+        if stale || !window_open(at) {
             return Ok(());
         }
-        self.send(&key, reply, source).await
+        if conversation.is_handoff() {
+            self.mark_read(via, account, false).await;
+            return Ok(());
+        }
+        self.mark_read(via, account, true).await;
+        self.send(via, &key, reply, source).await
     }
 
     async fn comment(
@@ -357,13 +501,14 @@ impl Bot {
 
     async fn escalate(
         &self,
+        via: Via<'_>,
         key: &ConversationKey,
         reason: &str,
         last_message: &str,
         reply: &str,
     ) -> Result<(), BotError> {
         let changed = self.inner.store.set_handoff(key, reason).await?;
-        self.send(key, reply, "handoff").await?;
+        self.send(via, key, reply, "handoff").await?;
         if changed {
             let escalation = Escalation::new(key.account().clone(), key.user().clone(), reason)
                 .with_last_message(last_message);
@@ -375,12 +520,22 @@ impl Bot {
         Ok(())
     }
 
-    async fn send(&self, key: &ConversationKey, text: &str, source: &str) -> Result<(), BotError> {
-        let mid = self
-            .inner
-            .replier
-            .text(key.account(), key.user(), text)
-            .await?;
+    async fn send(
+        &self,
+        via: Via<'_>,
+        key: &ConversationKey,
+        text: &str,
+        source: &str,
+    ) -> Result<(), BotError> {
+        let replier = &self.inner.replier;
+        let mid = match via {
+            Via::Graph => replier.text(key.account(), key.user(), text).await?,
+            Via::WhatsApp { at, .. } => {
+                replier
+                    .whatsapp_text(key.account(), key.user(), text, MessagingWindow::new(at))
+                    .await?
+            }
+        };
         self.record_reply(source);
         if let Some(mid) = mid {
             self.remember_sent(mid);
@@ -483,6 +638,12 @@ fn story_mention_ref(event: &Event) -> (Option<String>, Option<String>) {
         }
         _ => (None, None),
     }
+}
+
+/// Whether a reply to a message the person sent `at` is inside the 24 h window (a free-form
+/// message outside it is refused by Meta: on WhatsApp, only a template may be sent).
+fn window_open(at: SystemTime) -> bool {
+    MessagingWindow::new(at).is_open(SystemTime::now())
 }
 
 fn event_time(event: &Event) -> SystemTime {

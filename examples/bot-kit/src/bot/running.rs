@@ -10,6 +10,7 @@ use meta_webhooks::sink::{Batch, Handler, MemorySink, Retry, Sink, SinkError};
 
 use super::{Bot, BotError, BotErrorKind};
 use crate::state::Backend;
+use crate::tokens::{TokenKeeper, TokenStore};
 
 impl Bot {
     /// Starts what this process' role (`BOT_ROLE`) and backend ask for and returns the
@@ -67,6 +68,21 @@ impl Bot {
                 (sink, workers, Some(streams))
             }
         };
+        // The process that sends replies keeps the tokens alive; the refreshed tokens it
+        // finds in Redis are in use before the first reply.
+        let keeper = if inner.role.works() {
+            self.token_keeper(meta_webhooks::client::SystemClock)
+                .await?
+        } else {
+            None
+        };
+        let tokens = match keeper {
+            Some(keeper) => {
+                keeper.restore().await;
+                Some(tokio::spawn(keeper.run()))
+            }
+            None => None,
+        };
         Ok(Running {
             sink: BotSink {
                 inner: Arc::new(sink),
@@ -75,7 +91,41 @@ impl Bot {
             workers,
             streams,
             shutdown_timeout: inner.shutdown_timeout,
+            tokens,
         })
+    }
+
+    /// The [`TokenKeeper`] of this bot's accounts, reading `clock`: `None` in dry-run mode.
+    /// [`Bot::start`] runs one with the system clock; tests drive one by hand.
+    ///
+    /// # Errors
+    ///
+    /// [`BotError`] ([`BotErrorKind::Store`]) when Redis (`REDIS_URL`) cannot be reached.
+    pub async fn token_keeper(
+        &self,
+        clock: impl meta_webhooks::client::Clock,
+    ) -> Result<Option<TokenKeeper>, BotError> {
+        let inner = &self.inner;
+        let Some((client, accounts, tokens)) = inner.replier.live_accounts() else {
+            return Ok(None);
+        };
+        let store = match &inner.backend {
+            Backend::Memory => None,
+            Backend::Redis(url) => Some(
+                TokenStore::connect(url)
+                    .await
+                    .map_err(|e| BotError::new(BotErrorKind::Store, e.to_string()))?,
+            ),
+        };
+        Ok(Some(TokenKeeper::new(
+            client.clone(),
+            tokens.clone(),
+            accounts.clone(),
+            inner.token_app.clone(),
+            store,
+            &inner.metrics,
+            clock,
+        )))
     }
 }
 
@@ -117,6 +167,8 @@ pub struct Running {
     workers: Option<StreamWorkers>,
     streams: Option<Streams>,
     shutdown_timeout: Duration,
+    /// The [`TokenKeeper`] task, stopped at shutdown.
+    tokens: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -141,6 +193,9 @@ impl Running {
     /// that ran out (unfinished stream entries are then reclaimed by another worker; the
     /// in-memory queue's are lost).
     pub async fn shutdown(self) -> bool {
+        if let Some(tokens) = &self.tokens {
+            tokens.abort();
+        }
         let timeout = self.shutdown_timeout;
         let started = Instant::now();
         let mut clean = true;

@@ -1,5 +1,6 @@
 //! The accounts a bot serves (`IG_BUSINESS_ID` + `IG_PAGE_TOKEN`, and the `ACCOUNTS_FILE`
-//! format) and how replies leave: [`Sending`].
+//! format) and how replies leave: [`Sending`]; the WhatsApp business phone number
+//! (`WA_PHONE_NUMBER_ID` + `WA_TOKEN`): [`WhatsAppNumber`].
 
 use std::collections::BTreeMap;
 
@@ -243,4 +244,75 @@ pub(super) fn sending(env: &Env) -> Result<Sending, ConfigError> {
     } else {
         Sending::Live(accounts)
     })
+}
+
+/// The WhatsApp business phone number a bot answers from: `WA_PHONE_NUMBER_ID` with its
+/// access token `WA_TOKEN` (a system user's token with `whatsapp_business_messaging`).
+///
+/// The phone number id is the WhatsApp events' account (`metadata.phone_number_id`) and
+/// the node replies are sent from (`POST /{phone-number-id}/messages`). Its `Debug`
+/// output redacts the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhatsAppNumber {
+    phone_number_id: AccountId,
+    token: AccessToken,
+}
+
+impl WhatsAppNumber {
+    /// A number with its token.
+    pub fn new(phone_number_id: AccountId, token: AccessToken) -> Self {
+        Self {
+            phone_number_id,
+            token,
+        }
+    }
+
+    /// The phone number id (`WA_PHONE_NUMBER_ID`).
+    pub fn phone_number_id(&self) -> &AccountId {
+        &self.phone_number_id
+    }
+
+    /// The access token (`WA_TOKEN`).
+    pub fn token(&self) -> &AccessToken {
+        &self.token
+    }
+}
+
+/// `WA_PHONE_NUMBER_ID` + `WA_TOKEN`: both or neither (`None`: WhatsApp replies are
+/// printed, as in dry-run mode).
+pub(super) fn whatsapp(env: &Env) -> Result<Option<WhatsAppNumber>, ConfigError> {
+    match (env.get(vars::WA_TOKEN)?, env.get(vars::WA_PHONE_NUMBER_ID)?) {
+        (Some(token), Some(id)) => {
+            if !is_account_id(id) {
+                return Err(ConfigError::invalid(
+                    vars::WA_PHONE_NUMBER_ID,
+                    "expected the numeric phone number id from the WhatsApp API setup page \
+                     (digits only; not the phone number itself)"
+                        .to_owned(),
+                ));
+            }
+            if !is_header_safe(token) {
+                return Err(ConfigError::invalid(
+                    vars::WA_TOKEN,
+                    "contains whitespace or non-ASCII characters (copy the token again)".to_owned(),
+                ));
+            }
+            let token = AccessToken::new(token).map_err(|_| ConfigError::empty(vars::WA_TOKEN))?;
+            Ok(Some(WhatsAppNumber::new(AccountId::new(id), token)))
+        }
+        (Some(_), None) => Err(ConfigError::new(
+            vars::WA_PHONE_NUMBER_ID,
+            ConfigErrorKind::Missing,
+            "required when WA_TOKEN is set (the phone number id the WhatsApp replies are sent \
+             from)"
+                .to_owned(),
+        )),
+        (None, Some(_)) => Err(ConfigError::new(
+            vars::WA_TOKEN,
+            ConfigErrorKind::Missing,
+            "required when WA_PHONE_NUMBER_ID is set (unset both for WhatsApp dry-run mode)"
+                .to_owned(),
+        )),
+        (None, None) => Ok(None),
+    }
 }

@@ -72,8 +72,8 @@ impl ConfigError {
         Self::new(
             variable,
             ConfigErrorKind::Missing,
-            "required when IG_PAGE_TOKEN or ACCOUNTS_FILE is set (a generated dev value \
-             cannot work with Meta)"
+            "required when IG_PAGE_TOKEN, ACCOUNTS_FILE or WA_TOKEN is set (a generated \
+             dev value cannot work with Meta)"
                 .to_owned(),
         )
     }

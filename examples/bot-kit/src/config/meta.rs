@@ -1,5 +1,6 @@
-//! What ties the bot to Meta: the app secret and verify token (or generated dev values),
-//! the app id, and the Graph API base and timeout.
+//! What ties the bot to Meta: the app secrets (Instagram/Messenger and, when it is
+//! another app, WhatsApp) and verify token (or generated dev values), the app id, and the
+//! Graph API base and timeout.
 
 use std::time::Duration;
 
@@ -11,6 +12,9 @@ use super::{ConfigError, vars};
 
 /// Default `GRAPH_API_BASE` (Page tokens, Instagram Messaging via the Messenger Platform).
 pub const DEFAULT_GRAPH_API_BASE: &str = "https://graph.facebook.com";
+
+/// The host of the Instagram Login Graph API, which has no WhatsApp API.
+pub(super) const INSTAGRAM_GRAPH_HOST: &str = "graph.instagram.com";
 
 /// Default `GRAPH_TIMEOUT_SECS`: the Send API client's own default.
 pub const DEFAULT_GRAPH_TIMEOUT: Duration = meta_webhooks::client::DEFAULT_TIMEOUT;
@@ -24,23 +28,55 @@ pub struct Generated {
     pub verify_token: bool,
 }
 
-/// `IG_APP_SECRET` and `IG_VERIFY_TOKEN`, generated when unset unless `live`.
-pub(super) fn secrets(
-    env: &Env,
-    live: bool,
-) -> Result<(AppSecret, VerifyToken, Generated), ConfigError> {
+/// The secrets that tie the bot to Meta's webhooks.
+pub(super) struct Secrets {
+    /// `IG_APP_SECRET`, generated, or (WhatsApp only) `WA_APP_SECRET`.
+    pub(super) app_secret: AppSecret,
+    /// `WA_APP_SECRET` when it is a second secret (set, and not the same as the first).
+    pub(super) wa_app_secret: Option<AppSecret>,
+    /// `IG_VERIFY_TOKEN` or generated.
+    pub(super) verify_token: VerifyToken,
+    /// Which were generated.
+    pub(super) generated: Generated,
+}
+
+/// An app secret variable's value: printable ASCII without spaces.
+fn app_secret_var(env: &Env, name: &str) -> Result<Option<AppSecret>, ConfigError> {
+    let Some(v) = env.get(name)? else {
+        return Ok(None);
+    };
+    if !is_header_safe(v) {
+        return Err(ConfigError::invalid(
+            name,
+            "contains whitespace or non-ASCII characters (copy the app secret again)".to_owned(),
+        ));
+    }
+    AppSecret::new(v)
+        .map(Some)
+        .map_err(|_| ConfigError::empty(name))
+}
+
+/// `IG_APP_SECRET`, `WA_APP_SECRET` and `IG_VERIFY_TOKEN`; the first and the last are
+/// generated when unset unless `live`. A bot sending live only on WhatsApp
+/// (`whatsapp_only`) may have `WA_APP_SECRET` alone.
+pub(super) fn secrets(env: &Env, live: bool, whatsapp_only: bool) -> Result<Secrets, ConfigError> {
     let mut generated = Generated::default();
-    let app_secret = match env.get(vars::IG_APP_SECRET)? {
-        Some(v) => {
-            if !is_header_safe(v) {
-                return Err(ConfigError::invalid(
-                    vars::IG_APP_SECRET,
-                    "contains whitespace or non-ASCII characters (copy the app secret again)"
-                        .to_owned(),
-                ));
+    let mut wa_app_secret = app_secret_var(env, vars::WA_APP_SECRET)?;
+    let app_secret = match app_secret_var(env, vars::IG_APP_SECRET)? {
+        Some(secret) => {
+            // One app with both products: one secret, one key.
+            if wa_app_secret
+                .as_ref()
+                .is_some_and(|wa| wa.expose() == secret.expose())
+            {
+                wa_app_secret = None;
             }
-            AppSecret::new(v).map_err(|_| ConfigError::empty(vars::IG_APP_SECRET))?
+            secret
         }
+        None if live && whatsapp_only && wa_app_secret.is_some() => match wa_app_secret.take() {
+            Some(secret) => secret,
+            None => return Err(ConfigError::live_requires(vars::IG_APP_SECRET)),
+        },
         None if live => return Err(ConfigError::live_requires(vars::IG_APP_SECRET)),
         None => {
             generated.app_secret = true;
@@ -65,7 +101,12 @@ pub(super) fn secrets(
                 .map_err(|_| ConfigError::empty(vars::IG_VERIFY_TOKEN))?
         }
     };
-    Ok((app_secret, verify_token, generated))
+    Ok(Secrets {
+        app_secret,
+        wa_app_secret,
+        verify_token,
+        generated,
+    })
 }
 
 /// `IG_APP_ID`.

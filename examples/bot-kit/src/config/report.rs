@@ -37,7 +37,7 @@ impl Config {
     /// In dev mode (the app secret was generated), writes the secret to
     /// [`dev_secret_path`] — readable by its owner only — so `cargo run -p simulate` can
     /// sign deliveries without `--secret`. Returns the path written, or `None` when
-    /// `IG_APP_SECRET` is configured (a real secret is never written anywhere).
+    /// an app secret is configured (a real secret is never written anywhere).
     ///
     /// # Errors
     ///
@@ -100,6 +100,23 @@ impl Config {
                     ids.join(", ")
                 ));
             }
+        }
+        match &self.whatsapp {
+            None => lines.push(
+                "WA_TOKEN not set: WhatsApp replies are printed, not sent (dry-run)".to_owned(),
+            ),
+            Some(number) => lines.push(format!(
+                "WhatsApp: sending live via {} from phone number id {}",
+                redact_url(self.whatsapp_graph_base().as_str()).trim_end_matches('/'),
+                number.phone_number_id()
+            )),
+        }
+        if self.wa_app_secret.is_some() {
+            lines.push(
+                "WA_APP_SECRET set: deliveries signed with it or with the first app secret are \
+                 accepted"
+                    .to_owned(),
+            );
         }
         match &self.state {
             Backend::Memory => {

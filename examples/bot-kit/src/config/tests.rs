@@ -334,3 +334,209 @@ fn admin_addr_is_an_address_and_port_apart_from_the_public_one() {
         assert!(error.starts_with(want), "{error}");
     }
 }
+
+#[test]
+fn whatsapp_number_and_second_app_secret() {
+    let c = Config::from_vars([
+        ("IG_APP_SECRET", "ig-app-secret-0123"),
+        ("IG_VERIFY_TOKEN", "verify"),
+        ("IG_PAGE_TOKEN", "EAAGtoken123"),
+        ("IG_BUSINESS_ID", "17841400000000001"),
+        ("WA_PHONE_NUMBER_ID", "106540352242922"),
+        ("WA_TOKEN", "EAAWAtoken456"),
+        ("WA_APP_SECRET", "wa-app-secret-4567"),
+    ])
+    .unwrap();
+    let number = c.whatsapp.as_ref().unwrap();
+    assert_eq!(number.phone_number_id().as_str(), "106540352242922");
+    assert_eq!(number.token().expose(), "EAAWAtoken456");
+    assert_eq!(c.app_secret.expose(), "ig-app-secret-0123");
+    assert_eq!(
+        c.wa_app_secret.as_ref().unwrap().expose(),
+        "wa-app-secret-4567"
+    );
+    assert_eq!(c.verifier().secret_count(), 2);
+    assert!(!c.sending.is_dry_run());
+    let report = c.startup_report().join("\n");
+    assert!(
+        report.contains(
+            "WhatsApp: sending live via https://graph.facebook.com from phone number id \
+             106540352242922"
+        ),
+        "{report}"
+    );
+    assert!(report.contains("WA_APP_SECRET set"), "{report}");
+
+    // The same secret twice is one key.
+    let same = Config::from_vars([
+        ("IG_APP_SECRET", "one-app-secret"),
+        ("WA_APP_SECRET", "one-app-secret"),
+    ])
+    .unwrap();
+    assert!(same.wa_app_secret.is_none());
+    assert_eq!(same.verifier().secret_count(), 1);
+
+    // Without WhatsApp variables: WhatsApp runs dry, one secret.
+    let dry = Config::from_vars(Vec::<(String, String)>::new()).unwrap();
+    assert!(dry.whatsapp.is_none() && dry.wa_app_secret.is_none());
+    assert_eq!(dry.verifier().secret_count(), 1);
+    let report = dry.startup_report().join("\n");
+    assert!(
+        report.contains("WA_TOKEN not set: WhatsApp replies are printed"),
+        "{report}"
+    );
+    // A WhatsApp app secret in dry-run mode sits beside the generated one.
+    let dev = Config::from_vars([("WA_APP_SECRET", "wa-app-secret-4567")]).unwrap();
+    assert!(dev.generated.app_secret);
+    assert_eq!(dev.verifier().secret_count(), 2);
+}
+
+#[test]
+fn whatsapp_only_live_bot_needs_a_secret_and_the_verify_token() {
+    let wa = [
+        ("WA_PHONE_NUMBER_ID", "106540352242922"),
+        ("WA_TOKEN", "EAAWAtoken456"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        Config::from_vars(wa.iter().chain(extra).copied().collect::<Vec<_>>())
+    };
+    // Live on WhatsApp only: Instagram stays dry, nothing is generated.
+    let c = with(&[
+        ("WA_APP_SECRET", "wa-app-secret-4567"),
+        ("IG_VERIFY_TOKEN", "verify"),
+    ])
+    .unwrap();
+    assert!(c.sending.is_dry_run());
+    assert!(c.whatsapp.is_some());
+    assert_eq!(c.generated, Generated::default());
+    assert_eq!(c.app_secret.expose(), "wa-app-secret-4567");
+    assert!(c.wa_app_secret.is_none());
+    assert_eq!(c.verifier().secret_count(), 1);
+    assert_eq!(c.publish_dev_secret().unwrap(), None);
+    // Or with IG_APP_SECRET, when one app has the WhatsApp product.
+    let c = with(&[("IG_APP_SECRET", "one-app"), ("IG_VERIFY_TOKEN", "verify")]).unwrap();
+    assert_eq!(c.app_secret.expose(), "one-app");
+
+    let e = with(&[("IG_VERIFY_TOKEN", "verify")]).unwrap_err();
+    assert_eq!(e.variable(), "IG_APP_SECRET");
+    assert_eq!(e.kind(), ConfigErrorKind::Missing);
+    assert!(e.to_string().contains("WA_TOKEN"), "{e}");
+    let e = with(&[("WA_APP_SECRET", "wa-app-secret-4567")]).unwrap_err();
+    assert_eq!(e.variable(), "IG_VERIFY_TOKEN");
+
+    // Live on Instagram: WA_APP_SECRET does not stand in for IG_APP_SECRET.
+    let e = Config::from_vars([
+        ("IG_PAGE_TOKEN", "EAAG"),
+        ("IG_BUSINESS_ID", "1784"),
+        ("WA_APP_SECRET", "wa-app-secret-4567"),
+        ("IG_VERIFY_TOKEN", "verify"),
+    ])
+    .unwrap_err();
+    assert_eq!(e.variable(), "IG_APP_SECRET");
+}
+
+#[test]
+fn bad_whatsapp_values_name_their_variable_and_never_echo_a_secret() {
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, ConfigErrorKind);
+    let cases: &[Case<'_>] = &[
+        (
+            &[("WA_TOKEN", "EAAWAtoken456")],
+            "WA_PHONE_NUMBER_ID",
+            ConfigErrorKind::Missing,
+        ),
+        (
+            &[("WA_PHONE_NUMBER_ID", "106540352242922")],
+            "WA_TOKEN",
+            ConfigErrorKind::Missing,
+        ),
+        (
+            &[
+                ("WA_PHONE_NUMBER_ID", "+1 555 0100"),
+                ("WA_TOKEN", "EAAWAtoken456"),
+            ],
+            "WA_PHONE_NUMBER_ID",
+            ConfigErrorKind::Invalid,
+        ),
+        (
+            &[
+                ("WA_PHONE_NUMBER_ID", "106540352242922"),
+                ("WA_TOKEN", "EAAWA token456\n"),
+            ],
+            "WA_TOKEN",
+            ConfigErrorKind::Invalid,
+        ),
+        (
+            &[("WA_PHONE_NUMBER_ID", "106540352242922"), ("WA_TOKEN", "")],
+            "WA_TOKEN",
+            ConfigErrorKind::Empty,
+        ),
+        (
+            &[("WA_APP_SECRET", "wa secret 4567")],
+            "WA_APP_SECRET",
+            ConfigErrorKind::Invalid,
+        ),
+        (
+            &[("WA_APP_SECRET", "")],
+            "WA_APP_SECRET",
+            ConfigErrorKind::Empty,
+        ),
+    ];
+    for (pairs, variable, kind) in cases {
+        let e = err(pairs);
+        assert_eq!(e.variable(), *variable, "{pairs:?} → {e}");
+        assert_eq!(e.kind(), *kind, "{pairs:?} → {e}");
+        let line = e.to_string();
+        assert!(line.starts_with(&format!("{variable}: ")), "{line}");
+        assert!(!line.contains('\n'), "{line:?}");
+        for (name, value) in pairs.iter() {
+            if name.contains("TOKEN") || name.contains("SECRET") {
+                assert!(
+                    value.trim().is_empty() || !line.contains(value.trim()),
+                    "{line} echoes {name}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn whatsapp_secrets_never_show() {
+    let c = Config::from_vars([
+        ("IG_APP_SECRET", "hidden-app-123"),
+        ("IG_VERIFY_TOKEN", "hidden-verify"),
+        ("WA_PHONE_NUMBER_ID", "106540352242922"),
+        ("WA_TOKEN", "hidden-wa-token"),
+        ("WA_APP_SECRET", "hidden-wa-app"),
+    ])
+    .unwrap();
+    let shown = format!("{c:?}\n{}", c.startup_report().join("\n"));
+    assert!(!shown.contains("hidden"), "{shown}");
+    assert!(shown.contains("106540352242922"), "{shown}");
+}
+
+#[test]
+fn whatsapp_calls_leave_instagrams_host_for_facebooks() {
+    let c = Config::from_vars([
+        ("IG_APP_SECRET", "ig-app-secret-0123"),
+        ("IG_VERIFY_TOKEN", "verify"),
+        ("IG_PAGE_TOKEN", "IGQWtoken123"),
+        ("IG_BUSINESS_ID", "17841400000000001"),
+        ("GRAPH_API_BASE", "https://graph.instagram.com"),
+        ("WA_PHONE_NUMBER_ID", "106540352242922"),
+        ("WA_TOKEN", "EAAWAtoken456"),
+    ])
+    .unwrap();
+    assert_eq!(
+        c.whatsapp_graph_base().as_str(),
+        "https://graph.facebook.com/"
+    );
+    let report = c.startup_report().join("\n");
+    assert!(
+        report.contains("sending live via https://graph.instagram.com for 1 account(s)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("WhatsApp: sending live via https://graph.facebook.com from"),
+        "{report}"
+    );
+}

@@ -10,6 +10,12 @@ pub const IG_PAGE_TOKEN: &str = "IG_PAGE_TOKEN";
 pub const IG_BUSINESS_ID: &str = "IG_BUSINESS_ID";
 /// This bot's Meta app id.
 pub const IG_APP_ID: &str = "IG_APP_ID";
+/// WhatsApp business phone number id.
+pub const WA_PHONE_NUMBER_ID: &str = "WA_PHONE_NUMBER_ID";
+/// Access token of `WA_PHONE_NUMBER_ID`.
+pub const WA_TOKEN: &str = "WA_TOKEN";
+/// App secret of the app with the WhatsApp product, when it differs from `IG_APP_SECRET`.
+pub const WA_APP_SECRET: &str = "WA_APP_SECRET";
 /// Accounts file.
 pub const ACCOUNTS_FILE: &str = "ACCOUNTS_FILE";
 /// Graph API scheme and host.
@@ -62,12 +68,15 @@ pub const STREAM_MAX_DELIVERIES: &str = "STREAM_MAX_DELIVERIES";
 pub const SHUTDOWN_TIMEOUT_SECS: &str = "SHUTDOWN_TIMEOUT_SECS";
 
 /// Every variable the configuration reads.
-pub const ALL: [&str; 30] = [
+pub const ALL: [&str; 33] = [
     IG_APP_SECRET,
     IG_VERIFY_TOKEN,
     IG_PAGE_TOKEN,
     IG_BUSINESS_ID,
     IG_APP_ID,
+    WA_PHONE_NUMBER_ID,
+    WA_TOKEN,
+    WA_APP_SECRET,
     ACCOUNTS_FILE,
     GRAPH_API_BASE,
     GRAPH_TIMEOUT_SECS,

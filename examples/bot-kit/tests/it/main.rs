@@ -13,3 +13,5 @@ mod config_files;
 mod notify;
 mod redis_store;
 mod stream;
+mod tokens;
+mod whatsapp;
