@@ -176,16 +176,17 @@ struct Fast {
     recipient: Option<IgnoredAny>,
     #[serde(default, deserialize_with = "lenient::string")]
     messaging_product: Option<String>,
-    #[serde(default, deserialize_with = "lenient::object")]
+    // Strict shapes: anything unexpected takes the careful reading.
+    #[serde(default)]
     metadata: Option<Metadata>,
-    #[serde(default, deserialize_with = "lenient::objects")]
-    contacts: Vec<Contact>,
+    #[serde(default)]
+    contacts: Option<Vec<Contact>>,
     #[serde(default)]
     messages: Option<Vec<WaMessage>>,
     #[serde(default)]
     statuses: Option<Vec<Status>>,
-    #[serde(default, deserialize_with = "lenient::objects")]
-    errors: Vec<WaError>,
+    #[serde(default)]
+    errors: Option<Vec<WaError>>,
 }
 
 impl Fast {
@@ -209,7 +210,7 @@ impl Fast {
         Some(WhatsAppValue {
             messaging_product: self.messaging_product,
             metadata: self.metadata,
-            contacts: self.contacts,
+            contacts: self.contacts.unwrap_or_default(),
             messages: messages
                 .into_iter()
                 .enumerate()
@@ -230,7 +231,7 @@ impl Fast {
                     })
                 })
                 .collect(),
-            errors: self.errors,
+            errors: self.errors.unwrap_or_default(),
         })
     }
 }
