@@ -80,6 +80,10 @@ pub struct Config {
     pub generated: Generated,
     /// `IG_APP_ID`: this bot's Meta app id, to recognize its own echoes by `app_id`.
     pub app_id: Option<String>,
+    /// `WA_APP_ID`: the app with the WhatsApp product, whose app token checks `WA_TOKEN`
+    /// with `debug_token` ([`crate::tokens`]); when unset, `IG_APP_ID` if `WA_APP_SECRET` is
+    /// unset (or the same as `IG_APP_SECRET`: one app), else `None`.
+    pub wa_app_id: Option<String>,
     /// Dry-run or live, with the accounts.
     pub sending: Sending,
     /// `WA_PHONE_NUMBER_ID` + `WA_TOKEN`: the WhatsApp number replies are sent from;
@@ -123,6 +127,7 @@ impl std::fmt::Debug for Config {
             .field("verify_token", &self.verify_token)
             .field("generated", &self.generated)
             .field("app_id", &self.app_id)
+            .field("wa_app_id", &self.wa_app_id)
             .field("sending", &self.sending)
             .field("whatsapp", &self.whatsapp)
             .field(
@@ -252,6 +257,7 @@ impl Config {
             generated,
         } = meta::secrets(&env, live, whatsapp_only)?;
         let app_id = meta::app_id(&env)?;
+        let wa_app_id = meta::wa_app_id(&env, app_id.as_deref())?;
         let (graph_api_base, graph_timeout) = meta::graph(&env)?;
         let ai = ai::ai(&env)?;
         let (state, conversation_ttl) = state::state(&env)?;
@@ -271,6 +277,7 @@ impl Config {
             verify_token,
             generated,
             app_id,
+            wa_app_id,
             sending,
             whatsapp,
             graph_api_base,

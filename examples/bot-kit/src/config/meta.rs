@@ -109,19 +109,32 @@ pub(super) fn secrets(env: &Env, live: bool, whatsapp_only: bool) -> Result<Secr
     })
 }
 
+/// An app id variable's value: digits.
+fn app_id_var(env: &Env, name: &str) -> Result<Option<String>, ConfigError> {
+    match env.get(name)? {
+        None => Ok(None),
+        Some(v) if is_account_id(v) => Ok(Some(v.to_owned())),
+        Some(v) => Err(ConfigError::invalid(
+            name,
+            format!("expected the app id's digits, got {v:?}"),
+        )),
+    }
+}
+
 /// `IG_APP_ID`.
 pub(super) fn app_id(env: &Env) -> Result<Option<String>, ConfigError> {
-    let app_id = match env.get(vars::IG_APP_ID)? {
-        None => None,
-        Some(v) if is_account_id(v) => Some(v.to_owned()),
-        Some(v) => {
-            return Err(ConfigError::invalid(
-                vars::IG_APP_ID,
-                format!("expected the app id's digits, got {v:?}"),
-            ));
-        }
-    };
-    Ok(app_id)
+    app_id_var(env, vars::IG_APP_ID)
+}
+
+/// `WA_APP_ID`, or `app_id` (`IG_APP_ID`) when the WhatsApp app's secret is
+/// `IG_APP_SECRET`: `WA_APP_SECRET` unset, or the same value.
+pub(super) fn wa_app_id(env: &Env, app_id: Option<&str>) -> Result<Option<String>, ConfigError> {
+    if let Some(id) = app_id_var(env, vars::WA_APP_ID)? {
+        return Ok(Some(id));
+    }
+    let wa_secret = env.get(vars::WA_APP_SECRET)?;
+    let same_app = wa_secret.is_none() || wa_secret == env.get(vars::IG_APP_SECRET)?;
+    Ok(app_id.filter(|_| same_app).map(str::to_owned))
 }
 
 /// `GRAPH_API_BASE` and `GRAPH_TIMEOUT_SECS`.

@@ -540,3 +540,37 @@ fn whatsapp_calls_leave_instagrams_host_for_facebooks() {
         "{report}"
     );
 }
+
+#[test]
+fn the_whatsapp_app_id_defaults_to_ig_app_id_only_when_one_app_has_both_products() {
+    let c = |pairs: &[(&str, &str)]| Config::from_vars(pairs.iter().copied()).unwrap();
+    // One app: no WA_APP_SECRET, or the same value as IG_APP_SECRET.
+    let one = c(&[("IG_APP_ID", "1234567890"), ("IG_APP_SECRET", "one-app")]);
+    assert_eq!(one.wa_app_id.as_deref(), Some("1234567890"));
+    let same = c(&[
+        ("IG_APP_ID", "1234567890"),
+        ("IG_APP_SECRET", "one-app"),
+        ("WA_APP_SECRET", "one-app"),
+    ]);
+    assert_eq!(same.wa_app_id.as_deref(), Some("1234567890"));
+    // Another app's secret: IG_APP_ID is not its id.
+    let two = c(&[
+        ("IG_APP_ID", "1234567890"),
+        ("IG_APP_SECRET", "instagram-app"),
+        ("WA_APP_SECRET", "whatsapp-app"),
+    ]);
+    assert_eq!(two.wa_app_id, None);
+    let named = c(&[
+        ("IG_APP_ID", "1234567890"),
+        ("IG_APP_SECRET", "instagram-app"),
+        ("WA_APP_SECRET", "whatsapp-app"),
+        ("WA_APP_ID", "9876543210"),
+    ]);
+    assert_eq!(named.wa_app_id.as_deref(), Some("9876543210"));
+    assert_eq!(c(&[]).wa_app_id, None);
+
+    let e = err(&[("WA_APP_ID", "98a")]);
+    assert_eq!(e.variable(), "WA_APP_ID");
+    assert_eq!(e.kind(), ConfigErrorKind::Invalid);
+    assert_eq!(err(&[("WA_APP_ID", "")]).variable(), "WA_APP_ID");
+}

@@ -16,6 +16,8 @@ pub const WA_PHONE_NUMBER_ID: &str = "WA_PHONE_NUMBER_ID";
 pub const WA_TOKEN: &str = "WA_TOKEN";
 /// App secret of the app with the WhatsApp product, when it differs from `IG_APP_SECRET`.
 pub const WA_APP_SECRET: &str = "WA_APP_SECRET";
+/// App id of the app with the WhatsApp product, for the `debug_token` check of `WA_TOKEN`.
+pub const WA_APP_ID: &str = "WA_APP_ID";
 /// Accounts file.
 pub const ACCOUNTS_FILE: &str = "ACCOUNTS_FILE";
 /// Graph API scheme and host.
@@ -68,7 +70,7 @@ pub const STREAM_MAX_DELIVERIES: &str = "STREAM_MAX_DELIVERIES";
 pub const SHUTDOWN_TIMEOUT_SECS: &str = "SHUTDOWN_TIMEOUT_SECS";
 
 /// Every variable the configuration reads.
-pub const ALL: [&str; 33] = [
+pub const ALL: [&str; 34] = [
     IG_APP_SECRET,
     IG_VERIFY_TOKEN,
     IG_PAGE_TOKEN,
@@ -77,6 +79,7 @@ pub const ALL: [&str; 33] = [
     WA_PHONE_NUMBER_ID,
     WA_TOKEN,
     WA_APP_SECRET,
+    WA_APP_ID,
     ACCOUNTS_FILE,
     GRAPH_API_BASE,
     GRAPH_TIMEOUT_SECS,
