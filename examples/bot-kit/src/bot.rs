@@ -121,6 +121,8 @@ struct Inner {
     shutdown_timeout: Duration,
     /// The app token for `debug_token` ([`crate::tokens::app_token`]).
     token_app: Option<meta_webhooks::client::AppToken>,
+    /// The WhatsApp app's token for `debug_token` ([`crate::tokens::whatsapp_app_token`]).
+    wa_token_app: Option<meta_webhooks::client::AppToken>,
 }
 
 tokio::task_local! {
@@ -181,6 +183,7 @@ impl Bot {
                 stream: config.stream.clone(),
                 shutdown_timeout: config.shutdown_timeout,
                 token_app: crate::tokens::app_token(config),
+                wa_token_app: crate::tokens::whatsapp_app_token(config),
             }),
         })
     }

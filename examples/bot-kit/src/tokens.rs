@@ -1,9 +1,10 @@
-//! Access token upkeep: each account's token expiry in the log and in `/metrics`, and the
-//! refresh of Instagram Login tokens before they expire.
+//! Access token upkeep: each account's token expiry (and the WhatsApp number's) in the log
+//! and in `/metrics`, and the refresh of Instagram Login tokens before they expire.
 //!
-//! A process that sends replies (`BOT_ROLE` `all` or `worker`, with a token configured)
-//! runs a [`TokenKeeper`] next to its workers ([`Bot::start`](crate::Bot::start)). It never
-//! logs a token, and no error it logs holds one.
+//! A process that sends replies (`BOT_ROLE` `all` or `worker`, with a token configured:
+//! `IG_PAGE_TOKEN`, `ACCOUNTS_FILE` or `WA_TOKEN`) runs a [`TokenKeeper`] next to its
+//! workers ([`Bot::start`](crate::Bot::start)). It never logs a token, and no error it logs
+//! holds one.
 //!
 //! # The daily check
 //!
@@ -29,6 +30,19 @@
 //!   because the token is expired or revoked (code 190) is logged at `error` with the
 //!   doctor's advice and tried again at the next daily check. A token whose known expiry
 //!   has passed is not sent to Meta: it needs replacing by hand.
+//!
+//! # The WhatsApp number
+//!
+//! The number of `WA_PHONE_NUMBER_ID` + `WA_TOKEN` is checked with the accounts, at start
+//! and daily, under its phone number id: its token is checked with `debug_token` using the
+//! WhatsApp app's token `{WA_APP_ID}|{WA_APP_SECRET}` ([`whatsapp_app_token`]; `WA_APP_ID`
+//! defaults to `IG_APP_ID` and `WA_APP_SECRET` to a real `IG_APP_SECRET` when one app has
+//! both products), then logged and shown as
+//! `botkit_token_expires_at_seconds{account="{phone-number-id}"}` as above (`0` for a
+//! system user token that never expires; an invalid one is logged at `error` with the
+//! doctor's advice). Without that app id the expiry is unknown and no request is made.
+//! **It is never refreshed**: Meta has no refresh call for WhatsApp tokens, so an expiring
+//! one is replaced by hand (a system user token that never expires avoids that).
 //!
 //! # Which token wins at a restart
 //!
@@ -67,7 +81,7 @@ pub use self::store::{
     REFRESH_LOCK_TTL, StoredToken, TOKEN_KEY_PREFIX, TokenStore, TokenStoreError,
     TokenStoreErrorKind,
 };
-use crate::config::{Accounts, Config};
+use crate::config::{Accounts, Config, WhatsAppNumber};
 use crate::metrics::Metrics;
 
 /// How often each account's token is checked (and the expiry logged).
@@ -98,6 +112,19 @@ pub fn app_token(config: &Config) -> Option<AppToken> {
         return None;
     }
     AppToken::new(app_id, &config.app_secret).ok()
+}
+
+/// The app token for `debug_token` of the WhatsApp number's token (`WA_TOKEN`): the
+/// WhatsApp app's id ([`Config::wa_app_id`]: `WA_APP_ID`, or `IG_APP_ID` when one app has
+/// both products) with its secret (`WA_APP_SECRET`, else a real `IG_APP_SECRET`).
+pub fn whatsapp_app_token(config: &Config) -> Option<AppToken> {
+    let app_id = config.wa_app_id.as_deref()?;
+    let secret = match &config.wa_app_secret {
+        Some(secret) => secret,
+        None if config.generated.app_secret => return None,
+        None => &config.app_secret,
+    };
+    AppToken::new(app_id, secret).ok()
 }
 
 /// The token each account sends with now: the configured one, or the newer one a refresh
@@ -179,6 +206,8 @@ pub struct TokenKeeper {
     live: LiveTokens,
     configured: Accounts,
     app_token: Option<AppToken>,
+    /// The WhatsApp number, checked with the WhatsApp app's token when given.
+    whatsapp: Option<(WhatsAppNumber, Option<AppToken>)>,
     store: Option<TokenStore>,
     metrics: Arc<TokenMetrics>,
     clock: Arc<dyn Clock>,
@@ -192,6 +221,7 @@ impl fmt::Debug for TokenKeeper {
         f.debug_struct("TokenKeeper")
             .field("live", &self.live)
             .field("app_token", &self.app_token)
+            .field("whatsapp", &self.whatsapp)
             .field("redis", &self.store.is_some())
             .finish_non_exhaustive()
     }
@@ -222,6 +252,7 @@ impl TokenKeeper {
             live,
             configured,
             app_token,
+            whatsapp: None,
             store,
             metrics: TokenMetrics::register(metrics),
             clock: Arc::new(clock),
@@ -230,12 +261,22 @@ impl TokenKeeper {
         }
     }
 
+    /// Checks the WhatsApp `number`'s token too, daily like the accounts' (see the
+    /// [module docs](self#the-whatsapp-number)): with `debug_token` and `app_token` (the
+    /// WhatsApp app's, [`whatsapp_app_token`]) when given. It is never refreshed.
+    #[must_use]
+    pub fn with_whatsapp(mut self, number: WhatsAppNumber, app_token: Option<AppToken>) -> Self {
+        self.whatsapp = Some((number, app_token));
+        self
+    }
+
     /// The tokens the replies use.
     pub fn live_tokens(&self) -> &LiveTokens {
         &self.live
     }
 
-    /// The known expiry of `account`'s token (`None` while unknown).
+    /// The known expiry of `account`'s token (`None` while unknown); for the WhatsApp
+    /// number, `account` is its phone number id.
     pub fn expiry(&self, account: &AccountId) -> Option<Expiry> {
         self.with_state(account, |s| s.expiry)
     }
@@ -261,6 +302,12 @@ impl TokenKeeper {
             let due = self.with_state(&account, |s| s.next_check.is_none_or(|at| at <= now));
             if due {
                 self.check(&account).await;
+            }
+        }
+        if let Some((number, app_token)) = &self.whatsapp {
+            let account = number.phone_number_id();
+            if self.with_state(account, |s| s.next_check.is_none_or(|at| at <= now)) {
+                self.check_whatsapp(number, app_token.as_ref()).await;
             }
         }
     }
@@ -364,6 +411,18 @@ impl TokenKeeper {
             }
         }
         self.with_state(account, |s| s.next_check = Some(next));
+    }
+
+    /// The WhatsApp number's check: expiry (with `debug_token`), log line, metric; never a
+    /// refresh (Meta has no refresh call for these tokens).
+    async fn check_whatsapp(&self, number: &WhatsAppNumber, app_token: Option<&AppToken>) {
+        let account = number.phone_number_id();
+        if let Some(app_token) = app_token {
+            self.debug(account, app_token, number.token()).await;
+        }
+        let now = self.clock.now();
+        self.report(account, self.expiry(account), now);
+        self.with_state(account, |s| s.next_check = Some(now + CHECK_INTERVAL));
     }
 
     /// `debug_token` for a Facebook Login token: records the expiry, logs an invalid token.

@@ -77,6 +77,12 @@ impl Replier {
         ))
     }
 
+    /// The client and the WhatsApp number, when WhatsApp replies are sent (for the
+    /// [`TokenKeeper`](crate::tokens::TokenKeeper)).
+    pub(crate) fn live_whatsapp(&self) -> Option<(&GraphClient, &WhatsAppNumber)> {
+        Some((self.whatsapp_client.as_ref()?, self.whatsapp.as_ref()?))
+    }
+
     /// `true` when Instagram and Messenger replies are printed, not sent.
     pub fn is_dry_run(&self) -> bool {
         self.accounts.is_none()

@@ -9,8 +9,9 @@ use meta_webhooks::redis::{StreamSink, StreamWorkers, Streams};
 use meta_webhooks::sink::{Batch, Handler, MemorySink, Retry, Sink, SinkError};
 
 use super::{Bot, BotError, BotErrorKind};
+use crate::config::Accounts;
 use crate::state::Backend;
-use crate::tokens::{TokenKeeper, TokenStore};
+use crate::tokens::{LiveTokens, TokenKeeper, TokenStore};
 
 impl Bot {
     /// Starts what this process' role (`BOT_ROLE`) and backend ask for and returns the
@@ -95,7 +96,8 @@ impl Bot {
         })
     }
 
-    /// The [`TokenKeeper`] of this bot's accounts, reading `clock`: `None` in dry-run mode.
+    /// The [`TokenKeeper`] of this bot's accounts and WhatsApp number, reading `clock`:
+    /// `None` when both channels run dry.
     /// [`Bot::start`] runs one with the system clock; tests drive one by hand.
     ///
     /// # Errors
@@ -106,8 +108,17 @@ impl Bot {
         clock: impl meta_webhooks::client::Clock,
     ) -> Result<Option<TokenKeeper>, BotError> {
         let inner = &self.inner;
-        let Some((client, accounts, tokens)) = inner.replier.live_accounts() else {
-            return Ok(None);
+        let whatsapp = inner.replier.live_whatsapp();
+        let (client, accounts, tokens) = match (inner.replier.live_accounts(), whatsapp) {
+            (Some((client, accounts, tokens)), _) => {
+                (client.clone(), accounts.clone(), tokens.clone())
+            }
+            // WhatsApp only: no account; `debug_token` goes to graph.facebook.com (or the
+            // mock) from either client.
+            (None, Some((client, _))) => {
+                (client.clone(), Accounts::default(), LiveTokens::default())
+            }
+            (None, None) => return Ok(None),
         };
         let store = match &inner.backend {
             Backend::Memory => None,
@@ -117,15 +128,19 @@ impl Bot {
                     .map_err(|e| BotError::new(BotErrorKind::Store, e.to_string()))?,
             ),
         };
-        Ok(Some(TokenKeeper::new(
-            client.clone(),
-            tokens.clone(),
-            accounts.clone(),
+        let keeper = TokenKeeper::new(
+            client,
+            tokens,
+            accounts,
             inner.token_app.clone(),
             store,
             &inner.metrics,
             clock,
-        )))
+        );
+        Ok(Some(match whatsapp {
+            Some((_, number)) => keeper.with_whatsapp(number.clone(), inner.wa_token_app.clone()),
+            None => keeper,
+        }))
     }
 }
 

@@ -15,3 +15,4 @@ mod redis_store;
 mod stream;
 mod tokens;
 mod whatsapp;
+mod whatsapp_token;
