@@ -126,6 +126,18 @@ async fn upload_is_multipart_with_product_type_and_file() {
 }
 
 #[tokio::test]
+async fn an_upload_answered_without_an_id_is_a_decode_error() {
+    let server = MockServer::start().await;
+    answer(&server, ok_json(json!({"success": true}))).await;
+    let client = builder(&server).build().unwrap();
+    let upload = WaUpload::new(JPEG.to_vec(), "image/jpeg", "photo.jpg").unwrap();
+    let err = whatsapp(&client).upload_media(&upload).await.unwrap_err();
+    assert_eq!(err.kind(), GraphErrorKind::Decode);
+    assert!(err.to_string().contains("no media id"), "{err}");
+    assert!(!err.to_string().contains(TOKEN), "{err}");
+}
+
+#[tokio::test]
 async fn upload_is_retried_whole_after_a_throughput_error() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
