@@ -153,9 +153,25 @@ pub struct CommentMedia {
 }
 
 #[derive(Deserialize)]
-struct Created {
-    #[serde(default)]
-    id: Option<CommentId>,
+struct Created<T> {
+    #[serde(default = "Option::default")]
+    id: Option<T>,
+}
+
+/// Reads Meta's `{"id": …}` answer to a create call; `missing` names the id in the error
+/// when a 2xx answer has none.
+pub(crate) fn decode_created_id<T: DeserializeOwned>(
+    status: StatusCode,
+    body: &Bytes,
+    missing: &'static str,
+) -> Result<T, GraphError> {
+    let created: Created<T> = decode(status, body, "a JSON object")?;
+    created.id.ok_or_else(|| {
+        GraphError::Decode(DecodeFailure {
+            status,
+            reason: missing.into(),
+        })
+    })
 }
 
 pub(super) fn lenient_u64<'de, D: Deserializer<'de>>(
@@ -425,13 +441,7 @@ impl Account {
             write: true,
         };
         let (status, body) = self.run(request).await?;
-        let created: Created = decode(status, &body, "a JSON object")?;
-        created.id.ok_or_else(|| {
-            GraphError::Decode(DecodeFailure {
-                status,
-                reason: "no id in the answer".into(),
-            })
-        })
+        decode_created_id(status, &body, "no id in the answer")
     }
 
     /// Reads a person's profile (`GET /{IGSID}?fields=` [`USER_PROFILE_FIELDS`]). Needs the

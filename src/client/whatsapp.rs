@@ -98,7 +98,7 @@ use crate::payload::{AccountId, MediaId, MessageId, UserId};
 use crate::secret::AccessToken;
 
 use super::GraphClient;
-use super::account::{decode, json_body, node};
+use super::account::{decode, decode_created_id, json_body, node};
 use super::call::{Body, Multipart, Request};
 use super::config::INSTAGRAM_GRAPH_URL;
 use super::error::{DecodeFailure, GraphError, GraphErrorKind, MessageError};
@@ -178,10 +178,17 @@ struct Success {
     success: Option<bool>,
 }
 
-#[derive(Deserialize)]
-struct Created {
-    #[serde(default)]
-    id: Option<MediaId>,
+/// Reads the answer to a call Meta acknowledges with `{"success": true}`: anything but an
+/// explicit `false` is taken as done.
+fn not_refused(status: StatusCode, body: &Bytes) -> Result<(), GraphError> {
+    let answer: Success = decode(status, body, "a JSON object")?;
+    if answer.success == Some(false) {
+        return Err(GraphError::Decode(DecodeFailure {
+            status,
+            reason: "Meta answered success: false".into(),
+        }));
+    }
+    Ok(())
 }
 
 /// What a media lookup (`GET /{media-id}`) says about a media: where to download it (for
@@ -636,14 +643,7 @@ impl WhatsApp {
         }
         let request = self.messages_request(body)?;
         let (status, body) = self.run(request).await?;
-        let answer: Success = decode(status, &body, "a JSON object")?;
-        if answer.success == Some(false) {
-            return Err(GraphError::Decode(DecodeFailure {
-                status,
-                reason: "Meta answered success: false".into(),
-            }));
-        }
-        Ok(())
+        not_refused(status, &body)
     }
 
     /// Uploads a file for use in messages (valid for 30 days), returning its media id.
@@ -676,13 +676,7 @@ impl WhatsApp {
             write: true,
         };
         let (status, body) = self.run(request).await?;
-        let created: Created = decode(status, &body, "a JSON object")?;
-        created.id.ok_or_else(|| {
-            GraphError::Decode(DecodeFailure {
-                status,
-                reason: "no media id in the answer".into(),
-            })
-        })
+        decode_created_id(status, &body, "no media id in the answer")
     }
 
     /// Looks a media id up (`GET /{media-id}`): its download URL, MIME type, SHA-256 and
@@ -720,14 +714,7 @@ impl WhatsApp {
             write: false,
         };
         let (status, body) = self.run(request).await?;
-        let answer: Success = decode(status, &body, "a JSON object")?;
-        if answer.success == Some(false) {
-            return Err(GraphError::Decode(DecodeFailure {
-                status,
-                reason: "Meta answered success: false".into(),
-            }));
-        }
-        Ok(())
+        not_refused(status, &body)
     }
 
     /// Looks `media_id` up and downloads it with [`fetch_media`](Self::fetch_media).

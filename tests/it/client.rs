@@ -120,8 +120,14 @@ async fn only_request(server: &MockServer) -> Request {
 
 /// Checks a JSON `POST /v25.0/{ACCOUNT}/messages` and returns its body.
 fn assert_messages_post(request: &Request) -> Value {
+    assert_json_post(request, &format!("/v25.0/{ACCOUNT}/messages"))
+}
+
+/// Checks a JSON `POST` to `path` (no query, the bearer token, JSON in and out) and returns
+/// its body.
+fn assert_json_post(request: &Request, path: &str) -> Value {
     assert_eq!(request.method.as_str(), "POST");
-    assert_eq!(request.url.path(), format!("/v25.0/{ACCOUNT}/messages"));
+    assert_eq!(request.url.path(), path);
     assert_eq!(request.url.query(), None);
     assert_eq!(
         request.headers.get("authorization").unwrap(),

@@ -64,6 +64,40 @@ pub struct PlannedFix {
 }
 
 impl PlannedFix {
+    /// Subscribing `app_name` to `target` (the node `node`, with `token`) for `fields`, or
+    /// for no field list when `fields` is empty.
+    fn subscribe(
+        app_name: &str,
+        target: &str,
+        node: AccountId,
+        token: &AccessToken,
+        fields: Vec<String>,
+        via: Via,
+    ) -> Self {
+        let description = if fields.is_empty() {
+            format!("subscribe {app_name} to {target}")
+        } else {
+            format!(
+                "subscribe {app_name} to {target} (fields {})",
+                fields.join(",")
+            )
+        };
+        Self {
+            description,
+            action: Action::SubscribedApps {
+                node,
+                token: token.clone(),
+                fields,
+                via,
+            },
+        }
+    }
+
+    /// The advice of a problem this fix solves.
+    fn advice(&self) -> String {
+        format!("run with --fix, or {}", self.request())
+    }
+
     /// The request, without any token or verify token.
     pub fn request(&self) -> String {
         match &self.action {
@@ -127,6 +161,11 @@ fn list(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
     } else {
         items.join(", ")
     }
+}
+
+/// `app {id}`, or `the app` when the app id is not known.
+fn app_name(app_id: Option<&AppId>) -> String {
+    app_id.map_or_else(|| "the app".to_owned(), |a| format!("app {a}"))
 }
 
 /// `existing` followed by the `needed` fields it lacks.
@@ -640,26 +679,22 @@ impl Doctor {
                     .map(|e| e.subscribed_fields.clone())
                     .unwrap_or_default();
                 let fields = union(&existing, &PAGE_FIELDS);
-                let app_name = app_id.map_or_else(|| "the app".to_owned(), |a| format!("app {a}"));
-                let fix = PlannedFix {
-                    description: format!(
-                        "subscribe {app_name} to {page_name} (fields {})",
-                        fields.join(",")
-                    ),
-                    action: Action::SubscribedApps {
-                        node: page.id.clone(),
-                        token: token.clone(),
-                        fields,
-                        via: Via::Accounts,
-                    },
-                };
+                let app_name = app_name(app_id);
+                let fix = PlannedFix::subscribe(
+                    &app_name,
+                    &page_name,
+                    page.id.clone(),
+                    token,
+                    fields,
+                    Via::Accounts,
+                );
                 checks.push(Check::problem(
                     "subscribed apps",
                     format!(
                         "{page_name} does not send {app_name} any webhooks (Instagram webhooks \
                          need the app subscribed to a Page field)"
                     ),
-                    format!("run with --fix, or {}", fix.request()),
+                    fix.advice(),
                 ));
                 fixes.push(fix);
             }
@@ -720,7 +755,7 @@ impl Doctor {
             }
         };
         let app_id = app.map(|a| &a.id);
-        let app_name = app_id.map_or_else(|| "the app".to_owned(), |a| format!("app {a}"));
+        let app_name = app_name(app_id);
         match find_app(&apps, app_id) {
             Err(why) => checks.push(Check::unchecked("subscribed apps", why, "set META_APP_ID")),
             Ok(entry) => {
@@ -739,18 +774,14 @@ impl Doctor {
                     ));
                 } else {
                     let fields = union(&existing, &INSTAGRAM_FIELDS);
-                    let fix = PlannedFix {
-                        description: format!(
-                            "subscribe {app_name} to account {id} (fields {})",
-                            fields.join(",")
-                        ),
-                        action: Action::SubscribedApps {
-                            node: AccountId::new("me"),
-                            token: token.clone(),
-                            fields,
-                            via: Via::Accounts,
-                        },
-                    };
+                    let fix = PlannedFix::subscribe(
+                        &app_name,
+                        &format!("account {id}"),
+                        AccountId::new("me"),
+                        token,
+                        fields,
+                        Via::Accounts,
+                    );
                     checks.push(Check::problem(
                         "subscribed apps",
                         format!(
@@ -758,7 +789,7 @@ impl Doctor {
                             missing.join(", "),
                             list(&existing)
                         ),
-                        format!("run with --fix, or {}", fix.request()),
+                        fix.advice(),
                     ));
                     fixes.push(fix);
                 }
@@ -864,22 +895,19 @@ impl Doctor {
                 Check::ok(NAME, detail)
             }
             Ok(None) => {
-                let app_name = app_id.map_or_else(|| "the app".to_owned(), |a| format!("app {a}"));
-                let fix = PlannedFix {
-                    description: format!(
-                        "subscribe {app_name} to WhatsApp Business Account {waba}"
-                    ),
-                    action: Action::SubscribedApps {
-                        node: waba.clone(),
-                        token: wa.token.clone(),
-                        fields: Vec::new(),
-                        via: Via::Facebook,
-                    },
-                };
+                let app_name = app_name(app_id);
+                let fix = PlannedFix::subscribe(
+                    &app_name,
+                    &format!("WhatsApp Business Account {waba}"),
+                    waba.clone(),
+                    &wa.token,
+                    Vec::new(),
+                    Via::Facebook,
+                );
                 let check = Check::problem(
                     NAME,
                     format!("WhatsApp Business Account {waba} does not send {app_name} webhooks"),
-                    format!("run with --fix, or {}", fix.request()),
+                    fix.advice(),
                 );
                 fixes.push(fix);
                 check

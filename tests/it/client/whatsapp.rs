@@ -13,7 +13,9 @@ use meta_webhooks::payload::{AccountId, MediaId, MessageId, UserId};
 use serde_json::{Value, json};
 use wiremock::{MockServer, Request, ResponseTemplate};
 
-use super::{ManualClock, TOKEN, answer, builder, ok_json, only_request, requests};
+use super::{
+    ManualClock, TOKEN, answer, assert_json_post, builder, ok_json, only_request, requests,
+};
 
 pub(super) const PHONE: &str = "106540352242922";
 pub(super) const WA_USER: &str = "16505551234";
@@ -39,19 +41,7 @@ pub(super) fn wa_sent() -> ResponseTemplate {
 
 /// Checks a JSON `POST /v25.0/{PHONE}/messages` and returns its body.
 pub(super) fn assert_wa_messages_post(request: &Request) -> Value {
-    assert_eq!(request.method.as_str(), "POST");
-    assert_eq!(request.url.path(), format!("/v25.0/{PHONE}/messages"));
-    assert_eq!(request.url.query(), None);
-    assert_eq!(
-        request.headers.get("authorization").unwrap(),
-        &format!("Bearer {TOKEN}")
-    );
-    assert_eq!(
-        request.headers.get("content-type").unwrap(),
-        "application/json"
-    );
-    assert_eq!(request.headers.get("accept").unwrap(), "application/json");
-    serde_json::from_slice(&request.body).unwrap()
+    assert_json_post(request, &format!("/v25.0/{PHONE}/messages"))
 }
 
 /// Sends `message` to a fresh mock and returns the body Meta received.

@@ -27,6 +27,19 @@ fn wa_error_response(status: u16, code: i64, title: &str, details: &str) -> Resp
     ResponseTemplate::new(status).set_body_json(wa_error(code, title, details))
 }
 
+/// Mounts `error` for the first `times` requests, then Meta's answer to a send.
+async fn fail_then_send(server: &MockServer, times: u64, error: ResponseTemplate) {
+    Mock::given(any())
+        .respond_with(error)
+        .up_to_n_times(times)
+        .mount(server)
+        .await;
+    Mock::given(any())
+        .respond_with(wa_sent())
+        .mount(server)
+        .await;
+}
+
 #[tokio::test]
 async fn every_documented_code_maps_to_its_class() {
     use GraphErrorKind::*;
@@ -144,23 +157,18 @@ async fn undeliverable_is_never_retried() {
 #[tokio::test]
 async fn throughput_limit_is_retried_and_delivers_once() {
     let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(
-            wa_error_response(
-                400,
-                130_429,
-                "Rate limit hit",
-                "Cloud API message throughput has been reached.",
-            )
-            .insert_header("retry-after", "0"),
+    fail_then_send(
+        &server,
+        2,
+        wa_error_response(
+            400,
+            130_429,
+            "Rate limit hit",
+            "Cloud API message throughput has been reached.",
         )
-        .up_to_n_times(2)
-        .mount(&server)
-        .await;
-    Mock::given(any())
-        .respond_with(wa_sent())
-        .mount(&server)
-        .await;
+        .insert_header("retry-after", "0"),
+    )
+    .await;
     let client = builder(&server).build().unwrap();
     let sent = whatsapp(&client).send_text(&wa_user(), "hi").await.unwrap();
     assert!(sent.message_id.as_str().starts_with("wamid."));
@@ -175,20 +183,17 @@ async fn throughput_limit_is_retried_and_delivers_once() {
 #[tokio::test]
 async fn throughput_limit_without_a_delay_pauses_the_number_for_a_second() {
     let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(wa_error_response(
+    fail_then_send(
+        &server,
+        1,
+        wa_error_response(
             400,
             130_429,
             "Rate limit hit",
             "Cloud API message throughput has been reached.",
-        ))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(any())
-        .respond_with(wa_sent())
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let clock = ManualClock::new();
     let client = builder(&server)
         .clock(clock.clone())
@@ -211,20 +216,13 @@ async fn throughput_limit_without_a_delay_pauses_the_number_for_a_second() {
 #[tokio::test]
 async fn pair_rate_limit_waits_for_that_person_only() {
     let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(wa_error_response(
-            400,
-            131_056,
-            "(Business Account, Consumer Account) pair rate limit hit",
-            "Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.",
-        ))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(any())
-        .respond_with(wa_sent())
-        .mount(&server)
-        .await;
+    let pair_limit = wa_error_response(
+        400,
+        131_056,
+        "(Business Account, Consumer Account) pair rate limit hit",
+        "Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.",
+    );
+    fail_then_send(&server, 1, pair_limit).await;
     let client = builder(&server).build().unwrap();
     let wa = whatsapp(&client);
     let err = wa.send_text(&wa_user(), "hi").await.unwrap_err();

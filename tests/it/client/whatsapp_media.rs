@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use meta_webhooks::client::{
-    GraphErrorKind, MediaError, MediaErrorKind, MediaFetcher, WaDownloadErrorKind, WaUpload,
+    FetchedMedia, GraphErrorKind, MediaError, MediaErrorKind, MediaFetcher, WaDownloadError,
+    WaDownloadErrorKind, WaUpload,
 };
 use meta_webhooks::payload::MediaId;
 use serde_json::json;
@@ -51,14 +52,38 @@ fn media_url(server: &MockServer) -> String {
     )
 }
 
-fn assert_lookup(request: &Request) {
-    assert_eq!(request.method.as_str(), "GET");
-    assert_eq!(request.url.path(), format!("/v25.0/{MEDIA_ID}"));
+/// Checks a Graph API call: `method` on `path`, no query, the bearer token.
+fn assert_graph_call(request: &Request, method: &str, path: &str) {
+    assert_eq!(request.method.as_str(), method);
+    assert_eq!(request.url.path(), path);
     assert_eq!(request.url.query(), None);
     assert_eq!(
         request.headers.get("authorization").unwrap(),
         &format!("Bearer {TOKEN}")
     );
+}
+
+fn assert_lookup(request: &Request) {
+    assert_graph_call(request, "GET", &format!("/v25.0/{MEDIA_ID}"));
+}
+
+/// Answers every `GET` on `host` with `response`.
+async fn serve(host: &MockServer, response: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .respond_with(response)
+        .mount(host)
+        .await;
+}
+
+/// Downloads [`MEDIA_ID`], looked up on `graph`, with `media_host` as Meta's media host.
+async fn download(
+    graph: &MockServer,
+    media_host: &MockServer,
+) -> Result<FetchedMedia, WaDownloadError> {
+    let client = builder(graph).build().unwrap();
+    whatsapp(&client)
+        .download_media(&fetcher_for(media_host), &MediaId::new(MEDIA_ID))
+        .await
 }
 
 #[tokio::test]
@@ -71,13 +96,7 @@ async fn upload_is_multipart_with_product_type_and_file() {
     assert_eq!(id, MEDIA_ID);
 
     let request = only_request(&server).await;
-    assert_eq!(request.method.as_str(), "POST");
-    assert_eq!(request.url.path(), format!("/v25.0/{PHONE}/media"));
-    assert_eq!(request.url.query(), None);
-    assert_eq!(
-        request.headers.get("authorization").unwrap(),
-        &format!("Bearer {TOKEN}")
-    );
+    assert_graph_call(&request, "POST", &format!("/v25.0/{PHONE}/media"));
     let content_type = request
         .headers
         .get("content-type")
@@ -104,6 +123,18 @@ async fn upload_is_multipart_with_product_type_and_file() {
         String::from_utf8_lossy(&expected)
     );
     assert_eq!(request.body, expected);
+}
+
+#[tokio::test]
+async fn an_upload_answered_without_an_id_is_a_decode_error() {
+    let server = MockServer::start().await;
+    answer(&server, ok_json(json!({"success": true}))).await;
+    let client = builder(&server).build().unwrap();
+    let upload = WaUpload::new(JPEG.to_vec(), "image/jpeg", "photo.jpg").unwrap();
+    let err = whatsapp(&client).upload_media(&upload).await.unwrap_err();
+    assert_eq!(err.kind(), GraphErrorKind::Decode);
+    assert!(err.to_string().contains("no media id"), "{err}");
+    assert!(!err.to_string().contains(TOKEN), "{err}");
 }
 
 #[tokio::test]
@@ -182,11 +213,7 @@ async fn download_sends_the_token_to_the_media_host() {
         .respond_with(ResponseTemplate::new(200).set_body_raw(JPEG.to_vec(), "image/jpeg"))
         .mount(&media_host)
         .await;
-    let client = builder(&graph).build().unwrap();
-    let media = whatsapp(&client)
-        .download_media(&fetcher_for(&media_host), &MediaId::new(MEDIA_ID))
-        .await
-        .unwrap();
+    let media = download(&graph, &media_host).await.unwrap();
     assert_eq!(media.bytes().as_ref(), JPEG);
     assert_eq!(media.content_type(), Some("image/jpeg"));
 
@@ -211,10 +238,11 @@ async fn the_token_never_goes_to_another_host() {
     let graph = MockServer::start().await;
     let media_host = MockServer::start().await;
     let elsewhere = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(JPEG.to_vec(), "image/jpeg"))
-        .mount(&elsewhere)
-        .await;
+    serve(
+        &elsewhere,
+        ResponseTemplate::new(200).set_body_raw(JPEG.to_vec(), "image/jpeg"),
+    )
+    .await;
     answer(&graph, lookup_answer(&media_url(&elsewhere), JPEG)).await;
     let client = builder(&graph).build().unwrap();
     // `elsewhere` is reachable by the fetcher's rules (loopback for tests), but it is not
@@ -255,23 +283,18 @@ async fn a_redirect_from_the_media_host_is_refused_and_not_followed() {
     let graph = MockServer::start().await;
     let media_host = MockServer::start().await;
     let target = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(302)
-                .insert_header("location", format!("{}/stolen", target.uri())),
-        )
-        .mount(&media_host)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(JPEG.to_vec()))
-        .mount(&target)
-        .await;
+    serve(
+        &media_host,
+        ResponseTemplate::new(302).insert_header("location", format!("{}/stolen", target.uri())),
+    )
+    .await;
+    serve(
+        &target,
+        ResponseTemplate::new(200).set_body_bytes(JPEG.to_vec()),
+    )
+    .await;
     answer(&graph, lookup_answer(&media_url(&media_host), JPEG)).await;
-    let client = builder(&graph).build().unwrap();
-    let err = whatsapp(&client)
-        .download_media(&fetcher_for(&media_host), &MediaId::new(MEDIA_ID))
-        .await
-        .unwrap_err();
+    let err = download(&graph, &media_host).await.unwrap_err();
     assert_eq!(err.fetch_error(), Some(&MediaError::Redirect(302)));
     assert_eq!(media_host.received_requests().await.unwrap().len(), 1);
     assert!(target.received_requests().await.unwrap().is_empty());
@@ -282,10 +305,11 @@ async fn size_cap_by_lookup_and_by_body() {
     let graph = MockServer::start().await;
     let media_host = MockServer::start().await;
     let big = vec![7_u8; 2048];
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(big.clone()))
-        .mount(&media_host)
-        .await;
+    serve(
+        &media_host,
+        ResponseTemplate::new(200).set_body_bytes(big.clone()),
+    )
+    .await;
     // The lookup already says 2048 bytes: refused without downloading.
     answer(&graph, lookup_answer(&media_url(&media_host), &big)).await;
     let client = builder(&graph).build().unwrap();
@@ -317,16 +341,13 @@ async fn size_cap_by_lookup_and_by_body() {
 async fn bytes_that_do_not_match_the_hash_are_refused() {
     let graph = MockServer::start().await;
     let media_host = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(b"tampered".to_vec()))
-        .mount(&media_host)
-        .await;
+    serve(
+        &media_host,
+        ResponseTemplate::new(200).set_body_bytes(b"tampered".to_vec()),
+    )
+    .await;
     answer(&graph, lookup_answer(&media_url(&media_host), JPEG)).await;
-    let client = builder(&graph).build().unwrap();
-    let err = whatsapp(&client)
-        .download_media(&fetcher_for(&media_host), &MediaId::new(MEDIA_ID))
-        .await
-        .unwrap_err();
+    let err = download(&graph, &media_host).await.unwrap_err();
     assert_eq!(err.kind(), WaDownloadErrorKind::ChecksumMismatch);
 }
 
@@ -345,11 +366,7 @@ async fn lookup_errors_are_graph_errors() {
         }})),
     )
     .await;
-    let client = builder(&graph).build().unwrap();
-    let err = whatsapp(&client)
-        .download_media(&fetcher_for(&media_host), &MediaId::new(MEDIA_ID))
-        .await
-        .unwrap_err();
+    let err = download(&graph, &media_host).await.unwrap_err();
     assert_eq!(err.kind(), WaDownloadErrorKind::Lookup);
     assert_eq!(
         err.lookup_error().unwrap().kind(),
@@ -397,12 +414,6 @@ async fn delete_media() {
         .await
         .unwrap();
     let request = only_request(&server).await;
-    assert_eq!(request.method.as_str(), "DELETE");
-    assert_eq!(request.url.path(), format!("/v25.0/{MEDIA_ID}"));
-    assert_eq!(request.url.query(), None);
-    assert_eq!(
-        request.headers.get("authorization").unwrap(),
-        &format!("Bearer {TOKEN}")
-    );
+    assert_graph_call(&request, "DELETE", &format!("/v25.0/{MEDIA_ID}"));
     assert!(request.body.is_empty());
 }

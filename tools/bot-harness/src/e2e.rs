@@ -1385,6 +1385,34 @@ fn assert_whatsapp_endpoint(request: &(String, String, Value)) {
     assert_eq!(auth, &format!("Bearer {WA_TOKEN}"));
 }
 
+/// Sends the WhatsApp text `text` from `wa_id` (message `wamid`), signed with the WhatsApp
+/// app's secret, and checks the bot accepts it.
+async fn send_whatsapp_text(bot: &BotProcess, wa_id: &str, wamid: &str, text: &str) {
+    assert_eq!(
+        bot.send(whatsapp_text(wa_id, wamid, text).signed(WA_SECRET))
+            .await,
+        200,
+        "{wamid}"
+    );
+}
+
+/// Asserts that `requests[at]` marks `wamid` read with the typing indicator and
+/// `requests[at + 1]` answers `wa_id` with the text `reply`.
+fn assert_read_then_reply(
+    requests: &[(String, String, Value)],
+    at: usize,
+    wamid: &str,
+    wa_id: &str,
+    reply: &str,
+) {
+    assert_eq!(requests[at].2, mark_read_body(wamid, true), "{requests:?}");
+    assert_eq!(
+        requests[at + 1].2,
+        whatsapp_text_body(wa_id, reply),
+        "{requests:?}"
+    );
+}
+
 /// The exact mark-read body of `wamid`, with the typing indicator or without.
 pub fn mark_read_body(wamid: &str, typing: bool) -> Value {
     let mut body = json!({"messaging_product": "whatsapp", "status": "read", "message_id": wamid});
@@ -1413,21 +1441,13 @@ pub async fn whatsapp_text_reply(bin: &Path) {
     let wa_id = "16505551234";
     let wamid = "wamid.HBgLMTY1MDUwNzY1MjAVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA";
     let question = "How much is the shirt? price";
-    assert_eq!(
-        bot.send(whatsapp_text(wa_id, wamid, question).signed(WA_SECRET))
-            .await,
-        200
-    );
+    send_whatsapp_text(&bot, wa_id, wamid, question).await;
     let requests = mocks.wait_whatsapp(2).await;
     assert_eq!(requests.len(), 2, "a mark-read and a reply: {requests:?}");
     for request in &requests {
         assert_whatsapp_endpoint(request);
     }
-    assert_eq!(requests[0].2, mark_read_body(wamid, true));
-    assert_eq!(
-        requests[1].2,
-        whatsapp_text_body(wa_id, &rule_text(question))
-    );
+    assert_read_then_reply(&requests, 0, wamid, wa_id, &rule_text(question));
     assert_eq!(mocks.gpt_calls().await, 0);
     assert!(
         mocks
@@ -1439,17 +1459,10 @@ pub async fn whatsapp_text_reply(bin: &Path) {
 
     let other = "16505550000";
     let wamid_2 = "wamid.HBgLMTY1MDU1NTAwMDAVAgARGBJBQkNERUYwMTIzNDU2Nzg5AA==";
-    assert_eq!(
-        bot.send(
-            whatsapp_text(other, wamid_2, "Is the linen shirt in stock in M?").signed(WA_SECRET)
-        )
-        .await,
-        200
-    );
+    send_whatsapp_text(&bot, other, wamid_2, "Is the linen shirt in stock in M?").await;
     let requests = mocks.wait_whatsapp(4).await;
     assert_eq!(requests.len(), 4, "{requests:?}");
-    assert_eq!(requests[2].2, mark_read_body(wamid_2, true));
-    assert_eq!(requests[3].2, whatsapp_text_body(other, GPT_REPLY));
+    assert_read_then_reply(&requests, 2, wamid_2, other, GPT_REPLY);
     assert_eq!(mocks.gpt_calls().await, 1);
     let metrics = metrics_text(&bot).await;
     assert!(
@@ -1490,11 +1503,7 @@ pub async fn whatsapp_statuses_get_nothing(bin: &Path) {
         mocks.message_requests().await
     );
     let wamid = "wamid.HBgLMTY1MDU1NTEyMzUVAgARGBI5OTg4Nzc2NjU1NDQzMzIyAA==";
-    assert_eq!(
-        bot.send(whatsapp_text(wa_id, wamid, "price?").signed(WA_SECRET))
-            .await,
-        200
-    );
+    send_whatsapp_text(&bot, wa_id, wamid, "price?").await;
     let requests = mocks.wait_whatsapp(2).await;
     assert_eq!(requests.len(), 2, "{requests:?}");
     assert_eq!(requests[0].2, mark_read_body(wamid, true));
@@ -1522,11 +1531,7 @@ pub async fn whatsapp_redelivery_gets_one_reply(bin: &Path) {
         2,
         "one mark-read and one reply for one wamid: {requests:?}"
     );
-    assert_eq!(requests[0].2, mark_read_body(wamid, true));
-    assert_eq!(
-        requests[1].2,
-        whatsapp_text_body(wa_id, &rule_text("price?"))
-    );
+    assert_read_then_reply(&requests, 0, wamid, wa_id, &rule_text("price?"));
 }
 
 /// One URL, two app secrets: an Instagram DM signed with the Instagram app's secret is
@@ -1548,11 +1553,7 @@ pub async fn instagram_and_whatsapp_on_one_endpoint(bin: &Path) {
             .await,
         200
     );
-    assert_eq!(
-        bot.send(whatsapp_text(wa_id, wamid, "price?").signed(WA_SECRET))
-            .await,
-        200
-    );
+    send_whatsapp_text(&bot, wa_id, wamid, "price?").await;
     let texts = mocks.wait_texts("8001", 1).await;
     assert_eq!(texts, vec![rule_text("price?")]);
     let requests = mocks.wait_whatsapp(2).await;
@@ -1595,11 +1596,7 @@ pub async fn whatsapp_handoff_and_resolve(bin: &Path) {
     let wa_id = "16505551238";
     let wamid = |n: u8| format!("wamid.HBgLMTY1MDU1NTEyMzgVAgARGBJIQU5ET0ZGMDAwMDAwMDAwM{n}A=");
     let human = "I want to talk to a human";
-    assert_eq!(
-        bot.send(whatsapp_text(wa_id, &wamid(1), human).signed(WA_SECRET))
-            .await,
-        200
-    );
+    send_whatsapp_text(&bot, wa_id, &wamid(1), human).await;
     let requests = mocks.wait_whatsapp(2).await;
     assert_eq!(requests.len(), 2, "{requests:?}");
     assert_eq!(requests[1].2, whatsapp_text_body(wa_id, &rule_text(human)));
@@ -1614,11 +1611,7 @@ pub async fn whatsapp_handoff_and_resolve(bin: &Path) {
         "{notes:?}"
     );
 
-    assert_eq!(
-        bot.send(whatsapp_text(wa_id, &wamid(2), "price?").signed(WA_SECRET))
-            .await,
-        200
-    );
+    send_whatsapp_text(&bot, wa_id, &wamid(2), "price?").await;
     let requests = mocks.wait_whatsapp(3).await;
     assert_eq!(
         requests.len(),
@@ -1637,18 +1630,10 @@ pub async fn whatsapp_handoff_and_resolve(bin: &Path) {
         .await
         .unwrap();
     assert_eq!(ok.status().as_u16(), 204);
-    assert_eq!(
-        bot.send(whatsapp_text(wa_id, &wamid(3), "price?").signed(WA_SECRET))
-            .await,
-        200
-    );
+    send_whatsapp_text(&bot, wa_id, &wamid(3), "price?").await;
     let requests = mocks.wait_whatsapp(5).await;
     assert_eq!(requests.len(), 5, "{requests:?}");
-    assert_eq!(requests[3].2, mark_read_body(&wamid(3), true));
-    assert_eq!(
-        requests[4].2,
-        whatsapp_text_body(wa_id, &rule_text("price?"))
-    );
+    assert_read_then_reply(&requests, 3, &wamid(3), wa_id, &rule_text("price?"));
 }
 
 /// Without `WA_TOKEN` a WhatsApp text is answered dry: the reply is printed, nothing is

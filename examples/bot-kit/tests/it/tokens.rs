@@ -108,12 +108,36 @@ fn config(graph: &MockServer, token: &str, extra: &[(&str, String)]) -> Config {
     Config::from_vars(vars).unwrap()
 }
 
+/// The bot of [`config`].
+async fn new_bot(graph: &MockServer, token: &str, extra: &[(&str, String)]) -> Bot {
+    Bot::from_config(&config(graph, token, extra))
+        .await
+        .unwrap()
+}
+
 async fn keeper(bot: &Bot, clock: &ManualClock) -> TokenKeeper {
     bot.token_keeper(clock.clone()).await.unwrap().unwrap()
 }
 
 fn account() -> AccountId {
     AccountId::new(ACCOUNT)
+}
+
+/// The token `keeper` has in use for the account.
+fn live(keeper: &TokenKeeper) -> String {
+    keeper
+        .live_tokens()
+        .get(&account())
+        .unwrap()
+        .expose()
+        .to_owned()
+}
+
+/// `GET /refresh_access_token` answered with HTTP 400 and `error`, to be mounted.
+fn refresh_refused(error: serde_json::Value) -> Mock {
+    Mock::given(method("GET"))
+        .and(path("/refresh_access_token"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(error))
 }
 
 /// Mounts `GET /refresh_access_token` for `from` answering `to`, once.
@@ -192,7 +216,7 @@ async fn refresh_happens_below_seven_days_left_and_not_above() {
     let graph = MockServer::start().await;
     refresh_once(&graph, OLD, NEW).await;
     refresh_once(&graph, NEW, NEWER).await;
-    let bot = Bot::from_config(&config(&graph, OLD, &[])).await.unwrap();
+    let bot = new_bot(&graph, OLD, &[]).await;
     let clock = ManualClock::new();
     let t0 = clock.now();
     let keeper = keeper(&bot, &clock).await;
@@ -203,7 +227,7 @@ async fn refresh_happens_below_seven_days_left_and_not_above() {
     assert_eq!(refreshes(&graph).await, [OLD]);
     let first_expiry = t0 + Duration::from_secs(SIXTY_DAYS);
     assert_eq!(keeper.expiry(&account()), Some(Expiry::At(first_expiry)));
-    assert_eq!(keeper.live_tokens().get(&account()).unwrap().expose(), NEW);
+    assert_eq!(live(&keeper), NEW);
 
     // Not due again within the day.
     clock.advance(DAY / 2);
@@ -223,10 +247,7 @@ async fn refresh_happens_below_seven_days_left_and_not_above() {
     clock.advance(DAY);
     keeper.tick().await;
     assert_eq!(refreshes(&graph).await, [OLD, NEW]);
-    assert_eq!(
-        keeper.live_tokens().get(&account()).unwrap().expose(),
-        NEWER
-    );
+    assert_eq!(live(&keeper), NEWER);
     let second_expiry = clock.now() + Duration::from_secs(SIXTY_DAYS);
     assert_eq!(keeper.expiry(&account()), Some(Expiry::At(second_expiry)));
 
@@ -257,7 +278,7 @@ async fn the_next_send_uses_the_refreshed_token() {
     let graph = MockServer::start().await;
     refresh_once(&graph, OLD, NEW).await;
     accept_sends(&graph).await;
-    let bot = Bot::from_config(&config(&graph, OLD, &[])).await.unwrap();
+    let bot = new_bot(&graph, OLD, &[]).await;
     let clock = ManualClock::new();
 
     bot.handle(&text_event("42", "m1")).await.unwrap();
@@ -287,9 +308,7 @@ async fn the_refreshed_token_is_kept_in_redis_and_wins_at_a_restart_unless_the_c
     let t0 = clock.now();
 
     // First run: refreshes and stores.
-    let bot = Bot::from_config(&config(&graph, OLD, &with_redis))
-        .await
-        .unwrap();
+    let bot = new_bot(&graph, OLD, &with_redis).await;
     let first = keeper(&bot, &clock).await;
     first.restore().await;
     first.tick().await;
@@ -324,12 +343,10 @@ async fn the_refreshed_token_is_kept_in_redis_and_wins_at_a_restart_unless_the_c
 
     // Restart with the same configured token: the refreshed one is used, its expiry known.
     clock.advance(DAY);
-    let bot = Bot::from_config(&config(&graph, OLD, &with_redis))
-        .await
-        .unwrap();
+    let bot = new_bot(&graph, OLD, &with_redis).await;
     let second = keeper(&bot, &clock).await;
     second.restore().await;
-    assert_eq!(second.live_tokens().get(&account()).unwrap().expose(), NEW);
+    assert_eq!(live(&second), NEW);
     second.tick().await;
     assert_eq!(refreshes(&graph).await.len(), 1, "59 days left: no refresh");
     assert_eq!(
@@ -350,12 +367,10 @@ async fn the_refreshed_token_is_kept_in_redis_and_wins_at_a_restart_unless_the_c
 
     // Restart with a new token in the environment: it wins.
     refresh_once(&graph, OTHER, NEWER).await;
-    let bot = Bot::from_config(&config(&graph, OTHER, &with_redis))
-        .await
-        .unwrap();
+    let bot = new_bot(&graph, OTHER, &with_redis).await;
     let third = keeper(&bot, &clock).await;
     third.restore().await;
-    assert_eq!(third.live_tokens().get(&account()).unwrap().expose(), OTHER);
+    assert_eq!(live(&third), OTHER);
     assert!(
         logs.text()
             .contains("the configured access token changed since the last refresh")
@@ -375,15 +390,10 @@ async fn the_refreshed_token_is_kept_in_redis_and_wins_at_a_restart_unless_the_c
 
     // A stored token past its expiry (by the clock) is not used.
     clock.advance(Duration::from_secs(SIXTY_DAYS) + DAY);
-    let bot = Bot::from_config(&config(&graph, OTHER, &with_redis))
-        .await
-        .unwrap();
+    let bot = new_bot(&graph, OTHER, &with_redis).await;
     let fourth = keeper(&bot, &clock).await;
     fourth.restore().await;
-    assert_eq!(
-        fourth.live_tokens().get(&account()).unwrap().expose(),
-        OTHER
-    );
+    assert_eq!(live(&fourth), OTHER);
     assert!(
         logs.text()
             .contains("the refreshed access token in Redis has expired")
@@ -407,10 +417,10 @@ async fn another_worker_adopts_a_refresh_from_redis_at_its_next_check() {
 
     a.tick().await;
     assert_eq!(refreshes(&graph).await, [OLD]);
-    assert_eq!(b.live_tokens().get(&account()).unwrap().expose(), OLD);
+    assert_eq!(live(&b), OLD);
     // B's first check finds A's refresh in Redis, and does not refresh again.
     b.tick().await;
-    assert_eq!(b.live_tokens().get(&account()).unwrap().expose(), NEW);
+    assert_eq!(live(&b), NEW);
     assert_eq!(refreshes(&graph).await.len(), 1);
     logs.assert_no_token();
 }
@@ -419,22 +429,20 @@ async fn another_worker_adopts_a_refresh_from_redis_at_its_next_check() {
 async fn a_failed_refresh_is_logged_counted_and_tried_again_an_hour_later() {
     let (logs, _guard) = Logs::capture();
     let graph = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/refresh_access_token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
-            "message": "Invalid parameter", "type": "OAuthException", "code": 100,
-            "fbtrace_id": "Fb1"
-        }})))
-        .up_to_n_times(1)
-        .mount(&graph)
-        .await;
-    let bot = Bot::from_config(&config(&graph, OLD, &[])).await.unwrap();
+    refresh_refused(json!({"error": {
+        "message": "Invalid parameter", "type": "OAuthException", "code": 100,
+        "fbtrace_id": "Fb1"
+    }}))
+    .up_to_n_times(1)
+    .mount(&graph)
+    .await;
+    let bot = new_bot(&graph, OLD, &[]).await;
     let clock = ManualClock::new();
     let keeper = keeper(&bot, &clock).await;
 
     keeper.tick().await;
     assert_eq!(refreshes(&graph).await, [OLD]);
-    assert_eq!(keeper.live_tokens().get(&account()).unwrap().expose(), OLD);
+    assert_eq!(live(&keeper), OLD);
     assert_eq!(keeper.expiry(&account()), None);
     let text = logs.text();
     assert!(text.contains("WARN"), "{text}");
@@ -463,7 +471,7 @@ async fn a_failed_refresh_is_logged_counted_and_tried_again_an_hour_later() {
     clock.advance(Duration::from_secs(60));
     keeper.tick().await;
     assert_eq!(refreshes(&graph).await, [OLD, OLD]);
-    assert_eq!(keeper.live_tokens().get(&account()).unwrap().expose(), NEW);
+    assert_eq!(live(&keeper), NEW);
     let metrics = bot.metrics().render();
     assert!(metrics.contains("botkit_token_refreshes_total{outcome=\"ok\"} 1\n"));
     assert!(metrics.contains("botkit_token_refreshes_total{outcome=\"failed\"} 1\n"));
@@ -474,15 +482,13 @@ async fn a_failed_refresh_is_logged_counted_and_tried_again_an_hour_later() {
 async fn a_refresh_meta_refuses_with_190_gives_the_doctor_advice_and_waits_a_day() {
     let (logs, _guard) = Logs::capture();
     let graph = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/refresh_access_token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
-            "message": format!("Error validating access token {OLD}: Session has expired."),
-            "type": "OAuthException", "code": 190, "error_subcode": 463
-        }})))
-        .mount(&graph)
-        .await;
-    let bot = Bot::from_config(&config(&graph, OLD, &[])).await.unwrap();
+    refresh_refused(json!({"error": {
+        "message": format!("Error validating access token {OLD}: Session has expired."),
+        "type": "OAuthException", "code": 190, "error_subcode": 463
+    }}))
+    .mount(&graph)
+    .await;
+    let bot = new_bot(&graph, OLD, &[]).await;
     let clock = ManualClock::new();
     let keeper = keeper(&bot, &clock).await;
 
@@ -531,9 +537,7 @@ async fn facebook_login_tokens_are_checked_with_debug_token_when_the_app_id_is_s
         }})))
         .mount(&graph)
         .await;
-    let bot = Bot::from_config(&config(&graph, PAGE_TOKEN, &[("IG_APP_ID", APP_ID.into())]))
-        .await
-        .unwrap();
+    let bot = new_bot(&graph, PAGE_TOKEN, &[("IG_APP_ID", APP_ID.into())]).await;
     let keeper = keeper(&bot, &clock).await;
 
     keeper.tick().await;
@@ -574,9 +578,7 @@ async fn facebook_login_tokens_are_checked_with_debug_token_when_the_app_id_is_s
 async fn without_an_app_id_a_facebook_login_token_has_an_unknown_expiry() {
     let (logs, _guard) = Logs::capture();
     let graph = MockServer::start().await;
-    let bot = Bot::from_config(&config(&graph, PAGE_TOKEN, &[]))
-        .await
-        .unwrap();
+    let bot = new_bot(&graph, PAGE_TOKEN, &[]).await;
     let clock = ManualClock::new();
     let keeper = keeper(&bot, &clock).await;
     keeper.tick().await;
@@ -597,9 +599,7 @@ async fn an_account_paused_on_190_logs_the_doctor_advice() {
         }})))
         .mount(&graph)
         .await;
-    let bot = Bot::from_config(&config(&graph, PAGE_TOKEN, &[]))
-        .await
-        .unwrap();
+    let bot = new_bot(&graph, PAGE_TOKEN, &[]).await;
     assert!(bot.handle(&text_event("42", "m1")).await.is_err());
     let text = logs.text();
     let line = text

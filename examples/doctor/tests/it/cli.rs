@@ -44,11 +44,7 @@ fn bad_arguments_exit_2_and_help_exits_0() {
 #[tokio::test(flavor = "multi_thread")]
 async fn exit_codes_0_and_1_from_the_process() {
     let server = MockServer::start().await;
-    mount_app_subscriptions(
-        &server,
-        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
-    )
-    .await;
+    mount_instagram_app(&server).await;
     let vars = facebook_vars(&server);
     // No debug_token, /me or subscribed_apps answer: Meta's 404s cannot be checked.
     let out = tokio::task::spawn_blocking({
@@ -88,11 +84,7 @@ async fn exit_codes_0_and_1_from_the_process() {
 #[tokio::test(flavor = "multi_thread")]
 async fn fix_without_a_yes_on_stdin_changes_nothing() {
     let server = MockServer::start().await;
-    mount_app_subscriptions(
-        &server,
-        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
-    )
-    .await;
+    mount_instagram_app(&server).await;
     mount_debug_token(&server, PAGE_TOKEN, token_info("PAGE", &FACEBOOK_SCOPES, 0)).await;
     wiremock::Mock::given(wiremock::matchers::path("/v25.0/me"))
         .respond_with(ok_json(

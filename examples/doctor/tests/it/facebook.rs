@@ -8,18 +8,20 @@ use super::*;
 
 /// Mounts a healthy Facebook Login setup; `page_apps` is the Page's `subscribed_apps`.
 async fn healthy(server: &MockServer, page_apps: serde_json::Value) {
-    mount_app_subscriptions(
-        server,
-        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
-    )
-    .await;
-    mount_debug_token(server, PAGE_TOKEN, token_info("PAGE", &FACEBOOK_SCOPES, 0)).await;
-    mount_page(
-        server,
-        json!({"id": PAGE, "name": "Shop", "instagram_business_account": {"id": IG}}),
-    )
-    .await;
+    mount_instagram_app(server).await;
+    mount_page_token(server, &FACEBOOK_SCOPES).await;
+    mount_page(server, linked_page()).await;
     mount_page_apps(server, page_apps).await;
+}
+
+/// Mounts `debug_token` for the Page token: a valid, never-expiring Page token with `scopes`.
+async fn mount_page_token(server: &MockServer, scopes: &[&str]) {
+    mount_debug_token(server, PAGE_TOKEN, token_info("PAGE", scopes, 0)).await;
+}
+
+/// The Page, linked to the configured Instagram account.
+fn linked_page() -> serde_json::Value {
+    json!({"id": PAGE, "name": "Shop", "instagram_business_account": {"id": IG}})
 }
 
 async fn mount_page(server: &MockServer, body: serde_json::Value) {
@@ -37,6 +39,28 @@ async fn mount_page_apps(server: &MockServer, data: serde_json::Value) {
         .and(path(format!("/v25.0/{PAGE}/subscribed_apps")))
         .and(header("authorization", bearer(PAGE_TOKEN).as_str()))
         .respond_with(ok_json(json!({ "data": data })))
+        .mount(server)
+        .await;
+}
+
+/// Mounts a linked Page that sends the app nothing until `--fix` subscribes it: the
+/// `POST /{PAGE}/subscribed_apps?subscribed_fields=feed` (with the Page token, empty body) is
+/// expected exactly once, and the Page sends `feed` after it.
+async fn unsubscribed_until_post(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path(format!("/v25.0/{PAGE}/subscribed_apps")))
+        .respond_with(ok_json(json!({"data": []})))
+        .up_to_n_times(1)
+        .mount(server)
+        .await;
+    healthy(server, json!([page_app(&["feed"])])).await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v25.0/{PAGE}/subscribed_apps")))
+        .and(query_param("subscribed_fields", "feed"))
+        .and(header("authorization", bearer(PAGE_TOKEN).as_str()))
+        .and(body_string(""))
+        .respond_with(ok_json(json!({"success": true})))
+        .expect(1)
         .mount(server)
         .await;
 }
@@ -86,11 +110,7 @@ async fn a_healthy_setup_passes_every_check_with_exactly_these_requests() {
 #[tokio::test]
 async fn an_expired_token_is_reported_and_nothing_else_is_asked_with_it() {
     let server = MockServer::start().await;
-    mount_app_subscriptions(
-        &server,
-        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
-    )
-    .await;
+    mount_instagram_app(&server).await;
     let expired = unix(now()) - 3600;
     mount_debug_token(
         &server,
@@ -127,22 +147,14 @@ async fn an_expired_token_is_reported_and_nothing_else_is_asked_with_it() {
 #[tokio::test]
 async fn a_missing_permission_is_named_with_its_fix() {
     let server = MockServer::start().await;
-    mount_app_subscriptions(
-        &server,
-        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
-    )
-    .await;
+    mount_instagram_app(&server).await;
     let scopes: Vec<&str> = FACEBOOK_SCOPES
         .iter()
         .copied()
         .filter(|s| *s != "instagram_manage_comments")
         .collect();
-    mount_debug_token(&server, PAGE_TOKEN, token_info("PAGE", &scopes, 0)).await;
-    mount_page(
-        &server,
-        json!({"id": PAGE, "name": "Shop", "instagram_business_account": {"id": IG}}),
-    )
-    .await;
+    mount_page_token(&server, &scopes).await;
+    mount_page(&server, linked_page()).await;
     mount_page_apps(&server, json!([page_app(&["feed"])])).await;
     let (code, out, _, _) = run(&[], facebook_vars(&server), false).await;
     assert_eq!(code, 1, "{out}");
@@ -163,17 +175,8 @@ async fn fields_the_app_does_not_subscribe_are_named() {
         )]),
     )
     .await;
-    mount_debug_token(
-        &server2,
-        PAGE_TOKEN,
-        token_info("PAGE", &FACEBOOK_SCOPES, 0),
-    )
-    .await;
-    mount_page(
-        &server2,
-        json!({"id": PAGE, "name": "Shop", "instagram_business_account": {"id": IG}}),
-    )
-    .await;
+    mount_page_token(&server2, &FACEBOOK_SCOPES).await;
+    mount_page(&server2, linked_page()).await;
     mount_page_apps(&server2, json!([page_app(&["feed"])])).await;
     let (code, out, _, _) = run(&[], facebook_vars(&server2), false).await;
     assert_eq!(code, 1, "{out}");
@@ -188,12 +191,8 @@ async fn fields_the_app_does_not_subscribe_are_named() {
 #[tokio::test]
 async fn a_page_without_instagram_account_is_reported() {
     let server = MockServer::start().await;
-    mount_app_subscriptions(
-        &server,
-        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
-    )
-    .await;
-    mount_debug_token(&server, PAGE_TOKEN, token_info("PAGE", &FACEBOOK_SCOPES, 0)).await;
+    mount_instagram_app(&server).await;
+    mount_page_token(&server, &FACEBOOK_SCOPES).await;
     mount_page(&server, json!({"id": PAGE, "name": "Shop"})).await;
     mount_page_apps(&server, json!([page_app(&["feed"])])).await;
     let (code, out, _, _) = run(&[], facebook_vars(&server), false).await;
@@ -209,12 +208,8 @@ async fn a_page_without_instagram_account_is_reported() {
 #[tokio::test]
 async fn a_page_linked_to_another_account_names_both() {
     let server = MockServer::start().await;
-    mount_app_subscriptions(
-        &server,
-        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
-    )
-    .await;
-    mount_debug_token(&server, PAGE_TOKEN, token_info("PAGE", &FACEBOOK_SCOPES, 0)).await;
+    mount_instagram_app(&server).await;
+    mount_page_token(&server, &FACEBOOK_SCOPES).await;
     mount_page(
         &server,
         json!({"id": PAGE, "name": "Shop", "instagram_business_account": {"id": "17841499999999999"}}),
@@ -234,34 +229,7 @@ async fn a_page_linked_to_another_account_names_both() {
 #[tokio::test]
 async fn fix_subscribes_the_page_after_asking() {
     let server = MockServer::start().await;
-    mount_app_subscriptions(
-        &server,
-        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
-    )
-    .await;
-    mount_debug_token(&server, PAGE_TOKEN, token_info("PAGE", &FACEBOOK_SCOPES, 0)).await;
-    mount_page(
-        &server,
-        json!({"id": PAGE, "name": "Shop", "instagram_business_account": {"id": IG}}),
-    )
-    .await;
-    // Not subscribed until the POST; subscribed after it.
-    Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{PAGE}/subscribed_apps")))
-        .respond_with(ok_json(json!({"data": []})))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    mount_page_apps(&server, json!([page_app(&["feed"])])).await;
-    Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PAGE}/subscribed_apps")))
-        .and(query_param("subscribed_fields", "feed"))
-        .and(header("authorization", bearer(PAGE_TOKEN).as_str()))
-        .and(body_string(""))
-        .respond_with(ok_json(json!({"success": true})))
-        .expect(1)
-        .mount(&server)
-        .await;
+    unsubscribed_until_post(&server).await;
 
     let (code, out, err, asked) = run(&["--fix"], facebook_vars(&server), true).await;
     assert!(asked);
@@ -280,11 +248,7 @@ async fn fix_subscribes_the_page_after_asking() {
     );
     assert!(out.contains("\nAfter the fixes:\n"), "{out}");
     assert!(out.contains(&format!("fixed: subscribe app {APP} to Page {PAGE} (Shop) (fields feed) (POST /{PAGE}/subscribed_apps?subscribed_fields=feed)\nAll checks passed.\n")), "{out}");
-    let posts: Vec<_> = seen(&server)
-        .await
-        .into_iter()
-        .filter(|r| r.0 == "POST")
-        .collect();
+    let posts = posts(&server).await;
     assert_eq!(
         posts,
         [req(
@@ -298,31 +262,7 @@ async fn fix_subscribes_the_page_after_asking() {
 #[tokio::test]
 async fn fix_with_json_prints_the_plan_on_stderr_and_the_final_report_as_json() {
     let server = MockServer::start().await;
-    mount_app_subscriptions(
-        &server,
-        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
-    )
-    .await;
-    mount_debug_token(&server, PAGE_TOKEN, token_info("PAGE", &FACEBOOK_SCOPES, 0)).await;
-    mount_page(
-        &server,
-        json!({"id": PAGE, "name": "Shop", "instagram_business_account": {"id": IG}}),
-    )
-    .await;
-    Mock::given(method("GET"))
-        .and(path(format!("/v25.0/{PAGE}/subscribed_apps")))
-        .respond_with(ok_json(json!({"data": []})))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    mount_page_apps(&server, json!([page_app(&["feed"])])).await;
-    Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PAGE}/subscribed_apps")))
-        .and(query_param("subscribed_fields", "feed"))
-        .respond_with(ok_json(json!({"success": true})))
-        .expect(1)
-        .mount(&server)
-        .await;
+    unsubscribed_until_post(&server).await;
     let (code, out, err, asked) =
         run(&["--fix", "--yes", "--json"], facebook_vars(&server), false).await;
     assert!(!asked);
@@ -414,11 +354,7 @@ async fn without_the_app_secret_the_token_is_checked_through_permissions_and_the
             .map(|p| json!({"permission": p, "status": "granted"})).collect::<Vec<_>>()})))
         .mount(&server)
         .await;
-    mount_page(
-        &server,
-        json!({"id": PAGE, "name": "Shop", "instagram_business_account": {"id": IG}}),
-    )
-    .await;
+    mount_page(&server, linked_page()).await;
     mount_page_apps(&server, json!([page_app(&["feed"])])).await;
     let vars: Vec<(String, String)> = facebook_vars(&server)
         .into_iter()
@@ -456,11 +392,7 @@ async fn graph_down_means_could_not_check() {
 #[tokio::test]
 async fn an_instagram_login_token_on_the_facebook_host_is_named_without_calls() {
     let server = MockServer::start().await;
-    mount_app_subscriptions(
-        &server,
-        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
-    )
-    .await;
+    mount_instagram_app(&server).await;
     let vars: Vec<(String, String)> = facebook_vars(&server)
         .into_iter()
         .map(|(k, v)| {

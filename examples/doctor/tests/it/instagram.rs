@@ -40,12 +40,18 @@ async fn mount_me(server: &MockServer, user_id: &str) {
         .await;
 }
 
+/// Mounts the account's `subscribed_apps`: the app, with every field the bots need.
+async fn mount_account_apps(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/v25.0/me/subscribed_apps"))
+        .respond_with(ok_json(json!({"data": [{"id": APP,
+            "subscribed_fields": ALL_INSTAGRAM_FIELDS}]})))
+        .mount(server)
+        .await;
+}
+
 async fn mount_common(server: &MockServer) {
-    mount_app_subscriptions(
-        server,
-        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
-    )
-    .await;
+    mount_instagram_app(server).await;
     let in_sixty_days = unix(now()) + 60 * 86_400;
     mount_debug_token(
         server,
@@ -150,12 +156,7 @@ async fn a_token_of_another_account_is_reported() {
     let server = MockServer::start().await;
     mount_common(&server).await;
     mount_me(&server, "17841411111111111").await;
-    Mock::given(method("GET"))
-        .and(path("/v25.0/me/subscribed_apps"))
-        .respond_with(ok_json(json!({"data": [{"id": APP,
-            "subscribed_fields": ALL_INSTAGRAM_FIELDS}]})))
-        .mount(&server)
-        .await;
+    mount_account_apps(&server).await;
     let (code, out, _, _) = run(&["--login", "instagram"], vars(&server), false).await;
     assert_eq!(code, 1, "{out}");
     assert!(
@@ -169,11 +170,7 @@ async fn a_token_of_another_account_is_reported() {
 #[tokio::test]
 async fn a_token_expiring_within_a_day_is_a_problem() {
     let server = MockServer::start().await;
-    mount_app_subscriptions(
-        &server,
-        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
-    )
-    .await;
+    mount_instagram_app(&server).await;
     mount_debug_token(
         &server,
         IG_TOKEN,
@@ -181,12 +178,7 @@ async fn a_token_expiring_within_a_day_is_a_problem() {
     )
     .await;
     mount_me(&server, IG).await;
-    Mock::given(method("GET"))
-        .and(path("/v25.0/me/subscribed_apps"))
-        .respond_with(ok_json(json!({"data": [{"id": APP,
-            "subscribed_fields": ALL_INSTAGRAM_FIELDS}]})))
-        .mount(&server)
-        .await;
+    mount_account_apps(&server).await;
     let (code, out, _, _) = run(&["--login", "instagram"], vars(&server), false).await;
     assert_eq!(code, 1, "{out}");
     assert!(
@@ -198,11 +190,7 @@ async fn a_token_expiring_within_a_day_is_a_problem() {
 #[tokio::test]
 async fn a_token_debug_token_cannot_read_is_checked_on_the_instagram_host() {
     let server = MockServer::start().await;
-    mount_app_subscriptions(
-        &server,
-        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
-    )
-    .await;
+    mount_instagram_app(&server).await;
     Mock::given(method("GET"))
         .and(path("/v25.0/debug_token"))
         .respond_with(
@@ -213,12 +201,7 @@ async fn a_token_debug_token_cannot_read_is_checked_on_the_instagram_host() {
         .mount(&server)
         .await;
     mount_me(&server, IG).await;
-    Mock::given(method("GET"))
-        .and(path("/v25.0/me/subscribed_apps"))
-        .respond_with(ok_json(json!({"data": [{"id": APP,
-            "subscribed_fields": ALL_INSTAGRAM_FIELDS}]})))
-        .mount(&server)
-        .await;
+    mount_account_apps(&server).await;
     let (code, out, _, _) = run(&["--login", "instagram"], vars(&server), false).await;
     assert_eq!(code, 0, "{out}");
     assert!(
@@ -231,11 +214,7 @@ async fn a_token_debug_token_cannot_read_is_checked_on_the_instagram_host() {
 #[tokio::test]
 async fn an_expired_instagram_token_is_refused_by_the_instagram_host() {
     let server = MockServer::start().await;
-    mount_app_subscriptions(
-        &server,
-        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
-    )
-    .await;
+    mount_instagram_app(&server).await;
     Mock::given(method("GET"))
         .and(path("/v25.0/me"))
         .respond_with(

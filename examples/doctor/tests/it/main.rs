@@ -133,6 +133,15 @@ pub(crate) async fn seen(server: &MockServer) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// The `POST` requests among [`seen`]'s.
+pub(crate) async fn posts(server: &MockServer) -> Vec<(String, String, String)> {
+    seen(server)
+        .await
+        .into_iter()
+        .filter(|r| r.0 == "POST")
+        .collect()
+}
+
 pub(crate) fn req(method: &str, path: &str, query: &str) -> (String, String, String) {
     (method.to_owned(), path.to_owned(), query.to_owned())
 }
@@ -193,6 +202,15 @@ pub(crate) const ALL_INSTAGRAM_FIELDS: [&str; 4] = [
     "messaging_referral",
     "comments",
 ];
+
+/// Mounts the app's `instagram` subscription to [`CALLBACK`] with every field the bots need.
+pub(crate) async fn mount_instagram_app(server: &MockServer) {
+    mount_app_subscriptions(
+        server,
+        json!([instagram_subscription(CALLBACK, &ALL_INSTAGRAM_FIELDS)]),
+    )
+    .await;
+}
 
 /// A webhook endpoint on 127.0.0.1 built on the library's handshake and signature checks,
 /// as the bots serve it; `good = false` answers like a misconfigured one (wrong verify token,

@@ -19,7 +19,9 @@ fn vars(server: &MockServer) -> Vec<(String, String)> {
     ]
 }
 
-async fn mount(server: &MockServer, quality: &str, waba_apps: serde_json::Value) {
+/// Mounts `debug_token` for the WhatsApp token: a valid, never-expiring system user token
+/// with both WhatsApp permissions.
+async fn mount_wa_token(server: &MockServer) {
     mount_debug_token(
         server,
         WA_TOKEN,
@@ -33,6 +35,10 @@ async fn mount(server: &MockServer, quality: &str, waba_apps: serde_json::Value)
         ),
     )
     .await;
+}
+
+async fn mount(server: &MockServer, quality: &str, waba_apps: serde_json::Value) {
+    mount_wa_token(server).await;
     Mock::given(method("GET"))
         .and(path(format!("/v25.0/{PHONE}")))
         .and(query_param(
@@ -113,11 +119,7 @@ async fn a_red_number_and_an_unsubscribed_waba_are_fixed_where_the_api_allows() 
         out.contains(&format!("    POST /{WABA}/subscribed_apps\n")),
         "{out}"
     );
-    let posts: Vec<_> = seen(&server)
-        .await
-        .into_iter()
-        .filter(|r| r.0 == "POST")
-        .collect();
+    let posts = posts(&server).await;
     assert_eq!(
         posts,
         [req("POST", &format!("/v25.0/{WABA}/subscribed_apps"), "")]
@@ -140,19 +142,7 @@ async fn without_the_waba_id_its_subscription_is_not_checked() {
 #[tokio::test]
 async fn fix_sets_the_app_webhooks_of_whatsapp_through_the_api() {
     let server = MockServer::start().await;
-    mount_debug_token(
-        &server,
-        WA_TOKEN,
-        token_info(
-            "SYSTEM_USER",
-            &[
-                "whatsapp_business_messaging",
-                "whatsapp_business_management",
-            ],
-            0,
-        ),
-    )
-    .await;
+    mount_wa_token(&server).await;
     Mock::given(method("GET"))
         .and(path(format!("/v25.0/{PHONE}")))
         .respond_with(ok_json(json!({"id": PHONE, "quality_rating": "GREEN"})))
