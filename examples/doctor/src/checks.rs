@@ -883,7 +883,11 @@ impl Doctor {
         };
         let app_id = wa.app.as_ref().map(|a| &a.id);
         match find_app(&apps, app_id) {
-            Err(why) => Check::unchecked(NAME, why, "set WA_APP_ID or META_APP_ID"),
+            Err(why) => Check::unchecked(
+                NAME,
+                why,
+                "set WA_APP_ID (or META_APP_ID when WhatsApp is on the same app)",
+            ),
             Ok(Some(entry)) => {
                 let mut detail = format!(
                     "WhatsApp Business Account {waba} sends its webhooks to app {}",

@@ -17,9 +17,6 @@ pub const META_APP_ID: &str = "META_APP_ID";
 pub const META_APP_SECRET: &str = "META_APP_SECRET";
 /// The WhatsApp Business Account id of `WA_PHONE_NUMBER_ID`, for its `subscribed_apps`.
 pub const WA_BUSINESS_ACCOUNT_ID: &str = "WA_BUSINESS_ACCOUNT_ID";
-/// The app id of the WhatsApp app when it is another app (default: `META_APP_ID`); its
-/// secret is `WA_APP_SECRET`.
-pub const WA_APP_ID: &str = "WA_APP_ID";
 
 /// How the Instagram accounts' tokens were obtained, which decides the host and the calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,16 +218,16 @@ impl Settings {
                 let business_account_id =
                     digits(WA_BUSINESS_ACCOUNT_ID, vars.get(WA_BUSINESS_ACCOUNT_ID))?
                         .map(AccountId::new);
-                let wa_app_id = digits(WA_APP_ID, vars.get(WA_APP_ID))?;
-                let wa_app = match wa_app_id {
+                // The bot's rule (bot-kit reads `WA_APP_ID`): without it, the WhatsApp app is
+                // the checked app only when no other app's secret is configured for WhatsApp,
+                // since an app token must come from the app that owns the product.
+                let wa_app = match &config.wa_app_id {
                     Some(id) => Some(App {
-                        id: AppId::new(id),
+                        id: AppId::new(id.clone()),
                         secret: config.wa_app_secret.clone().or_else(|| app_secret.clone()),
                     }),
-                    None => app.clone().map(|app| App {
-                        secret: config.wa_app_secret.clone().or(app.secret),
-                        id: app.id,
-                    }),
+                    None if config.wa_app_secret.is_none() => app.clone(),
+                    None => None,
                 };
                 Some(WhatsApp {
                     phone_number_id: number.phone_number_id().clone(),
@@ -322,5 +319,29 @@ mod tests {
         );
         let err = Settings::from_vars(base(&[("IG_BUSINESS_ID", "x")]), None).unwrap_err();
         assert!(err.to_string().starts_with("IG_BUSINESS_ID:"), "{err}");
+    }
+
+    #[test]
+    fn the_whatsapp_app_follows_the_bots_rule() {
+        let wa = [
+            ("WA_PHONE_NUMBER_ID", "106540352242922"),
+            ("WA_TOKEN", "EAAG-wa"),
+        ];
+        // One app for both products: the checked app, with its secret.
+        let s = Settings::from_vars(base(&wa), None).unwrap();
+        let app = s.whatsapp.unwrap().app.unwrap();
+        assert_eq!(app.id.as_str(), "1234567890");
+        assert_eq!(app.secret.unwrap().expose(), "instagram-secret");
+        // Another app's secret without its id: no app token pairs an id with a wrong secret.
+        let mut vars = wa.to_vec();
+        vars.push(("WA_APP_SECRET", "whatsapp-secret"));
+        let s = Settings::from_vars(base(&vars), None).unwrap();
+        assert!(s.whatsapp.unwrap().app.is_none());
+        // With its id, that app and its secret.
+        vars.push(("WA_APP_ID", "555"));
+        let s = Settings::from_vars(base(&vars), None).unwrap();
+        let app = s.whatsapp.unwrap().app.unwrap();
+        assert_eq!(app.id.as_str(), "555");
+        assert_eq!(app.secret.unwrap().expose(), "whatsapp-secret");
     }
 }
