@@ -52,6 +52,21 @@ impl Body {
         }
     }
 
+    /// The `value` of change `index` of entry `entry` (`0..0` if it has none).
+    fn change_value_span(&self, entry: usize, index: usize) -> Range<usize> {
+        #[derive(Deserialize)]
+        struct Value<'a> {
+            #[serde(borrow, default)]
+            value: Option<&'a RawValue>,
+        }
+        let item = self.item_span(entry, Array::Changes, index);
+        self.text
+            .get(item)
+            .and_then(|item| serde_json::from_str::<Value<'_>>(item).ok())
+            .and_then(|change| change.value)
+            .map_or(0..0, |value| self.offsets(value.get()))
+    }
+
     fn item_span(&self, entry: usize, array: Array, index: usize) -> Range<usize> {
         self.spans
             .get_or_init(|| self.find_spans())
@@ -101,17 +116,17 @@ impl Body {
 /// found on first use (the fast parse types them in place).
 #[derive(Debug)]
 pub(crate) struct ValueSpans {
-    /// The value's offsets in the body.
-    value: Range<usize>,
+    /// The value's raw JSON.
+    value: RawJson,
     /// Spans of `messages[]` and `statuses[]` items.
     items: OnceLock<[Vec<Range<usize>>; 2]>,
 }
 
 impl ValueSpans {
-    /// The spans of the items of the WhatsApp value `value`, a sub-slice of `body`.
-    pub(crate) fn new(body: &Body, value: &str) -> Arc<Self> {
+    /// The spans of the items of the WhatsApp value whose raw JSON is `value`.
+    pub(crate) fn new(value: &RawJson) -> Arc<Self> {
         Arc::new(Self {
-            value: body.offsets(value),
+            value: value.clone(),
             items: OnceLock::new(),
         })
     }
@@ -126,10 +141,7 @@ impl ValueSpans {
                     #[serde(borrow, default)]
                     statuses: Option<Vec<&'a RawValue>>,
                 }
-                let Some(text) = body.text.get(self.value.clone()) else {
-                    return [Vec::new(), Vec::new()];
-                };
-                let Ok(arrays) = serde_json::from_str::<Arrays<'_>>(text) else {
+                let Ok(arrays) = serde_json::from_str::<Arrays<'_>>(self.value.as_str()) else {
                     return [Vec::new(), Vec::new()];
                 };
                 [arrays.messages, arrays.statuses].map(|items| {
@@ -153,6 +165,11 @@ enum Loc {
     Item {
         entry: usize,
         array: Array,
+        index: usize,
+    },
+    /// The `value` of change `index` of entry `entry`.
+    ChangeValue {
+        entry: usize,
         index: usize,
     },
     /// Item `index` of `messages` (array 0) or `statuses` (1) of a WhatsApp value.
@@ -201,6 +218,14 @@ impl RawJson {
         }
     }
 
+    /// The `value` of change `index` of entry `entry`, located on first use.
+    pub(crate) fn change_value(body: &Arc<Body>, entry: usize, index: usize) -> Self {
+        Self {
+            body: Arc::clone(body),
+            loc: Loc::ChangeValue { entry, index },
+        }
+    }
+
     /// Item `index` of `messages` (`array` 0) or `statuses` (1) of a WhatsApp value,
     /// located on first use.
     pub(crate) fn value_item(
@@ -233,6 +258,7 @@ impl RawJson {
                 array,
                 index,
             } => self.body.item_span(*entry, *array, *index),
+            Loc::ChangeValue { entry, index } => self.body.change_value_span(*entry, *index),
             Loc::ValueItem {
                 spans,
                 array,
