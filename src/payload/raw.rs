@@ -27,6 +27,8 @@ type ItemSpans = Vec<[Vec<Range<usize>>; 3]>;
 pub(crate) struct Body {
     text: Box<str>,
     spans: OnceLock<ItemSpans>,
+    /// Spans of the `value` of every change, per entry.
+    values: OnceLock<Vec<Vec<Range<usize>>>>,
 }
 
 impl Body {
@@ -34,6 +36,7 @@ impl Body {
         Arc::new(Self {
             text: text.into(),
             spans: OnceLock::new(),
+            values: OnceLock::new(),
         })
     }
 
@@ -54,17 +57,44 @@ impl Body {
 
     /// The `value` of change `index` of entry `entry` (`0..0` if it has none).
     fn change_value_span(&self, entry: usize, index: usize) -> Range<usize> {
+        self.values
+            .get_or_init(|| self.find_values())
+            .get(entry)
+            .and_then(|values| values.get(index))
+            .cloned()
+            .unwrap_or(0..0)
+    }
+
+    /// Like `find_spans`, for the `value` of every change.
+    fn find_values(&self) -> Vec<Vec<Range<usize>>> {
         #[derive(Deserialize)]
-        struct Value<'a> {
+        struct Top<'a> {
+            #[serde(borrow)]
+            entry: Vec<Entry<'a>>,
+        }
+        #[derive(Deserialize)]
+        struct Entry<'a> {
+            #[serde(borrow, default)]
+            changes: Option<Vec<Change<'a>>>,
+        }
+        #[derive(Deserialize)]
+        struct Change<'a> {
             #[serde(borrow, default)]
             value: Option<&'a RawValue>,
         }
-        let item = self.item_span(entry, Array::Changes, index);
-        self.text
-            .get(item)
-            .and_then(|item| serde_json::from_str::<Value<'_>>(item).ok())
-            .and_then(|change| change.value)
-            .map_or(0..0, |value| self.offsets(value.get()))
+        let Ok(top) = serde_json::from_str::<Top<'_>>(&self.text) else {
+            return Vec::new();
+        };
+        top.entry
+            .into_iter()
+            .map(|e| {
+                e.changes
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|c| c.value.map_or(0..0, |value| self.offsets(value.get())))
+                    .collect()
+            })
+            .collect()
     }
 
     fn item_span(&self, entry: usize, array: Array, index: usize) -> Range<usize> {
@@ -306,9 +336,22 @@ mod tests {
             RawJson::item(&body, 1, Array::Changes, 0).as_str(),
             r#"{"f":"x"}"#
         );
+        assert_eq!(RawJson::change_value(&body, 1, 0).as_str(), "");
         // Out of range: empty, no panic.
         assert_eq!(RawJson::item(&body, 0, Array::Messaging, 0).as_str(), "");
         assert_eq!(RawJson::item(&body, 9, Array::Changes, 0).as_str(), "");
+    }
+
+    #[test]
+    fn lazy_change_values() {
+        let body = Body::new(
+            r#"{"entry":[{"changes":[{"value": {"a":[1]} ,"field":"x"},{"value":null},{}]},{}]}"#,
+        );
+        assert_eq!(RawJson::change_value(&body, 0, 0).as_str(), r#"{"a":[1]}"#);
+        // `null` is no value.
+        assert_eq!(RawJson::change_value(&body, 0, 1).as_str(), "");
+        assert_eq!(RawJson::change_value(&body, 0, 2).as_str(), "");
+        assert_eq!(RawJson::change_value(&body, 1, 0).as_str(), "");
     }
 
     #[test]
