@@ -8,7 +8,11 @@ use super::{
     Channel, Event, EventData, EventError, EventKind, Handover, Participant, Position, Source,
     ValueArray, WhatsAppErrors, WhatsAppMessage, WhatsAppStatus,
 };
-use crate::payload::whatsapp::{WaMessage, WaMessageType, WhatsAppValue};
+use std::borrow::Cow;
+
+use crate::payload::whatsapp::{
+    Contact, MessageItem, Metadata, StatusItem, WaError, WaMessage, WaMessageType, WhatsAppValue,
+};
 use crate::payload::{
     AccountId, Change, ChangeField, ChangeValue, Delivery, Entry, FeedChange, FeedItem, FeedVerb,
     ItemError, Message, MessagingEvent, Party, RawJson, Timestamp, UserId,
@@ -48,11 +52,10 @@ use crate::payload::{
 /// # Ok::<(), meta_webhooks::ParseError>(())
 /// ```
 pub fn classify(delivery: &Delivery) -> Vec<Result<Event, EventError>> {
-    // Each entry is cloned and then taken apart: what a borrowed classification must copy
-    // (ids, the matched payload) is copied once, and both paths share one walk.
+    // Both paths share one walk; a borrowed item is copied once, where its event needs it.
     classify_entries(
         Channel::of(delivery.object()),
-        delivery.entries().iter().cloned(),
+        delivery.entries().iter().map(Cow::Borrowed),
     )
 }
 
@@ -74,7 +77,10 @@ pub fn classify(delivery: &Delivery) -> Vec<Result<Event, EventError>> {
 /// # Ok::<(), meta_webhooks::ParseError>(())
 /// ```
 pub fn classify_owned(delivery: Delivery) -> Vec<Result<Event, EventError>> {
-    classify_entries(Channel::of(delivery.object()), delivery.into_entries())
+    classify_entries(
+        Channel::of(delivery.object()),
+        delivery.into_entries().map(Cow::Owned),
+    )
 }
 
 #[cfg(feature = "sink")]
@@ -125,32 +131,70 @@ fn whatsapp_count(value: &WhatsAppValue) -> (usize, usize) {
     )
 }
 
-/// The walk over owned entries: every entry, then its messaging, standby and changes.
-fn classify_entries(
+/// The items of an entry's array, owned (taken) or borrowed (copied one by one).
+enum Items<'a, T> {
+    Owned(std::vec::IntoIter<T>),
+    Borrowed(std::slice::Iter<'a, T>),
+}
+
+impl<'a, T: Clone> Items<'a, T> {
+    fn of(items: Cow<'a, [T]>) -> Self {
+        match items {
+            Cow::Owned(items) => Self::Owned(items.into_iter()),
+            Cow::Borrowed(items) => Self::Borrowed(items.iter()),
+        }
+    }
+}
+
+impl<'a, T: Clone> Iterator for Items<'a, T> {
+    type Item = Cow<'a, T>;
+
+    fn next(&mut self) -> Option<Cow<'a, T>> {
+        match self {
+            Self::Owned(items) => items.next().map(Cow::Owned),
+            Self::Borrowed(items) => items.next().map(Cow::Borrowed),
+        }
+    }
+}
+
+/// The walk over entries, owned or borrowed: every entry, then its messaging, standby
+/// and changes. A borrowed item is copied where its event needs it; a borrowed WhatsApp
+/// value is not copied as a whole, only the parts each event keeps.
+fn classify_entries<'a>(
     channel: Channel,
-    entries: impl ExactSizeIterator<Item = Result<Entry, ItemError>>,
+    entries: impl ExactSizeIterator<Item = Cow<'a, Result<Entry, ItemError>>>,
 ) -> Vec<Result<Event, EventError>> {
     let mut out = Vec::with_capacity(entries.len());
     for (index, entry) in entries.enumerate() {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(error) => {
+        let (id, time, messaging, standby, changes) = match entry {
+            Cow::Owned(Err(ref error)) | Cow::Borrowed(&Err(ref error)) => {
                 out.push(Err(EventError::from_item(
-                    &error,
+                    error,
                     None,
                     Position::entry(index),
                 )));
                 continue;
             }
+            Cow::Owned(Ok(entry)) => {
+                let Entry {
+                    id,
+                    time,
+                    messaging,
+                    standby,
+                    changes,
+                    ..
+                } = entry;
+                let (messaging, standby) = (Cow::Owned(messaging), Cow::Owned(standby));
+                (id, time, messaging, standby, Cow::Owned(changes))
+            }
+            Cow::Borrowed(Ok(entry)) => (
+                entry.id.clone(),
+                entry.time,
+                Cow::Borrowed(&entry.messaging[..]),
+                Cow::Borrowed(&entry.standby[..]),
+                Cow::Borrowed(&entry.changes[..]),
+            ),
         };
-        let Entry {
-            id,
-            time,
-            messaging,
-            standby,
-            changes,
-            ..
-        } = entry;
         let origin = Origin {
             account: id,
             time,
@@ -158,9 +202,9 @@ fn classify_entries(
         };
         out.reserve(messaging.len() + standby.len() + changes.len());
         for (source, items) in [(Source::Messaging, messaging), (Source::Standby, standby)] {
-            for (i, item) in items.into_iter().enumerate() {
+            for (i, item) in Items::of(items).enumerate() {
                 let position = Position::item(index, source, i);
-                out.push(match item {
+                out.push(match item.into_owned() {
                     Ok(item) => {
                         let (event, raw) = item.into_parts();
                         Ok(from_messaging(&origin, event, raw, source, position, None))
@@ -169,9 +213,24 @@ fn classify_entries(
                 });
             }
         }
-        for (i, item) in changes.into_iter().enumerate() {
+        for (i, item) in Items::of(changes).enumerate() {
             let position = Position::item(index, Source::Change, i);
-            let (change, raw) = match item {
+            if let Cow::Borrowed(Ok(change)) = item
+                && let ChangeValue::WhatsApp(value) = &change.value
+            {
+                let raw = change.raw_json().clone();
+                let field = change.field.clone();
+                whatsapp(
+                    &mut out,
+                    &origin,
+                    WaParts::borrowed(value),
+                    raw,
+                    field,
+                    position,
+                );
+                continue;
+            }
+            let (change, raw) = match item.into_owned() {
                 Ok(change) => change.into_parts(),
                 Err(error) => {
                     out.push(Err(origin.error(&error, position)));
@@ -180,7 +239,8 @@ fn classify_entries(
             };
             match change.value {
                 ChangeValue::WhatsApp(value) => {
-                    whatsapp(&mut out, &origin, *value, raw, change.field, position);
+                    let parts = WaParts::owned(*value);
+                    whatsapp(&mut out, &origin, parts, raw, change.field, position);
                 }
                 _ => out.push(Ok(from_change(&origin, change, raw, position))),
             }
@@ -613,24 +673,55 @@ pub fn whatsapp_kind(m: &WaMessage) -> EventKind {
     }
 }
 
+/// The parts of a WhatsApp value its events take: owned (taken) or borrowed (copied
+/// where an event keeps them).
+struct WaParts<'a> {
+    metadata: Option<Metadata>,
+    contacts: Cow<'a, [Contact]>,
+    messages: Cow<'a, [MessageItem]>,
+    statuses: Cow<'a, [StatusItem]>,
+    errors: Cow<'a, [WaError]>,
+}
+
+impl<'a> WaParts<'a> {
+    fn owned(value: WhatsAppValue) -> Self {
+        Self {
+            metadata: value.metadata,
+            contacts: Cow::Owned(value.contacts),
+            messages: Cow::Owned(value.messages),
+            statuses: Cow::Owned(value.statuses),
+            errors: Cow::Owned(value.errors),
+        }
+    }
+
+    fn borrowed(value: &'a WhatsAppValue) -> Self {
+        Self {
+            metadata: value.metadata.clone(),
+            contacts: Cow::Borrowed(&value.contacts),
+            messages: Cow::Borrowed(&value.messages),
+            statuses: Cow::Borrowed(&value.statuses),
+            errors: Cow::Borrowed(&value.errors),
+        }
+    }
+}
+
 /// The events of a WhatsApp `messages` change: one per `messages[]` item, then one per
 /// `statuses[]` item; one `unknown` for a value with `errors` only; none for a value with
 /// only `contacts`.
-fn whatsapp(
+fn whatsapp<'a>(
     out: &mut Vec<Result<Event, EventError>>,
     origin: &Origin,
-    value: WhatsAppValue,
+    value: WaParts<'a>,
     raw: RawJson,
     field: Option<ChangeField>,
     position: Position,
 ) {
-    let WhatsAppValue {
+    let WaParts {
         metadata,
         contacts,
         messages,
         statuses,
         errors,
-        ..
     } = value;
     let number = metadata.as_ref().and_then(|m| m.phone_number_id.clone());
     let business_account = origin.account.clone();
@@ -653,7 +744,7 @@ fn whatsapp(
     if messages.is_empty() && statuses.is_empty() {
         if !errors.is_empty() {
             let data = EventData::WhatsAppErrors(Box::new(WhatsAppErrors {
-                errors,
+                errors: errors.into_owned(),
                 metadata,
                 business_account: business_account.clone(),
             }));
@@ -684,9 +775,9 @@ fn whatsapp(
     let message_count = messages.len();
     let mut contacts = contacts;
     let single_message = messages.len() == 1;
-    for (i, item) in messages.into_iter().enumerate() {
+    for (i, item) in Items::of(messages).enumerate() {
         let position = position.within(ValueArray::Messages, i);
-        let (message, raw) = match item {
+        let (message, raw) = match item.into_owned() {
             Ok(item) => item.into_parts(),
             Err(e) => {
                 out.push(Err(error(&e, position)));
@@ -700,11 +791,10 @@ fn whatsapp(
             let at = contacts
                 .iter()
                 .position(|c| c.wa_id.as_ref() == Some(from))?;
-            Some(if single_message {
-                contacts.swap_remove(at)
-            } else {
-                contacts.get(at)?.clone()
-            })
+            match &mut contacts {
+                Cow::Owned(contacts) if single_message => Some(contacts.swap_remove(at)),
+                contacts => contacts.get(at).cloned(),
+            }
         });
         let recipient = number.clone().map(Participant::Account);
         let timestamp = message.timestamp;
@@ -718,9 +808,9 @@ fn whatsapp(
             kind, sender, recipient, timestamp, data, raw, position,
         )));
     }
-    for (i, item) in statuses.into_iter().enumerate() {
+    for (i, item) in Items::of(statuses).enumerate() {
         let position = position.within(ValueArray::Statuses, i);
-        let (status, raw) = match item {
+        let (status, raw) = match item.into_owned() {
             Ok(item) => item.into_parts(),
             Err(e) => {
                 out.push(Err(error(&e, position)));

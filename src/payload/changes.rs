@@ -46,7 +46,7 @@ use serde_json::value::RawValue;
 
 use super::messaging::MessagingEvent;
 use super::raw::Body;
-use super::whatsapp::WhatsAppValue;
+use super::whatsapp::{Fast, WhatsAppValue};
 use super::wire::wire_enum;
 use super::{RawJson, lenient};
 
@@ -221,6 +221,43 @@ impl Change {
         Ok(Self {
             field: parts.field,
             value,
+            value_raw,
+        })
+    }
+}
+
+impl Change {
+    /// A change of a WhatsApp delivery read in one pass (its `value` may come before its
+    /// `field`): `value` is the value already read as a WhatsApp value (`None` if absent
+    /// or `null`), `value_raw` its raw JSON. `None` when the value needs a reading by
+    /// another type (a `comments`, `feed`, ... field; a `messages` value that is not
+    /// WhatsApp's).
+    pub(crate) fn from_whatsapp(
+        field: Option<ChangeField>,
+        value: Option<Fast>,
+        value_raw: Option<RawJson>,
+        body: &Arc<Body>,
+    ) -> Option<Self> {
+        let typed = match (&field, value) {
+            (Some(ChangeField::Messages), Some(value)) => {
+                ChangeValue::WhatsApp(Box::new(value.into_value(value_raw.as_ref()?, body)?))
+            }
+            (
+                Some(
+                    ChangeField::Comments
+                    | ChangeField::LiveComments
+                    | ChangeField::Mentions
+                    | ChangeField::StoryInsights
+                    | ChangeField::Feed,
+                ),
+                _,
+            ) => return None,
+            (Some(field), Some(_)) if field.is_messaging() => return None,
+            _ => ChangeValue::Other,
+        };
+        Some(Self {
+            field,
+            value: typed,
             value_raw,
         })
     }

@@ -16,10 +16,13 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::changes::ChangeParts;
+use super::changes::{ChangeField, ChangeParts};
 use super::envelope::{EntryKey, EntryTime, TopKey, seed};
 use super::raw::{Array, Body};
-use super::{AccountId, Change, Entry, ItemError, MessagingEvent, Object, RawJson, Spanned};
+use super::whatsapp::Fast;
+use super::{
+    AccountId, Change, Entry, ItemError, MessagingEvent, Object, RawJson, Spanned, lenient,
+};
 
 type Parsed = (Object, Vec<Result<Entry, ItemError>>);
 
@@ -59,7 +62,13 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
                     object = Some(Object::from_wire(&name));
                 }
                 TopKey::Entry if entries.is_none() => {
-                    entries = Some(map.next_value_seed(EntriesSeed { body: self.body })?);
+                    // Meta sends `object` first: a WhatsApp delivery's changes are then read
+                    // in one pass.
+                    let whatsapp = object == Some(Object::WhatsAppBusinessAccount);
+                    entries = Some(map.next_value_seed(EntriesSeed {
+                        body: self.body,
+                        whatsapp,
+                    })?);
                 }
                 TopKey::Object | TopKey::Entry => return Err(decline()),
                 TopKey::Other => {
@@ -73,6 +82,7 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
 
 struct EntriesSeed<'b> {
     body: &'b Arc<Body>,
+    whatsapp: bool,
 }
 
 seed!([] EntriesSeed<'_> => Vec<Result<Entry, ItemError>>, deserialize_seq);
@@ -89,6 +99,7 @@ impl<'de> Visitor<'de> for EntriesSeed<'_> {
         while let Some(entry) = seq.next_element_seed(EntrySeed {
             body: self.body,
             index: entries.len(),
+            whatsapp: self.whatsapp,
         })? {
             entries.push(Ok(entry));
         }
@@ -99,6 +110,7 @@ impl<'de> Visitor<'de> for EntriesSeed<'_> {
 struct EntrySeed<'b> {
     body: &'b Arc<Body>,
     index: usize,
+    whatsapp: bool,
 }
 
 seed!([] EntrySeed<'_> => Entry, deserialize_map);
@@ -109,6 +121,7 @@ impl<'b> EntrySeed<'b> {
             body: self.body,
             entry: self.index,
             array,
+            whatsapp: self.whatsapp,
             kind: PhantomData,
         }
     }
@@ -160,19 +173,122 @@ impl<'de> Visitor<'de> for EntrySeed<'_> {
 
 /// How an item is typed in place.
 trait FastItem: Sized {
-    fn deserialize<'de, D: Deserializer<'de>>(d: D, body: &Arc<Body>) -> Result<Self, D::Error>;
+    fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+        at: &ItemSeed<'_, Self>,
+    ) -> Result<Self, D::Error>;
 }
 
 impl FastItem for MessagingEvent {
-    fn deserialize<'de, D: Deserializer<'de>>(d: D, _body: &Arc<Body>) -> Result<Self, D::Error> {
+    fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+        _at: &ItemSeed<'_, Self>,
+    ) -> Result<Self, D::Error> {
         <Self as Deserialize<'de>>::deserialize(d)
     }
 }
 
 impl FastItem for Change {
-    fn deserialize<'de, D: Deserializer<'de>>(d: D, body: &Arc<Body>) -> Result<Self, D::Error> {
+    fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+        at: &ItemSeed<'_, Self>,
+    ) -> Result<Self, D::Error> {
+        if at.whatsapp {
+            return d.deserialize_map(WhatsAppChange { at });
+        }
         let parts = ChangeParts::deserialize(d)?;
-        Self::from_parts(parts, body).map_err(|_| decline())
+        Self::from_parts(parts, at.body).map_err(|_| decline())
+    }
+}
+
+/// The keys of a change item.
+enum ChangeKey {
+    Field,
+    Value,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for ChangeKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ChangeKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ChangeKey, E> {
+                Ok(match v {
+                    "field" => ChangeKey::Field,
+                    "value" => ChangeKey::Value,
+                    _ => ChangeKey::Other,
+                })
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+/// `changes[].field`, read as the careful parse reads it.
+#[derive(Deserialize)]
+struct Field(#[serde(deserialize_with = "lenient::wire")] Option<ChangeField>);
+
+/// A JSON object read as `T`; any other JSON type is an error.
+struct ObjectOnly<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOnly<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = ObjectOnly<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(ObjectOnly)
+            }
+        }
+        d.deserialize_map(V(PhantomData))
+    }
+}
+
+/// A change of a WhatsApp delivery, read in one pass. Meta sends its `value` before its
+/// `field`, so the value is read as a WhatsApp value before the field is known; its raw
+/// JSON is located on first use. A value that turns out to need another reading (or is
+/// not an object) declines.
+struct WhatsAppChange<'a, 'b> {
+    at: &'a ItemSeed<'b, Change>,
+}
+
+impl<'de> Visitor<'de> for WhatsAppChange<'_, '_> {
+    type Value = Change;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a change object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Change, A::Error> {
+        let mut field = None;
+        let mut value = None;
+        while let Some(key) = map.next_key::<ChangeKey>()? {
+            match key {
+                ChangeKey::Field if field.is_none() => {
+                    field = Some(map.next_value::<Field>()?.0);
+                }
+                ChangeKey::Value if value.is_none() => {
+                    value = Some(map.next_value::<Option<ObjectOnly<Fast>>>()?);
+                }
+                ChangeKey::Field | ChangeKey::Value => return Err(decline()),
+                ChangeKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let value = value.flatten().map(|ObjectOnly(value)| value);
+        let body = self.at.body;
+        let value_raw = value
+            .is_some()
+            .then(|| RawJson::change_value(body, self.at.entry, self.at.index));
+        Change::from_whatsapp(field.flatten(), value, value_raw, body).ok_or_else(decline)
     }
 }
 
@@ -180,6 +296,7 @@ struct ItemsSeed<'b, T> {
     body: &'b Arc<Body>,
     entry: usize,
     array: Array,
+    whatsapp: bool,
     kind: PhantomData<T>,
 }
 
@@ -204,6 +321,9 @@ impl<'de, T: FastItem> Visitor<'de> for ItemsSeed<'_, T> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(1));
         while let Some(inner) = seq.next_element_seed(ItemSeed::<T> {
             body: self.body,
+            entry: self.entry,
+            index: items.len(),
+            whatsapp: self.whatsapp,
             kind: PhantomData,
         })? {
             let raw = RawJson::item(self.body, self.entry, self.array, items.len());
@@ -213,8 +333,13 @@ impl<'de, T: FastItem> Visitor<'de> for ItemsSeed<'_, T> {
     }
 }
 
+/// Item `index` of an array of entry `entry`.
 struct ItemSeed<'b, T> {
     body: &'b Arc<Body>,
+    entry: usize,
+    index: usize,
+    /// Whether the delivery is WhatsApp's.
+    whatsapp: bool,
     kind: PhantomData<T>,
 }
 
@@ -222,6 +347,6 @@ impl<'de, T: FastItem> DeserializeSeed<'de> for ItemSeed<'_, T> {
     type Value = T;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
-        T::deserialize(d, self.body)
+        T::deserialize(d, &self)
     }
 }

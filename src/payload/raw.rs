@@ -27,6 +27,8 @@ type ItemSpans = Vec<[Vec<Range<usize>>; 3]>;
 pub(crate) struct Body {
     text: Box<str>,
     spans: OnceLock<ItemSpans>,
+    /// Spans of the `value` of every change, per entry.
+    values: OnceLock<Vec<Vec<Range<usize>>>>,
 }
 
 impl Body {
@@ -34,6 +36,7 @@ impl Body {
         Arc::new(Self {
             text: text.into(),
             spans: OnceLock::new(),
+            values: OnceLock::new(),
         })
     }
 
@@ -50,6 +53,48 @@ impl Body {
         } else {
             0..0
         }
+    }
+
+    /// The `value` of change `index` of entry `entry` (`0..0` if it has none).
+    fn change_value_span(&self, entry: usize, index: usize) -> Range<usize> {
+        self.values
+            .get_or_init(|| self.find_values())
+            .get(entry)
+            .and_then(|values| values.get(index))
+            .cloned()
+            .unwrap_or(0..0)
+    }
+
+    /// Like `find_spans`, for the `value` of every change.
+    fn find_values(&self) -> Vec<Vec<Range<usize>>> {
+        #[derive(Deserialize)]
+        struct Top<'a> {
+            #[serde(borrow)]
+            entry: Vec<Entry<'a>>,
+        }
+        #[derive(Deserialize)]
+        struct Entry<'a> {
+            #[serde(borrow, default)]
+            changes: Option<Vec<Change<'a>>>,
+        }
+        #[derive(Deserialize)]
+        struct Change<'a> {
+            #[serde(borrow, default)]
+            value: Option<&'a RawValue>,
+        }
+        let Ok(top) = serde_json::from_str::<Top<'_>>(&self.text) else {
+            return Vec::new();
+        };
+        top.entry
+            .into_iter()
+            .map(|e| {
+                e.changes
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|c| c.value.map_or(0..0, |value| self.offsets(value.get())))
+                    .collect()
+            })
+            .collect()
     }
 
     fn item_span(&self, entry: usize, array: Array, index: usize) -> Range<usize> {
@@ -101,17 +146,17 @@ impl Body {
 /// found on first use (the fast parse types them in place).
 #[derive(Debug)]
 pub(crate) struct ValueSpans {
-    /// The value's offsets in the body.
-    value: Range<usize>,
+    /// The value's raw JSON.
+    value: RawJson,
     /// Spans of `messages[]` and `statuses[]` items.
     items: OnceLock<[Vec<Range<usize>>; 2]>,
 }
 
 impl ValueSpans {
-    /// The spans of the items of the WhatsApp value `value`, a sub-slice of `body`.
-    pub(crate) fn new(body: &Body, value: &str) -> Arc<Self> {
+    /// The spans of the items of the WhatsApp value whose raw JSON is `value`.
+    pub(crate) fn new(value: &RawJson) -> Arc<Self> {
         Arc::new(Self {
-            value: body.offsets(value),
+            value: value.clone(),
             items: OnceLock::new(),
         })
     }
@@ -126,10 +171,7 @@ impl ValueSpans {
                     #[serde(borrow, default)]
                     statuses: Option<Vec<&'a RawValue>>,
                 }
-                let Some(text) = body.text.get(self.value.clone()) else {
-                    return [Vec::new(), Vec::new()];
-                };
-                let Ok(arrays) = serde_json::from_str::<Arrays<'_>>(text) else {
+                let Ok(arrays) = serde_json::from_str::<Arrays<'_>>(self.value.as_str()) else {
                     return [Vec::new(), Vec::new()];
                 };
                 [arrays.messages, arrays.statuses].map(|items| {
@@ -153,6 +195,11 @@ enum Loc {
     Item {
         entry: usize,
         array: Array,
+        index: usize,
+    },
+    /// The `value` of change `index` of entry `entry`.
+    ChangeValue {
+        entry: usize,
         index: usize,
     },
     /// Item `index` of `messages` (array 0) or `statuses` (1) of a WhatsApp value.
@@ -201,6 +248,14 @@ impl RawJson {
         }
     }
 
+    /// The `value` of change `index` of entry `entry`, located on first use.
+    pub(crate) fn change_value(body: &Arc<Body>, entry: usize, index: usize) -> Self {
+        Self {
+            body: Arc::clone(body),
+            loc: Loc::ChangeValue { entry, index },
+        }
+    }
+
     /// Item `index` of `messages` (`array` 0) or `statuses` (1) of a WhatsApp value,
     /// located on first use.
     pub(crate) fn value_item(
@@ -233,6 +288,7 @@ impl RawJson {
                 array,
                 index,
             } => self.body.item_span(*entry, *array, *index),
+            Loc::ChangeValue { entry, index } => self.body.change_value_span(*entry, *index),
             Loc::ValueItem {
                 spans,
                 array,
@@ -280,9 +336,22 @@ mod tests {
             RawJson::item(&body, 1, Array::Changes, 0).as_str(),
             r#"{"f":"x"}"#
         );
+        assert_eq!(RawJson::change_value(&body, 1, 0).as_str(), "");
         // Out of range: empty, no panic.
         assert_eq!(RawJson::item(&body, 0, Array::Messaging, 0).as_str(), "");
         assert_eq!(RawJson::item(&body, 9, Array::Changes, 0).as_str(), "");
+    }
+
+    #[test]
+    fn lazy_change_values() {
+        let body = Body::new(
+            r#"{"entry":[{"changes":[{"value": {"a":[1]} ,"field":"x"},{"value":null},{}]},{}]}"#,
+        );
+        assert_eq!(RawJson::change_value(&body, 0, 0).as_str(), r#"{"a":[1]}"#);
+        // `null` is no value.
+        assert_eq!(RawJson::change_value(&body, 0, 1).as_str(), "");
+        assert_eq!(RawJson::change_value(&body, 0, 2).as_str(), "");
+        assert_eq!(RawJson::change_value(&body, 1, 0).as_str(), "");
     }
 
     #[test]

@@ -399,7 +399,13 @@ fn observe(
         entries,
         body: Arc::clone(body),
     };
-    classify(&delivery)
+    let values_raw = delivery
+        .entries()
+        .iter()
+        .flatten()
+        .flat_map(|entry| entry.changes.iter().flatten())
+        .map(|change| format!("value {:?}", change.value_raw()));
+    let events = classify(&delivery)
         .iter()
         .map(|r| match r {
             Ok(e) => format!(
@@ -411,7 +417,8 @@ fn observe(
             ),
             Err(e) => format!("{:?} {:?}", e.normalized(), e.raw()),
         })
-        .collect()
+        .collect::<Vec<_>>();
+    values_raw.chain(events).collect()
 }
 
 #[test]
@@ -450,7 +457,31 @@ fn fast_path_declines_every_anomaly() {
     assert!(accepts(
         r#"{"object":"instagram","entry":[{"id":1,"time":"1","messaging":[{"message":"TEST_MESSAGE"}],"standby":null,"changes":[{"field":"x","value":5}]}],"x":[]}"#
     ));
+    // WhatsApp changes, `value` first, are read in one pass.
+    let whatsapp = r#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[
+        {"value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"5"},
+          "messages":[{"from":"1","id":"a","type":"text","text":{"body":"x"}}]},"field":"messages"},
+        {"value":{"event":"APPROVED"},"field":"message_template_status_update"},
+        {"value":null,"field":"messages"},{"field":"x"}]}]}"#;
+    assert!(accepts(whatsapp));
+    let delivery = Delivery::from_slice(whatsapp.as_bytes()).unwrap();
+    let changes = &delivery.entries()[0].as_ref().unwrap().changes;
+    let raws: Vec<_> = changes
+        .iter()
+        .map(|c| c.as_ref().unwrap().value_raw())
+        .collect();
+    assert_eq!(raws[1], Some(r#"{"event":"APPROVED"}"#));
+    assert_eq!(raws[2..], [None, None]);
+    assert!(raws[0].unwrap().starts_with(r#"{"messaging_product""#));
+    assert!(raws[0].unwrap().ends_with("}]}"));
     for declined in [
+        // A value WhatsApp's one-pass reading cannot type.
+        r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"id":"1"},"field":"comments"}]}]}"#,
+        r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"sender":{"id":"1"}},"field":"messages"}]}]}"#,
+        r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"sender":{"id":"1"}},"field":"message_echoes"}]}]}"#,
+        r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"value":[null,null,"whatsapp"],"field":"messages"}]}]}"#,
+        r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"messages":[7]},"field":"messages"}]}]}"#,
+        r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{},"value":{},"field":"messages"}]}]}"#,
         "[]",
         r#"{"entry":[]}"#,
         r#"{"object":1,"entry":[]}"#,

@@ -139,7 +139,7 @@ impl WhatsAppValue {
     /// every item on its own and isolates the bad ones.
     pub(crate) fn parse(text: &str, body: &Arc<Body>) -> Result<Option<Self>, serde_json::Error> {
         match serde_json::from_str::<Fast>(text) {
-            Ok(fast) => Ok(fast.into_value(text, body)),
+            Ok(fast) => Ok(fast.into_value(&RawJson::slice_of(body, text), body)),
             Err(_) => Self::parse_items(text, body),
         }
     }
@@ -169,7 +169,7 @@ impl WhatsAppValue {
 
 /// A well-formed `messages` value, typed in one pass.
 #[derive(Deserialize)]
-struct Fast {
+pub(crate) struct Fast {
     #[serde(default, deserialize_with = "lenient::object")]
     sender: Option<IgnoredAny>,
     #[serde(default, deserialize_with = "lenient::object")]
@@ -190,7 +190,9 @@ struct Fast {
 }
 
 impl Fast {
-    fn into_value(self, text: &str, body: &Arc<Body>) -> Option<WhatsAppValue> {
+    /// The value, its items' raw JSON located in `raw` (the value's) on first use;
+    /// `None` when it is not a WhatsApp value.
+    pub(crate) fn into_value(self, raw: &RawJson, body: &Arc<Body>) -> Option<WhatsAppValue> {
         if self.sender.is_some() || self.recipient.is_some() {
             return None;
         }
@@ -199,8 +201,7 @@ impl Fast {
         }
         let messages = self.messages.unwrap_or_default();
         let statuses = self.statuses.unwrap_or_default();
-        let spans =
-            (!messages.is_empty() || !statuses.is_empty()).then(|| ValueSpans::new(body, text));
+        let spans = (!messages.is_empty() || !statuses.is_empty()).then(|| ValueSpans::new(raw));
         let raw = |array, index| {
             spans.as_ref().map_or_else(
                 || RawJson::slice_of(body, ""),
