@@ -13,6 +13,7 @@ mod config_files;
 mod notify;
 mod redis_store;
 mod stream;
+mod support;
 mod tokens;
 mod whatsapp;
 mod whatsapp_token;

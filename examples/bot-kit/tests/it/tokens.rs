@@ -3,7 +3,6 @@
 //! below 7 days, the refreshed token in the next send and in Redis, which token wins at a
 //! restart, failed refreshes, and no token in any log line.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use bot_harness::RedisServer;
@@ -17,6 +16,8 @@ use serde_json::json;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use crate::support::{Logs, ManualClock};
+
 const ACCOUNT: &str = "17841400000000000";
 const APP_ID: &str = "1234567890";
 const APP_SECRET: &str = "appSECRETvalue42";
@@ -29,71 +30,9 @@ const DAY: Duration = Duration::from_secs(86_400);
 /// What Meta answers as `expires_in` for a refreshed token (about 60 days).
 const SIXTY_DAYS: u64 = 5_184_000;
 
-/// A clock the test moves by hand (starting now: Redis expires keys in real time).
-#[derive(Debug, Clone)]
-struct ManualClock(Arc<Mutex<SystemTime>>);
-
-impl ManualClock {
-    fn new() -> Self {
-        let now = SystemTime::UNIX_EPOCH
-            + Duration::from_secs(
-                SystemTime::now()
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .unwrap()
-                    .as_secs(),
-            );
-        Self(Arc::new(Mutex::new(now)))
-    }
-
-    fn advance(&self, by: Duration) {
-        *self.0.lock().unwrap() += by;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> SystemTime {
-        *self.0.lock().unwrap()
-    }
-}
-
-/// Log lines written while the guard lives (this thread: the tests drive the keeper on it).
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
-        let logs = Self::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .with_max_level(tracing::Level::TRACE)
-            .finish();
-        (logs, tracing::subscriber::set_default(subscriber))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-
-    /// No token of the test in any line.
-    fn assert_no_token(&self) {
-        let text = self.text();
-        for token in [OLD, NEW, NEWER, OTHER, PAGE_TOKEN, APP_SECRET] {
-            assert!(!text.contains(token), "{token} logged:\n{text}");
-        }
-    }
+/// No token of the test in any line.
+fn assert_no_token(logs: &Logs) {
+    logs.assert_none_of(&[OLD, NEW, NEWER, OTHER, PAGE_TOKEN, APP_SECRET]);
 }
 
 fn config(graph: &MockServer, token: &str, extra: &[(&str, String)]) -> Config {
@@ -217,7 +156,7 @@ async fn refresh_happens_below_seven_days_left_and_not_above() {
     refresh_once(&graph, OLD, NEW).await;
     refresh_once(&graph, NEW, NEWER).await;
     let bot = new_bot(&graph, OLD, &[]).await;
-    let clock = ManualClock::new();
+    let clock = ManualClock::starting_now();
     let t0 = clock.now();
     let keeper = keeper(&bot, &clock).await;
 
@@ -269,7 +208,7 @@ async fn refresh_happens_below_seven_days_left_and_not_above() {
     );
     assert!(metrics.contains("# TYPE botkit_token_expires_at_seconds gauge\n"));
     assert!(logs.text().contains("access token refreshed"));
-    logs.assert_no_token();
+    assert_no_token(&logs);
 }
 
 #[tokio::test]
@@ -279,7 +218,7 @@ async fn the_next_send_uses_the_refreshed_token() {
     refresh_once(&graph, OLD, NEW).await;
     accept_sends(&graph).await;
     let bot = new_bot(&graph, OLD, &[]).await;
-    let clock = ManualClock::new();
+    let clock = ManualClock::starting_now();
 
     bot.handle(&text_event("42", "m1")).await.unwrap();
     let keeper = keeper(&bot, &clock).await;
@@ -292,7 +231,7 @@ async fn the_next_send_uses_the_refreshed_token() {
         .map(|r| r.headers.get("authorization").unwrap().to_str().unwrap())
         .collect();
     assert_eq!(auth, [format!("Bearer {OLD}"), format!("Bearer {NEW}")]);
-    logs.assert_no_token();
+    assert_no_token(&logs);
 }
 
 #[tokio::test]
@@ -304,7 +243,7 @@ async fn the_refreshed_token_is_kept_in_redis_and_wins_at_a_restart_unless_the_c
     let graph = MockServer::start().await;
     refresh_once(&graph, OLD, NEW).await;
     accept_sends(&graph).await;
-    let clock = ManualClock::new();
+    let clock = ManualClock::starting_now();
     let t0 = clock.now();
 
     // First run: refreshes and stores.
@@ -398,7 +337,7 @@ async fn the_refreshed_token_is_kept_in_redis_and_wins_at_a_restart_unless_the_c
         logs.text()
             .contains("the refreshed access token in Redis has expired")
     );
-    logs.assert_no_token();
+    assert_no_token(&logs);
 }
 
 #[tokio::test]
@@ -408,7 +347,7 @@ async fn another_worker_adopts_a_refresh_from_redis_at_its_next_check() {
     let with_redis = [("REDIS_URL", redis.url())];
     let graph = MockServer::start().await;
     refresh_once(&graph, OLD, NEW).await;
-    let clock = ManualClock::new();
+    let clock = ManualClock::starting_now();
     let config = config(&graph, OLD, &with_redis);
     let bot_a = Bot::from_config(&config).await.unwrap();
     let bot_b = Bot::from_config(&config).await.unwrap();
@@ -422,7 +361,7 @@ async fn another_worker_adopts_a_refresh_from_redis_at_its_next_check() {
     b.tick().await;
     assert_eq!(live(&b), NEW);
     assert_eq!(refreshes(&graph).await.len(), 1);
-    logs.assert_no_token();
+    assert_no_token(&logs);
 }
 
 #[tokio::test]
@@ -437,7 +376,7 @@ async fn a_failed_refresh_is_logged_counted_and_tried_again_an_hour_later() {
     .mount(&graph)
     .await;
     let bot = new_bot(&graph, OLD, &[]).await;
-    let clock = ManualClock::new();
+    let clock = ManualClock::starting_now();
     let keeper = keeper(&bot, &clock).await;
 
     keeper.tick().await;
@@ -475,7 +414,7 @@ async fn a_failed_refresh_is_logged_counted_and_tried_again_an_hour_later() {
     let metrics = bot.metrics().render();
     assert!(metrics.contains("botkit_token_refreshes_total{outcome=\"ok\"} 1\n"));
     assert!(metrics.contains("botkit_token_refreshes_total{outcome=\"failed\"} 1\n"));
-    logs.assert_no_token();
+    assert_no_token(&logs);
 }
 
 #[tokio::test]
@@ -489,7 +428,7 @@ async fn a_refresh_meta_refuses_with_190_gives_the_doctor_advice_and_waits_a_day
     .mount(&graph)
     .await;
     let bot = new_bot(&graph, OLD, &[]).await;
-    let clock = ManualClock::new();
+    let clock = ManualClock::starting_now();
     let keeper = keeper(&bot, &clock).await;
 
     keeper.tick().await;
@@ -508,14 +447,14 @@ async fn a_refresh_meta_refuses_with_190_gives_the_doctor_advice_and_waits_a_day
     );
     let metrics = bot.metrics().render();
     assert!(metrics.contains("botkit_token_refreshes_total{outcome=\"failed\"} 1\n"));
-    logs.assert_no_token();
+    assert_no_token(&logs);
 }
 
 #[tokio::test]
 async fn facebook_login_tokens_are_checked_with_debug_token_when_the_app_id_is_set() {
     let (logs, _guard) = Logs::capture();
     let graph = MockServer::start().await;
-    let clock = ManualClock::new();
+    let clock = ManualClock::starting_now();
     let expires = unix(clock.now()) + 30 * 86_400;
     Mock::given(method("GET"))
         .and(path("/v25.0/debug_token"))
@@ -571,7 +510,7 @@ async fn facebook_login_tokens_are_checked_with_debug_token_when_the_app_id_is_s
         "{text}"
     );
     assert!(text.contains("subcode=460"), "{text}");
-    logs.assert_no_token();
+    assert_no_token(&logs);
 }
 
 #[tokio::test]
@@ -579,13 +518,13 @@ async fn without_an_app_id_a_facebook_login_token_has_an_unknown_expiry() {
     let (logs, _guard) = Logs::capture();
     let graph = MockServer::start().await;
     let bot = new_bot(&graph, PAGE_TOKEN, &[]).await;
-    let clock = ManualClock::new();
+    let clock = ManualClock::starting_now();
     let keeper = keeper(&bot, &clock).await;
     keeper.tick().await;
     assert!(graph.received_requests().await.unwrap().is_empty());
     assert_eq!(keeper.expiry(&account()), None);
     assert!(logs.text().contains("access token expiry unknown"));
-    logs.assert_no_token();
+    assert_no_token(&logs);
 }
 
 #[tokio::test]
@@ -611,7 +550,7 @@ async fn an_account_paused_on_190_logs_the_doctor_advice() {
         line.contains("run `cargo run -p doctor` to check the token"),
         "{line}"
     );
-    logs.assert_no_token();
+    assert_no_token(&logs);
 }
 
 #[tokio::test]
@@ -620,7 +559,7 @@ async fn dry_run_has_no_keeper() {
         .await
         .unwrap();
     assert!(
-        bot.token_keeper(ManualClock::new())
+        bot.token_keeper(ManualClock::starting_now())
             .await
             .unwrap()
             .is_none()
@@ -639,7 +578,10 @@ async fn start_puts_the_refreshed_token_from_redis_in_use_before_the_first_reply
 
     // A first process refreshed the token and stored it.
     let first = Bot::from_config(&config).await.unwrap();
-    keeper(&first, &ManualClock::new()).await.tick().await;
+    keeper(&first, &ManualClock::starting_now())
+        .await
+        .tick()
+        .await;
     assert_eq!(refreshes(&graph).await, [OLD]);
 
     // A process started afterwards replies with it from its first reply on.
@@ -653,5 +595,5 @@ async fn start_puts_the_refreshed_token_from_redis_in_use_before_the_first_reply
         .collect();
     assert_eq!(auth, [format!("Bearer {NEW}")]);
     assert!(running.shutdown().await);
-    logs.assert_no_token();
+    assert_no_token(&logs);
 }

@@ -3,7 +3,6 @@
 //! app's token, in the log and `/metrics` under the phone number id; an invalid token gets
 //! the doctor's advice; no app id, no request; never a refresh; no token in any log line.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use bot_kit::tokens::{DOCTOR_ADVICE, TokenKeeper};
@@ -13,6 +12,8 @@ use meta_webhooks::payload::AccountId;
 use serde_json::json;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::{Logs, ManualClock};
 
 const PHONE_NUMBER_ID: &str = "106540352242922";
 const WA_TOKEN: &str = "EAAWAsystemUSERtoken0101";
@@ -24,79 +25,17 @@ const WA_APP_ID: &str = "9876543210";
 const WA_APP_SECRET: &str = "waAPPsecretVALUE43";
 const DAY: Duration = Duration::from_secs(86_400);
 
-/// A clock the test moves by hand.
-#[derive(Debug, Clone)]
-struct ManualClock(Arc<Mutex<SystemTime>>);
-
-impl ManualClock {
-    fn new() -> Self {
-        Self(Arc::new(Mutex::new(
-            SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_547_600),
-        )))
-    }
-
-    fn advance(&self, by: Duration) {
-        *self.0.lock().unwrap() += by;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> SystemTime {
-        *self.0.lock().unwrap()
-    }
+fn start() -> ManualClock {
+    ManualClock::at(SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_547_600))
 }
 
 fn unix(at: SystemTime) -> u64 {
     at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs()
 }
 
-/// Log lines written while the guard lives (this thread: the tests drive the keeper on it).
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
-        let logs = Self::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .with_max_level(tracing::Level::TRACE)
-            .finish();
-        (logs, tracing::subscriber::set_default(subscriber))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-
-    /// The first line holding `needle`.
-    fn line(&self, needle: &str) -> String {
-        let text = self.text();
-        text.lines()
-            .find(|l| l.contains(needle))
-            .unwrap_or_else(|| panic!("no line with {needle:?} in\n{text}"))
-            .to_owned()
-    }
-
-    /// No token or app secret of the test in any line.
-    fn assert_no_secret(&self) {
-        let text = self.text();
-        for secret in [WA_TOKEN, PAGE_TOKEN, IG_APP_SECRET, WA_APP_SECRET] {
-            assert!(!text.contains(secret), "{secret} logged:\n{text}");
-        }
-    }
+/// No token or app secret of the test in any line.
+fn assert_no_secret(logs: &Logs) {
+    logs.assert_none_of(&[WA_TOKEN, PAGE_TOKEN, IG_APP_SECRET, WA_APP_SECRET]);
 }
 
 /// A bot live on WhatsApp only (Instagram dry), with `extra` variables.
@@ -156,7 +95,7 @@ fn gauge(bot: &Bot, account: &str) -> Option<String> {
 async fn the_whatsapp_numbers_expiry_is_logged_and_exported_daily_and_never_refreshed() {
     let (logs, _guard) = Logs::capture();
     let graph = MockServer::start().await;
-    let clock = ManualClock::new();
+    let clock = start();
     // Three days left: an Instagram Login token would be refreshed, this one is not.
     let expires = unix(clock.now()) + 3 * 86_400;
     debug_token_answers(&graph, system_user_token(IG_APP_ID, expires)).await;
@@ -198,7 +137,7 @@ async fn the_whatsapp_numbers_expiry_is_logged_and_exported_daily_and_never_refr
         requests.iter().map(|r| r.url.path()).collect::<Vec<_>>()
     );
     assert!(logs.text().contains("days_left=2"), "{}", logs.text());
-    logs.assert_no_secret();
+    assert_no_secret(&logs);
 }
 
 #[tokio::test]
@@ -210,7 +149,7 @@ async fn a_system_user_token_that_never_expires_is_reported_as_0() {
         &graph,
         &[("IG_APP_ID", IG_APP_ID), ("IG_APP_SECRET", IG_APP_SECRET)],
     );
-    let clock = ManualClock::new();
+    let clock = start();
     let (bot, keeper) = keeper(&config, &clock).await;
 
     keeper.tick().await;
@@ -221,14 +160,14 @@ async fn a_system_user_token_that_never_expires_is_reported_as_0() {
         line.contains(&format!("account={PHONE_NUMBER_ID}")),
         "{line}"
     );
-    logs.assert_no_secret();
+    assert_no_secret(&logs);
 }
 
 #[tokio::test]
 async fn the_debug_token_request_is_exactly_the_documented_call_with_the_whatsapp_apps_token() {
     let (logs, _guard) = Logs::capture();
     let graph = MockServer::start().await;
-    let clock = ManualClock::new();
+    let clock = start();
     debug_token_answers(
         &graph,
         system_user_token(WA_APP_ID, unix(clock.now()) + 60 * 86_400),
@@ -262,13 +201,13 @@ async fn the_debug_token_request_is_exactly_the_documented_call_with_the_whatsap
     );
     assert!(request.body.is_empty());
     assert!(logs.text().contains("days_left=60"), "{}", logs.text());
-    logs.assert_no_secret();
+    assert_no_secret(&logs);
 }
 
 #[tokio::test]
 async fn one_app_with_both_products_checks_the_whatsapp_token_with_ig_app_id() {
     let graph = MockServer::start().await;
-    let clock = ManualClock::new();
+    let clock = start();
     debug_token_answers(&graph, system_user_token(IG_APP_ID, 0)).await;
     let config = whatsapp_config(
         &graph,
@@ -289,7 +228,7 @@ async fn one_app_with_both_products_checks_the_whatsapp_token_with_ig_app_id() {
 async fn an_invalid_whatsapp_token_is_logged_at_error_with_the_doctors_advice() {
     let (logs, _guard) = Logs::capture();
     let graph = MockServer::start().await;
-    let clock = ManualClock::new();
+    let clock = start();
     let expired = unix(clock.now()) - 86_400;
     debug_token_answers(
         &graph,
@@ -322,7 +261,7 @@ async fn an_invalid_whatsapp_token_is_logged_at_error_with_the_doctors_advice() 
     );
     assert!(line.contains("[redacted]"), "{line}");
     assert_eq!(gauge(&bot, PHONE_NUMBER_ID), Some(expired.to_string()));
-    logs.assert_no_secret();
+    assert_no_secret(&logs);
 }
 
 #[tokio::test]
@@ -342,7 +281,7 @@ async fn without_the_whatsapp_apps_id_the_expiry_is_unknown_and_no_request_is_ma
     ];
     for extra in cases {
         let (logs, _guard) = Logs::capture();
-        let clock = ManualClock::new();
+        let clock = start();
         let (bot, keeper) = keeper(&whatsapp_config(&graph, extra), &clock).await;
         keeper.tick().await;
         assert!(
@@ -356,7 +295,7 @@ async fn without_the_whatsapp_apps_id_the_expiry_is_unknown_and_no_request_is_ma
             "{line}"
         );
         assert_eq!(gauge(&bot, PHONE_NUMBER_ID), None, "{extra:?}");
-        logs.assert_no_secret();
+        assert_no_secret(&logs);
     }
 }
 
@@ -364,7 +303,7 @@ async fn without_the_whatsapp_apps_id_the_expiry_is_unknown_and_no_request_is_ma
 async fn the_accounts_and_the_whatsapp_number_are_checked_together_each_with_its_apps_token() {
     let (logs, _guard) = Logs::capture();
     let graph = MockServer::start().await;
-    let clock = ManualClock::new();
+    let clock = start();
     let page_expires = unix(clock.now()) + 50 * 86_400;
     Mock::given(method("GET"))
         .and(path("/v25.0/debug_token"))
@@ -415,5 +354,5 @@ async fn the_accounts_and_the_whatsapp_number_are_checked_together_each_with_its
     );
     assert_eq!(gauge(&bot, IG_ACCOUNT), Some(page_expires.to_string()));
     assert_eq!(gauge(&bot, PHONE_NUMBER_ID).as_deref(), Some("0"));
-    logs.assert_no_secret();
+    assert_no_secret(&logs);
 }
