@@ -142,27 +142,18 @@ fn whatsapp_change(event: &Event) -> Option<(&str, String)> {
         EventData::WhatsAppStatus(s) => (s.metadata.as_ref(), None, s.business_account.as_ref()),
         _ => return None,
     };
-    let mut value = serde_json::Map::new();
-    value.insert("messaging_product".to_owned(), "whatsapp".into());
+    let field = serde_json::to_string(event.field()?.as_str()).ok()?;
+    let mut change = format!("{{\"field\":{field},\"value\":{{\"messaging_product\":\"whatsapp\"");
     if let Some(metadata) = metadata {
-        value.insert("metadata".to_owned(), serde_json::to_value(metadata).ok()?);
+        change.push_str(",\"metadata\":");
+        change.push_str(&serde_json::to_string(metadata).ok()?);
     }
     if let Some(contact) = contact {
-        let contact = serde_json::to_value(contact).ok()?;
-        value.insert(
-            "contacts".to_owned(),
-            serde_json::Value::Array(vec![contact]),
-        );
+        change.push_str(",\"contacts\":[");
+        change.push_str(&serde_json::to_string(contact).ok()?);
+        change.push(']');
     }
-    let value = serde_json::to_string(&value).ok()?;
-    // `value` is a non-empty JSON object: the item's array goes before its closing brace.
-    let head = value.strip_suffix('}')?;
-    let field = serde_json::to_string(event.field()?.as_str()).ok()?;
-    let change = format!(
-        "{{\"field\":{field},\"value\":{head},\"{}\":[{}]}}}}",
-        array.as_str(),
-        event.raw()
-    );
+    change.push_str(&format!(",\"{}\":[{}]}}}}", array.as_str(), event.raw()));
     Some((business_account.map_or("", |a| a.as_str()), change))
 }
 
